@@ -1,0 +1,3 @@
+#include "common/sys.h"
+
+struct sys_table sys;

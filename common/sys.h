@@ -1,0 +1,39 @@
+/* sys: the real socket functions, as the shim found them with dlsym(RTLD_NEXT).
+ *
+ * Promise: code under common/ reaches the network only through this table, so it
+ * never re-enters the shim's own hooks. The shim fills it before any hook acts;
+ * unit tests may fill it with the libc functions or with fakes. Every member is
+ * always non-NULL once sys_init_default() or the shim has run.
+ */
+#ifndef DIALSHIM_SYS_H
+#define DIALSHIM_SYS_H
+
+#include <netdb.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+struct sys_table {
+    int (*socket)(int domain, int type, int protocol);
+    int (*connect)(int fd, const struct sockaddr *addr, socklen_t len);
+    int (*close)(int fd);
+    ssize_t (*read)(int fd, void *buf, size_t n);
+    ssize_t (*recv)(int fd, void *buf, size_t n, int flags);
+    ssize_t (*recvfrom)(int fd, void *buf, size_t n, int flags, struct sockaddr *from,
+                        socklen_t *fromlen);
+    ssize_t (*recvmsg)(int fd, struct msghdr *msg, int flags);
+    ssize_t (*sendto)(int fd, const void *buf, size_t n, int flags, const struct sockaddr *to,
+                      socklen_t tolen);
+    ssize_t (*sendmsg)(int fd, const struct msghdr *msg, int flags);
+    int (*getaddrinfo)(const char *node, const char *service, const struct addrinfo *hints,
+                       struct addrinfo **res);
+    void (*freeaddrinfo)(struct addrinfo *res);
+};
+
+/* The one table; zero until filled. */
+extern struct sys_table sys;
+
+/* Fill every member with the libc function linked into this binary (for the
+ * tool and the unit tests, which are not preloaded). */
+void sys_init_default(void);
+
+#endif
