@@ -1,0 +1,149 @@
+#!/bin/bash
+# The dialshim tool: `check`, and `run` (the default verb): it preloads the shim,
+# exports DIALSHIM_CONFIG (absolute), DIALSHIM_APP, DIALSHIM_LOG, keeps an existing
+# LD_PRELOAD, returns the command's exit status (127 when not found), and refuses
+# to start the command on an invalid configuration (exit 2).
+# Verified to fail without the tool/shim (DIALSHIM=/nonexistent SHIM=/nonexistent):
+# every case fails (no output, exit 127 from timeout, server sees link A).
+. "$(dirname "$0")/lib.sh"
+lab_up
+shim_present
+srv_start far $FAR4:8080
+LOG=$T/far.log
+
+GOOD=$(write_conf good <<'EOF'
+[dialer viaa]
+type = direct
+bind_interface = va
+
+[dialer viab]
+type = direct
+bind_interface = vb
+
+[app all]
+match = *
+dialer = viab
+EOF
+)
+GOOD2=$(write_conf good2 <<'EOF'
+[dialer viaa]
+type = direct
+bind_interface = va
+
+[dialer viab]
+type = direct
+bind_interface = vb
+
+[dialer marked]
+type = direct
+routing_mark = 0x64
+
+[app all]
+match = *
+dialer = viaa
+
+[app onlyb]
+match = no-such-program
+dialer = viab
+EOF
+)
+# line 5: no '='
+BAD=$(write_conf bad <<'EOF'
+[dialer viab]
+type = direct
+bind_interface = vb
+
+oops
+EOF
+)
+# two problems: line 3 (bad value), line 6 (unknown key)
+BAD2=$(write_conf bad2 <<'EOF'
+[dialer x]
+type = direct
+connect_timeout = soon
+
+[app all]
+colour = blue
+dialer = x
+EOF
+)
+
+case_begin "dialshim check on a good file: 'ok: N dialers, M apps', exit 0"
+out=$(in_cli timeout 5 "$DIALSHIM" check -c "$GOOD" 2>&1)
+assert_eq "$?" 0 "exit status"
+assert_match "$out" '^ok: [0-9]+ dialers, [0-9]+ apps$' "output"
+out2=$(in_cli timeout 5 "$DIALSHIM" check -c "$GOOD2" 2>&1)
+assert_eq "$?" 0 "exit status (second file)"
+# the second file has one dialer and one app more; built-ins may or may not count
+n1=$(echo "$out" | sed -n 's/^ok: \([0-9]*\) dialers, \([0-9]*\) apps$/\1 \2/p')
+n2=$(echo "$out2" | sed -n 's/^ok: \([0-9]*\) dialers, \([0-9]*\) apps$/\1 \2/p')
+assert_eq "$(echo "$n1" | awk '{ print ($1 == 2 || $1 == 4) && ($2 == 1 || $2 == 2) }')" 1 \
+    "counts for 2 dialers, 1 app (built-ins may count): '$out'"
+assert_eq "$(echo "$n1 $n2" | awk '{ print $3 - $1, $4 - $2 }')" "1 1" "count difference between the files ('$out' vs '$out2')"
+
+case_begin "dialshim check on a bad file: FILE:LINE: message, exit 2"
+out=$(in_cli timeout 5 "$DIALSHIM" check -c "$BAD" 2>&1)
+assert_eq "$?" 2 "exit status"
+assert_match "$out" "^([^ ]*/)?bad\\.ini:5: ." "output"
+out=$(in_cli timeout 5 "$DIALSHIM" check -c "$BAD2" 2>&1)
+assert_eq "$?" 2 "exit status (two problems)"
+assert_match "$out" "^([^ ]*/)?bad2\\.ini:3: ." "first problem"
+assert_match "$out" "^([^ ]*/)?bad2\\.ini:6: ." "second problem"
+
+case_begin "dialshim -c FILE -- CMD runs CMD through the shim"
+bare "$TCPINFO" $FAR4 8080 >/dev/null
+assert_saw "$LOG" $A4_CLI "bare run"
+out=$(tool "$GOOD" "$TCPINFO" $FAR4 8080)
+assert_eq "$?" 0 "exit status ($out)"
+assert_eq "$(kv "$out" reply)" "you are $B4_CLI" "reply"
+assert_saw "$LOG" $B4_CLI "server"
+
+case_begin "dialshim sets LD_PRELOAD (keeping the old one), an absolute DIALSHIM_CONFIG, DIALSHIM_APP, DIALSHIM_LOG"
+cp "$GOOD" "$T/rel.ini"
+ENVPY='import os; [print(k + "=" + os.environ.get(k, "")) for k in ("LD_PRELOAD", "DIALSHIM_CONFIG", "DIALSHIM_APP", "DIALSHIM_LOG")]'
+out=$(cd "$T" && in_cli timeout 5 env LD_PRELOAD=libdl.so.2 "$DIALSHIM" -c rel.ini -p all -l debug -- $PY -c "$ENVPY")
+assert_eq "$?" 0 "exit status"
+assert_match "$(kv "$out" LD_PRELOAD)" 'libdialshim\.so' "LD_PRELOAD has the shim"
+assert_match "$(kv "$out" LD_PRELOAD)" 'libdl\.so\.2' "LD_PRELOAD kept the old entry"
+assert_eq "$(kv "$out" DIALSHIM_CONFIG)" "$T/rel.ini" "DIALSHIM_CONFIG"
+assert_eq "$(kv "$out" DIALSHIM_APP)" all "DIALSHIM_APP"
+assert_eq "$(kv "$out" DIALSHIM_LOG)" debug "DIALSHIM_LOG"
+
+case_begin "dialshim -p APP forces the app"
+out=$(in_cli timeout "$CTMO" "$DIALSHIM" -c "$GOOD2" -- $PY $PYCLIENT tcp $FAR4 8080)
+assert_eq "$?" 0 "exit status without -p ($out)"
+assert_saw "$LOG" $A4_CLI "server, without -p (app all: viaa)"
+out=$(in_cli timeout "$CTMO" "$DIALSHIM" -c "$GOOD2" -p onlyb -- $PY $PYCLIENT tcp $FAR4 8080)
+assert_eq "$?" 0 "exit status ($out)"
+assert_saw "$LOG" $B4_CLI "server"
+
+case_begin "dialshim -- CMD without -c uses \$XDG_CONFIG_HOME/dialshim/dialshim.ini"
+mkdir -p "$T/xdg/dialshim"
+cp "$GOOD" "$T/xdg/dialshim/dialshim.ini"
+out=$(in_cli timeout "$CTMO" env -u DIALSHIM_CONFIG XDG_CONFIG_HOME="$T/xdg" "$DIALSHIM" -- "$TCPINFO" $FAR4 8080)
+assert_eq "$?" 0 "exit status ($out)"
+assert_saw "$LOG" $B4_CLI "server"
+
+case_begin "dialshim returns the command's exit status, 127 when not found"
+in_cli timeout 5 "$DIALSHIM" -c "$GOOD" -- sh -c 'exit 7' 2>/dev/null
+assert_eq "$?" 7 "exit status of sh -c 'exit 7'"
+in_cli timeout 5 "$DIALSHIM" -c "$GOOD" -- /nonexistent/cmd 2>/dev/null
+assert_eq "$?" 127 "exit status for a missing command"
+
+case_begin "dialshim -c bad.ini -- CMD exits 2 without running CMD"
+rm -f "$T/ran"
+out=$(in_cli timeout 5 "$DIALSHIM" -c "$BAD" -- touch "$T/ran" 2>&1)
+assert_eq "$?" 2 "exit status"
+[ -e "$T/ran" ] && fail "the command ran"
+assert_match "$out" "bad\\.ini:5: ." "the error"
+out=$(in_cli timeout 5 "$DIALSHIM" -c "$BAD" -- true 2>&1)
+assert_eq "$?" 2 "exit status with true"
+
+case_begin "dialshim explain opens no connection and names the dialer"
+out=$(in_cli timeout 5 "$DIALSHIM" explain -c "$GOOD" -n curl tcp $FAR4 8080 2>&1)
+assert_eq "$?" 0 "exit status ($out)"
+assert_match "$out" 'viab' "the chosen dialer"
+assert_match "$out" 'all' "the chosen app"
+assert_saw_nothing "$LOG" "server"
+
+finish
