@@ -1,0 +1,514 @@
+/* DetourDialer: reach the destination through a chain of SOCKS5, SOCKS4a and HTTP
+ * CONNECT proxies, on the program's own descriptor, inside connect.
+ *
+ * The chain is walked from the hop nearest to us: the first proxy is dialed with
+ * the DefaultDialer options of the dialer that makes that hop, each proxy is asked
+ * for the next one's server, the last for the destination. One deadline
+ * (connect_timeout of the dialer the route chose) bounds everything. Failure is
+ * final: there is never a direct connection instead. */
+#include "common/dialer/dialer.h"
+
+#include "common/addr.h"
+#include "common/log.h"
+#include "common/proto/http.h"
+#include "common/proto/socks4.h"
+#include "common/proto/socks5.h"
+#include "common/sockopt.h"
+#include "common/sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_HOPS 16
+
+/* Proxies that failed a pipelined handshake: lockstep from then on, for the life
+ * of the process. Indexed by dialer; bits set once, read without a lock. */
+static uint8_t lockstep_learned[DETOUR_LEARN_MAX];
+
+static bool learned(int dialer)
+{
+    return dialer < DETOUR_LEARN_MAX &&
+           __atomic_load_n(&lockstep_learned[dialer], __ATOMIC_RELAXED);
+}
+
+static void learn(int dialer)
+{
+    if (dialer < DETOUR_LEARN_MAX)
+        __atomic_store_n(&lockstep_learned[dialer], 1, __ATOMIC_RELAXED);
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* Wait for EVENTS on FD until DEADLINE; 0, ETIMEDOUT or an errno. */
+static int wait_fd(int fd, short events, long long deadline)
+{
+    struct pollfd p = {.fd = fd, .events = events};
+
+    for (;;) {
+        long long left = deadline - now_ms();
+        int r;
+        if (left <= 0)
+            return ETIMEDOUT;
+        r = poll(&p, 1, (int)left);
+        if (r > 0)
+            return 0;
+        if (r == 0)
+            return ETIMEDOUT;
+        if (errno != EINTR)
+            return errno;
+    }
+}
+
+static int write_all(int fd, const uint8_t *buf, size_t n, long long deadline)
+{
+    while (n > 0) {
+        ssize_t w = sys.sendto(fd, buf, n, MSG_NOSIGNAL, NULL, 0);
+        if (w > 0) {
+            buf += w;
+            n -= w;
+            continue;
+        }
+        if (w < 0 && errno != EAGAIN && errno != EINTR)
+            return errno;
+        int err = wait_fd(fd, POLLOUT, deadline);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+/* Read until the buffer holds WANT bytes, never more: bytes after a reply belong
+ * to the program. Returns 0, ETIMEDOUT, an errno, or ECONNRESET on EOF. */
+static int read_to(int fd, uint8_t *buf, size_t *have, size_t want, long long deadline)
+{
+    while (*have < want) {
+        ssize_t r = sys.recv(fd, buf + *have, want - *have, 0);
+        if (r > 0) {
+            *have += r;
+            continue;
+        }
+        if (r == 0)
+            return ECONNRESET;
+        if (errno != EAGAIN && errno != EINTR)
+            return errno;
+        int err = wait_fd(fd, POLLIN, deadline);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+/* Where one hop must take us: the next proxy's server, or the destination. */
+struct target {
+    const char *host; /* a name for the proxy to resolve, or NULL */
+    const struct sockaddr *sa;
+    uint16_t port;
+};
+
+struct hop_ctx {
+    struct dial *d;
+    const struct conf_dialer *p; /* the proxy we are talking to */
+    int fd;
+    long long deadline;
+    struct proto_error perr;
+    bool pipelined;
+};
+
+/* Parse-and-read loop: PARSE returns > 0 (done, its length), 0 (need more:
+ * *need set), < 0 (error in perr). Reads exactly what is needed. */
+typedef int (*parse_fn)(const uint8_t *buf, size_t len, void *out, size_t *need,
+                        struct proto_error *err, const void *arg);
+
+static int exchange(struct hop_ctx *h, uint8_t *buf, size_t cap, parse_fn parse, void *out,
+                    const void *arg)
+{
+    size_t have = 0, need = 1;
+
+    for (;;) {
+        int r = parse(buf, have, out, &need, &h->perr, arg);
+        if (r > 0)
+            return 0;
+        if (r < 0)
+            return h->perr.errnum ? h->perr.errnum : ECONNREFUSED;
+        if (need <= have)
+            need = have + 1;
+        if (need > cap) {
+            snprintf(h->perr.why, sizeof(h->perr.why), "reply longer than %zu bytes", cap);
+            return ECONNREFUSED;
+        }
+        int err = read_to(h->fd, buf, &have, need, h->deadline);
+        if (err == ECONNRESET && have == 0)
+            snprintf(h->perr.why, sizeof(h->perr.why), "the proxy closed the connection");
+        else if (err == ECONNRESET)
+            snprintf(h->perr.why, sizeof(h->perr.why),
+                     "the proxy closed the connection after %zu bytes of its reply", have);
+        else if (err == ETIMEDOUT)
+            snprintf(h->perr.why, sizeof(h->perr.why), "the proxy did not answer in time");
+        if (err)
+            return err;
+    }
+}
+
+static int p5_method(const uint8_t *b, size_t n, void *o, size_t *need, struct proto_error *e,
+                     const void *arg)
+{
+    struct socks5_method_reply *m = o;
+    int r = socks5_parse_method(b, n, *(const bool *)arg, m, e);
+    *need = m->need;
+    return r;
+}
+
+static int p5_auth(const uint8_t *b, size_t n, void *o, size_t *need, struct proto_error *e,
+                   const void *arg)
+{
+    struct socks5_auth_reply *a = o;
+    int r = socks5_parse_auth_reply(b, n, a, e);
+    (void)arg;
+    *need = a->need;
+    return r;
+}
+
+static int p5_reply(const uint8_t *b, size_t n, void *o, size_t *need, struct proto_error *e,
+                    const void *arg)
+{
+    struct socks5_reply *rep = o;
+    int r = socks5_parse_reply(b, n, rep, e);
+    (void)arg;
+    *need = rep->need;
+    return r;
+}
+
+static int p5_pipelined(const uint8_t *b, size_t n, void *o, size_t *need, struct proto_error *e,
+                        const void *arg)
+{
+    struct socks5_pipelined_reply *p = o;
+    int r = socks5_parse_pipelined(b, n, *(const bool *)arg, p, e);
+    *need = p->need;
+    return r;
+}
+
+static int p4_reply(const uint8_t *b, size_t n, void *o, size_t *need, struct proto_error *e,
+                    const void *arg)
+{
+    struct socks4_reply *rep = o;
+    int r = socks4_parse_reply(b, n, rep, e);
+    (void)arg;
+    *need = rep->need;
+    return r;
+}
+
+static int ph_response(const uint8_t *b, size_t n, void *o, size_t *need, struct proto_error *e,
+                       const void *arg)
+{
+    struct http_response *rep = o;
+    int r = http_parse_response(b, n, rep, e);
+    (void)arg;
+    *need = rep->need;
+    return r;
+}
+
+static int socks5_lockstep(struct hop_ctx *h, const struct target *t)
+{
+    uint8_t buf[SOCKS5_PIPELINED_MAX];
+    bool auth = h->p->has_auth;
+    struct socks5_method_reply m;
+    struct socks5_auth_reply a;
+    struct socks5_reply rep;
+    ssize_t n = socks5_encode_greeting(buf, sizeof(buf), auth);
+    int err;
+
+    if ((err = write_all(h->fd, buf, n, h->deadline)) ||
+        (err = exchange(h, buf, sizeof(buf), p5_method, &m, &auth)))
+        return err;
+    if (m.method == SOCKS5_METHOD_USERPASS) {
+        n = socks5_encode_auth(buf, sizeof(buf), h->p->username, h->p->password);
+        if (n < 0)
+            return EINVAL;
+        if ((err = write_all(h->fd, buf, n, h->deadline)) ||
+            (err = exchange(h, buf, sizeof(buf), p5_auth, &a, NULL)))
+            return err;
+    }
+    n = socks5_encode_request(buf, sizeof(buf), SOCKS5_CMD_CONNECT, t->host, t->sa, t->port);
+    if (n < 0)
+        return EINVAL;
+    if ((err = write_all(h->fd, buf, n, h->deadline)))
+        return err;
+    return exchange(h, buf, sizeof(buf), p5_reply, &rep, NULL);
+}
+
+static int socks5_pipelined(struct hop_ctx *h, const struct target *t)
+{
+    uint8_t buf[SOCKS5_PIPELINED_MAX];
+    bool auth = h->p->has_auth;
+    struct socks5_pipelined_reply rep;
+    ssize_t n = socks5_encode_pipelined(buf, sizeof(buf), auth ? h->p->username : NULL,
+                                        auth ? h->p->password : NULL, SOCKS5_CMD_CONNECT, t->host,
+                                        t->sa, t->port);
+    int err;
+
+    if (n < 0)
+        return EINVAL;
+    memset(&rep, 0, sizeof(rep));
+    if ((err = write_all(h->fd, buf, n, h->deadline)))
+        return err;
+    err = exchange(h, buf, sizeof(buf), p5_pipelined, &rep, &auth);
+    /* A proxy that reads one message per recv() loses the rest of a pipelined
+     * write and answers "general failure" or hangs up: worth one lockstep retry. */
+    if ((err && rep.stage == SOCKS5_STAGE_REPLY && rep.reply.rep == SOCKS5_REP_GENERAL) ||
+        err == ECONNRESET || err == EPIPE)
+        h->pipelined = false;
+    return err;
+}
+
+static int socks4_hop(struct hop_ctx *h, const struct target *t)
+{
+    uint8_t buf[SOCKS4_REQUEST_MAX];
+    struct socks4_reply rep;
+    ssize_t n = socks4_encode_request(buf, sizeof(buf), t->host, t->sa, t->port,
+                                      h->p->username[0] ? h->p->username : NULL);
+    int err;
+
+    if (n < 0) {
+        snprintf(h->perr.why, sizeof(h->perr.why), "SOCKS4 cannot carry an IPv6 destination");
+        return EAFNOSUPPORT;
+    }
+    if ((err = write_all(h->fd, buf, n, h->deadline)))
+        return err;
+    return exchange(h, buf, sizeof(buf), p4_reply, &rep, NULL);
+}
+
+static int http_hop(struct hop_ctx *h, const struct target *t)
+{
+    uint8_t buf[HTTP_HEADER_MAX];
+    struct http_response rep;
+    ssize_t n = http_encode_connect(buf, sizeof(buf), t->host, t->sa, t->port,
+                                    h->p->has_auth ? h->p->username : NULL,
+                                    h->p->has_auth ? h->p->password : NULL);
+    int err;
+
+    if (n < 0)
+        return EINVAL;
+    if ((err = write_all(h->fd, buf, n, h->deadline)))
+        return err;
+    return exchange(h, buf, sizeof(buf), ph_response, &rep, NULL);
+}
+
+/* One proxy's handshake on an open connection to it. */
+static int handshake(struct hop_ctx *h, int pi, const struct target *t)
+{
+    switch (h->p->type) {
+    case DIALER_SOCKS5:
+        if (h->pipelined)
+            return socks5_pipelined(h, t);
+        return socks5_lockstep(h, t);
+    case DIALER_SOCKS4:
+        return socks4_hop(h, t);
+    case DIALER_HTTP:
+        return http_hop(h, t);
+    default:
+        (void)pi;
+        return EINVAL;
+    }
+}
+
+/* The proxies from the nearest to the one the route chose; *MAKER gets the dialer
+ * whose DefaultDialer options shape the TCP connection to the first proxy. */
+static int chain_of(const struct conf *c, int last, int *hops, int *maker)
+{
+    int n = 0, rev[MAX_HOPS];
+
+    for (int i = last; i >= 0; i = c->dialers[i].detour) {
+        if (c->dialers[i].type == DIALER_DIRECT || c->dialers[i].type == DIALER_BLOCK) {
+            *maker = i;
+            goto done;
+        }
+        if (n == MAX_HOPS)
+            return -1;
+        rev[n++] = i;
+    }
+    *maker = rev[n - 1]; /* the first proxy dials its own server */
+done:
+    for (int k = 0; k < n; k++)
+        hops[k] = rev[n - 1 - k];
+    return n;
+}
+
+/* The first proxy's address as a sockaddr the program's socket family can use:
+ * an IPv4 proxy from an IPv6 socket goes by its IPv4-mapped form. */
+static bool server_addr_for(int family, const struct conf_server *s, struct sockaddr_storage *out,
+                            socklen_t *len)
+{
+    const struct sockaddr *sa = &s->addr.u.sa;
+
+    if (sa->sa_family == family) {
+        memcpy(out, sa, s->addr.len);
+        *len = s->addr.len;
+        return true;
+    }
+    if (family == AF_INET6 && sa->sa_family == AF_INET) {
+        struct sockaddr_in6 *m = (struct sockaddr_in6 *)out;
+        memset(m, 0, sizeof(*m));
+        m->sin6_family = AF_INET6;
+        m->sin6_port = s->addr.u.in4.sin_port;
+        m->sin6_addr.s6_addr[10] = m->sin6_addr.s6_addr[11] = 0xff;
+        memcpy(&m->sin6_addr.s6_addr[12], &s->addr.u.in4.sin_addr, 4);
+        *len = sizeof(*m);
+        return true;
+    }
+    return false;
+}
+
+/* TCP-connect FD (non-blocking by now) to the first proxy, with MAKER's options.
+ * An IPv4 socket cannot reach an IPv6 proxy: a scratch socket takes its place. */
+static int connect_first(struct dial *d, int maker, const struct conf_dialer *first,
+                         long long deadline)
+{
+    const struct conf *c = d->conf;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int family = d->sa->sa_family, err;
+
+    if (c->dialers[maker].type == DIALER_BLOCK) {
+        d->failed = "the chain's first hop is a block dialer";
+        return ECONNREFUSED;
+    }
+    if (!server_addr_for(family, &first->server, &ss, &len)) {
+        int proto = 0, scratch;
+        socklen_t pl = sizeof(proto);
+        getsockopt(d->fd, SOL_SOCKET, SO_PROTOCOL, &proto, &pl);
+        scratch = sys.socket(first->server.addr.u.sa.sa_family,
+                             SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+        if (scratch < 0)
+            return errno;
+        if ((err = dial_swap(d->fd, scratch, family)))
+            return err;
+        fcntl(d->fd, F_SETFL, fcntl(d->fd, F_GETFL) | O_NONBLOCK);
+        family = first->server.addr.u.sa.sa_family;
+        server_addr_for(family, &first->server, &ss, &len);
+    }
+    if (!d->applied) {
+        err = sockopt_apply(&c->dialers[maker], d->fd, family, SOCK_STREAM, &d->failed);
+        if (err)
+            return err;
+        d->applied = true;
+    }
+    if (sys.connect(d->fd, (struct sockaddr *)&ss, len) == 0)
+        return 0; /* loopback, or TCP Fast Open deferring the SYN to our first write */
+    if (errno != EINPROGRESS)
+        return errno;
+    err = wait_fd(d->fd, POLLOUT, deadline);
+    if (!err) {
+        socklen_t el = sizeof(err);
+        if (getsockopt(d->fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
+            err = errno;
+    }
+    return err;
+}
+
+/* A fresh socket like the program's, swapped in, for a lockstep retry. */
+static int renew_socket(struct dial *d)
+{
+    int family = AF_INET, proto = 0, scratch, err;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss), pl = sizeof(proto);
+
+    if (getsockname(d->fd, (struct sockaddr *)&ss, &len) == 0)
+        family = ss.ss_family;
+    getsockopt(d->fd, SOL_SOCKET, SO_PROTOCOL, &proto, &pl);
+    scratch = sys.socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+    if (scratch < 0)
+        return errno;
+    if ((err = dial_swap(d->fd, scratch, family)))
+        return err;
+    fcntl(d->fd, F_SETFL, fcntl(d->fd, F_GETFL) | O_NONBLOCK);
+    d->applied = false;
+    return 0;
+}
+
+static int run_chain(struct dial *d, const int *hops, int n, int maker, long long deadline,
+                     bool *retry)
+{
+    const struct conf *c = d->conf;
+    struct hop_ctx h = {.d = d, .fd = d->fd, .deadline = deadline};
+    int err = connect_first(d, maker, &c->dialers[hops[0]], deadline);
+
+    *retry = false;
+    if (err) {
+        snprintf(d->why, sizeof(d->why), "connecting to %s (%s:%u): %s", c->dialers[hops[0]].name,
+                 c->dialers[hops[0]].server.host, c->dialers[hops[0]].server.port, strerror(err));
+        return err;
+    }
+    for (int i = 0; i < n; i++) {
+        const struct conf_dialer *next = i + 1 < n ? &c->dialers[hops[i + 1]] : NULL;
+        struct target t;
+
+        if (next) {
+            t.host = next->server.addr.len ? NULL : next->server.host;
+            t.sa = next->server.addr.len ? &next->server.addr.u.sa : NULL;
+            t.port = next->server.port;
+        } else {
+            t.host = d->host;
+            t.sa = d->host ? NULL : d->sa;
+            t.port = addr_port(d->sa);
+        }
+        h.p = &c->dialers[hops[i]];
+        h.fd = d->fd;
+        h.pipelined = h.p->handshake == HANDSHAKE_PIPELINED ||
+                      (h.p->handshake == HANDSHAKE_AUTO && !learned(hops[i]));
+        memset(&h.perr, 0, sizeof(h.perr));
+        err = handshake(&h, hops[i], &t);
+        if (err) {
+            if (!h.pipelined && h.p->handshake == HANDSHAKE_AUTO && h.p->type == DIALER_SOCKS5 &&
+                !learned(hops[i])) {
+                learn(hops[i]);
+                *retry = true;
+            }
+            snprintf(d->why, sizeof(d->why), "%s (%s %s:%u): %s", h.p->name,
+                     conf_dialer_type_name(h.p->type), h.p->server.host, h.p->server.port,
+                     h.perr.why[0] ? h.perr.why : strerror(err));
+            return err;
+        }
+    }
+    return 0;
+}
+
+int detour_dial(struct dial *d, uint32_t timeout_ms)
+{
+    int hops[MAX_HOPS], maker = -1, flags, err, n;
+    long long deadline = now_ms() + timeout_ms;
+    bool retry;
+
+    n = chain_of(d->conf, d->dialer, hops, &maker);
+    if (n <= 0) {
+        d->failed = "detour chain too long";
+        return ECONNREFUSED;
+    }
+    flags = fcntl(d->fd, F_GETFL);
+    if (flags < 0)
+        return errno;
+    if (!(flags & O_NONBLOCK) && fcntl(d->fd, F_SETFL, flags | O_NONBLOCK) < 0)
+        return errno;
+    err = run_chain(d, hops, n, maker, deadline, &retry);
+    if (err && retry) {
+        log_info("%s: pipelined handshake failed (%s); lockstep from now on", d->why,
+                 strerror(err));
+        err = renew_socket(d);
+        if (!err)
+            err = run_chain(d, hops, n, maker, deadline, &retry);
+    }
+    fcntl(d->fd, F_SETFL, flags);
+    if (err)
+        d->failed = d->why[0] ? d->why : NULL;
+    return err;
+}

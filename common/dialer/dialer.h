@@ -1,0 +1,51 @@
+/* dialer: dial a socket through one configured [dialer], as sing-box's
+ * common/dialer does (DefaultDialer here; ResolveDialer and DetourDialer join it).
+ *
+ * Promise: every dial works on the program's own descriptor, keeps its flags and
+ * earlier options, and returns what connect(2) would: 0, or an errno (EINPROGRESS
+ * for a non-blocking socket on the direct path). A refused option fails the dial
+ * and names the option; nothing ever connects without the options it asked for.
+ */
+#ifndef DIALSHIM_DIALER_H
+#define DIALSHIM_DIALER_H
+
+#include "conf/conf.h"
+
+struct dial {
+    const struct conf *conf;
+    int dialer; /* index into conf->dialers */
+    int fd;     /* the program's socket */
+    int type;   /* SOCK_STREAM or SOCK_DGRAM */
+    const struct sockaddr *sa;
+    socklen_t len;
+    const char *host;   /* the destination's name, for a proxy to resolve, or NULL */
+    bool applied;       /* options were set by an earlier call on this socket */
+    const char *failed; /* out: the option the kernel refused, or a short reason */
+    char why[600];      /* out: a detour's explanation of a failure, for the log */
+};
+
+/* Dialers past this index never learn "lockstep" (they keep trying pipelined first). */
+#define DETOUR_LEARN_MAX 1024
+
+/* Route-independent entry point: dial D->sa over dialer D->dialer. Returns 0 or errno. */
+int dialer_dial(struct dial *d);
+
+/* DefaultDialer (common/dialer/default.c): options, then the real connect,
+ * bounded by TIMEOUT_MS for a blocking socket (0 = the kernel's own). */
+int default_dial(struct dial *d, uint32_t timeout_ms);
+
+/* The DefaultDialer's options on D->fd, once (D->applied records it). Returns 0 or errno. */
+int default_prepare(struct dial *d);
+
+/* DetourDialer (common/dialer/detour.c): through the proxy chain that ends in
+ * D->dialer, on the program's socket, completed inside connect within TIMEOUT_MS. */
+int detour_dial(struct dial *d, uint32_t timeout_ms);
+
+/* Wait for a non-blocking connect on FD to finish within TIMEOUT_MS; returns 0 or errno. */
+int dial_wait_connected(int fd, uint32_t timeout_ms);
+
+/* Replace FD by SCRATCH (dup3, inside connect), copying the program's options
+ * and flags from the old socket (of OLD_FAMILY); SCRATCH is closed. 0 or errno. */
+int dial_swap(int fd, int scratch, int old_family);
+
+#endif

@@ -1,0 +1,87 @@
+/* Put a scratch socket in the place of the program's descriptor, inside connect.
+ *
+ * Why: a racer that won (Happy Eyeballs), a fresh socket for a lockstep retry, or
+ * a socket of the proxy's address family must become the program's fd before
+ * connect returns; after it returns, epoll registrations would be lost. dup3 keeps
+ * the number; we copy what the program set on the old socket (DESIGN.md list). */
+#include "common/dialer/dialer.h"
+
+#include "common/sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+struct copied {
+    int level, name;
+    bool only_if_changed; /* buffer sizes: copy only when the program set them */
+};
+
+static const struct copied copied_opts[] = {
+    {IPPROTO_TCP, TCP_NODELAY, false},  {SOL_SOCKET, SO_KEEPALIVE, false},
+    {IPPROTO_TCP, TCP_KEEPIDLE, false}, {IPPROTO_TCP, TCP_KEEPINTVL, false},
+    {IPPROTO_TCP, TCP_KEEPCNT, false},  {IPPROTO_TCP, TCP_USER_TIMEOUT, false},
+    {SOL_SOCKET, SO_PRIORITY, false},   {SOL_SOCKET, SO_SNDBUF, true},
+    {SOL_SOCKET, SO_RCVBUF, true},      {SOL_SOCKET, SO_OOBINLINE, false},
+};
+
+static void copy_int_opts(int from, int to)
+{
+    for (size_t i = 0; i < sizeof(copied_opts) / sizeof(copied_opts[0]); i++) {
+        const struct copied *o = &copied_opts[i];
+        int v, w;
+        socklen_t len = sizeof(v);
+        if (getsockopt(from, o->level, o->name, &v, &len) < 0)
+            continue;
+        if (o->only_if_changed) {
+            len = sizeof(w);
+            if (getsockopt(to, o->level, o->name, &w, &len) == 0 && w == v)
+                continue;
+            v /= 2; /* the kernel doubled what the program asked for */
+        }
+        setsockopt(to, o->level, o->name, &v, sizeof(v));
+    }
+}
+
+static void copy_struct_opts(int from, int to, int family)
+{
+    struct linger lg;
+    struct timeval tv;
+    socklen_t len = sizeof(lg);
+    int tos;
+
+    if (getsockopt(from, SOL_SOCKET, SO_LINGER, &lg, &len) == 0 && lg.l_onoff)
+        setsockopt(to, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    len = sizeof(tv);
+    if (getsockopt(from, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) == 0 && (tv.tv_sec || tv.tv_usec))
+        setsockopt(to, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    len = sizeof(tv);
+    if (getsockopt(from, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) == 0 && (tv.tv_sec || tv.tv_usec))
+        setsockopt(to, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    len = sizeof(tos);
+    if (family == AF_INET && getsockopt(from, IPPROTO_IP, IP_TOS, &tos, &len) == 0 && tos)
+        setsockopt(to, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
+    len = sizeof(tos);
+    if (family == AF_INET6 && getsockopt(from, IPPROTO_IPV6, IPV6_TCLASS, &tos, &len) == 0 &&
+        tos > 0)
+        setsockopt(to, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof(tos));
+}
+
+int dial_swap(int fd, int scratch, int old_family)
+{
+    int fdflags = fcntl(fd, F_GETFD), flflags = fcntl(fd, F_GETFL);
+
+    if (fdflags < 0 || flflags < 0)
+        return errno;
+    copy_int_opts(fd, scratch);
+    copy_struct_opts(fd, scratch, old_family);
+    if (dup3(scratch, fd, (fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
+        return errno;
+    sys.close(scratch);
+    /* File status flags belong to the open file: give the new one the program's. */
+    fcntl(fd, F_SETFL, flflags);
+    return 0;
+}

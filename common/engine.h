@@ -1,0 +1,30 @@
+/* engine: the policy behind every hook. The shim hands each intercepted call
+ * here with its arguments; the engine decides (app, route, dialer), dials, logs
+ * one line per decision, and answers the way the call's man page says.
+ *
+ * Promise: each function behaves exactly like the libc call it stands for
+ * (return value and errno); on the direct path to a literal address it adds no
+ * allocation, no lock and no system call beyond the options the dialer sets.
+ * Must be entered with state_load() done.
+ */
+#ifndef DIALSHIM_ENGINE_H
+#define DIALSHIM_ENGINE_H
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+/* What a hook does with a call on a socket of FAMILY. */
+enum gate { GATE_PASS, GATE_DENY, GATE_HANDLE };
+
+/* PASS: call the real function; DENY: fail with EACCES (broken configuration,
+ * fail_closed); HANDLE: call the engine. */
+enum gate engine_gate(int family);
+
+int engine_socket(int domain, int type, int protocol);
+int engine_connect(int fd, const struct sockaddr *sa, socklen_t len);
+ssize_t engine_sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *to,
+                      socklen_t tolen);
+ssize_t engine_sendmsg(int fd, const struct msghdr *msg, int flags);
+int engine_close(int fd);
+
+#endif

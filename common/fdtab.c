@@ -1,0 +1,51 @@
+#include "common/fdtab.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+
+static uint32_t *table;
+static unsigned long table_len;
+
+/* Cap the reservation: 4 bytes a descriptor, 16 Mi descriptors = 64 MiB of
+ * address space, never of memory (MAP_NORESERVE, untouched pages cost nothing). */
+#define FDTAB_MAX (1ul << 24)
+
+int fdtab_init(void)
+{
+    struct rlimit rl;
+    unsigned long n = 1ul << 16;
+    void *p;
+
+    if (table)
+        return 0;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY && rl.rlim_max > n)
+        n = rl.rlim_max;
+    if (n > FDTAB_MAX)
+        n = FDTAB_MAX;
+    p = mmap(NULL, n * sizeof(uint32_t), PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return errno;
+    table_len = n;
+    __atomic_store_n(&table, p, __ATOMIC_RELEASE);
+    return 0;
+}
+
+uint32_t fdtab_get(int fd)
+{
+    uint32_t *t = __atomic_load_n(&table, __ATOMIC_ACQUIRE);
+
+    if (!t || fd < 0 || (unsigned long)fd >= table_len)
+        return FD_UNKNOWN;
+    return __atomic_load_n(&t[fd], __ATOMIC_RELAXED);
+}
+
+void fdtab_set(int fd, uint32_t v)
+{
+    uint32_t *t = __atomic_load_n(&table, __ATOMIC_ACQUIRE);
+
+    if (t && fd >= 0 && (unsigned long)fd < table_len)
+        __atomic_store_n(&t[fd], v, __ATOMIC_RELAXED);
+}

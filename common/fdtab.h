@@ -1,0 +1,26 @@
+/* fdtab: what the shim knows about each socket descriptor of the process.
+ *
+ * Promise: one word per descriptor number in a table reserved once (pages are
+ * touched only for numbers in use), read and written with relaxed atomics: no
+ * lock, no allocation after fdtab_init(). The shim records a socket's kind when
+ * its socket() hook creates it and forgets it in close(); a number it knows
+ * nothing about reads FD_UNKNOWN and the caller asks the kernel (SO_TYPE).
+ */
+#ifndef DIALSHIM_FDTAB_H
+#define DIALSHIM_FDTAB_H
+
+#include <stdint.h>
+
+enum fd_kind { FD_UNKNOWN = 0, FD_TCP = 1, FD_UDP = 2, FD_OTHER = 3 };
+
+#define FD_KIND_MASK 3u
+#define FD_APPLIED   4u /* the dialer's options are set: never again on this socket */
+
+/* Reserve the table (idempotent). Returns 0 or an errno; without a table every
+ * lookup reads FD_UNKNOWN. */
+int fdtab_init(void);
+
+uint32_t fdtab_get(int fd);
+void fdtab_set(int fd, uint32_t v);
+
+#endif

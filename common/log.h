@@ -1,0 +1,34 @@
+/* log: one line per decision or problem, to stderr, syslog or a file (SPEC.md 2-3).
+ *
+ * Promise: never writes to fd 1; each line is one write(2) of at most 1 KiB, so
+ * lines from threads and processes sharing the file never interleave; allocates
+ * nothing; safe to call from any thread and after fork. Lines start "dialshim: ".
+ * Callers never pass secrets.
+ */
+#ifndef DIALSHIM_LOG_H
+#define DIALSHIM_LOG_H
+
+#include "conf/conf.h"
+
+/* Set level and destination; DEST is "stderr", "syslog" or a path. Safe to call
+ * again (the previous file is closed). Returns 0 or an errno (the file could not
+ * be opened: logging then goes to stderr). */
+int log_open(enum log_level level, const char *dest);
+
+/* The current level, for callers that want to skip work that only feeds a log line. */
+extern enum log_level log_level_now;
+
+static inline int log_enabled(enum log_level l)
+{
+    return l <= log_level_now;
+}
+
+void log_msg(enum log_level l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_LVL_WARN, __VA_ARGS__)
+#define log_info(...)  (log_enabled(LOG_LVL_INFO) ? log_msg(LOG_LVL_INFO, __VA_ARGS__) : (void)0)
+#define log_debug(...) (log_enabled(LOG_LVL_DEBUG) ? log_msg(LOG_LVL_DEBUG, __VA_ARGS__) : (void)0)
+#define log_trace(...) (log_enabled(LOG_LVL_TRACE) ? log_msg(LOG_LVL_TRACE, __VA_ARGS__) : (void)0)
+
+#endif

@@ -1,0 +1,45 @@
+/* route: which [app] a program is, and which dialer a destination gets.
+ *
+ * Promise: pure functions over the loaded conf. route_pick() allocates nothing,
+ * takes no lock and makes no system call: it runs on every connect.
+ */
+#ifndef DIALSHIM_ROUTE_H
+#define DIALSHIM_ROUTE_H
+
+#include "conf/conf.h"
+
+/* The built-in app (no [app] matched and no default_app): dialer `direct`, no rules. */
+#define APP_BUILTIN (-1)
+
+/* How an app was chosen, for logs and explain. */
+enum app_reason { APP_BY_ENV, APP_BY_NAME, APP_BY_PATH, APP_BY_DEFAULT, APP_BY_BUILTIN };
+
+/* FORCED: DIALSHIM_APP (or NULL); NAME: the program's basename; EXE: the path of
+ * /proc/self/exe (or NULL). Returns an index into c->apps or APP_BUILTIN, and
+ * sets *WHY and *MATCHED (the match pattern that hit, when by name or path).
+ * A FORCED name that no section has yields -2 (the caller reports it). */
+int app_pick(const struct conf *c, const char *forced, const char *name, const char *exe,
+             enum app_reason *why, const char **matched);
+
+/* One glob as written in `match`: `*` any run of characters (also across '/'), `?` one. */
+bool app_glob(const char *pattern, const char *text);
+
+/* A destination as route rules see it. */
+struct dest {
+    const struct sockaddr *sa; /* the address, or NULL when only a name is known */
+    const char *name;          /* the host name, or NULL */
+    uint16_t port;             /* host order */
+    enum net_kind net;         /* NET_TCP or NET_UDP */
+};
+
+/* The dialer index for D under APP (index or APP_BUILTIN); *RULE gets the index
+ * of the rule that matched in that app's rules, or -1 for the app's default. */
+int route_pick(const struct conf *c, int app, const struct dest *d, int *rule);
+
+/* The rule's matcher alone, exposed for tests. */
+bool route_rule_matches(const struct conf_rule *r, const struct dest *d);
+
+/* The dialer an app uses by default. */
+int route_app_dialer(const struct conf *c, int app);
+
+#endif

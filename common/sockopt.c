@@ -1,0 +1,132 @@
+#include "common/sockopt.h"
+
+#include "common/sys.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
+#ifndef TCP_FASTOPEN_CONNECT
+#define TCP_FASTOPEN_CONNECT 30
+#endif
+
+bool sockopt_none(const struct conf_dialer *d)
+{
+    return !d->bind_interface[0] && !d->has_inet4_bind && !d->has_inet6_bind && !d->has_mark &&
+           !d->reuse_addr && !d->tcp_fast_open && d->udp_fragment == TRI_UNSET &&
+           !d->protect_path[0];
+}
+
+static int set_int(int fd, int level, int name, int value)
+{
+    return setsockopt(fd, level, name, &value, sizeof(value)) < 0 ? errno : 0;
+}
+
+/* Hand the socket to a local "protector" (Android VpnService style) and wait for
+ * its one-byte answer, so it can exempt the socket from a VPN before we connect. */
+static int protect(const char *path, int fd)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+    char byte = 0;
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    struct timeval tv = {.tv_sec = 5};
+    int s, err = 0;
+
+    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+    s = sys.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return errno;
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+    if (sys.connect(s, (struct sockaddr *)&sun, sizeof(sun)) < 0 || sys.sendmsg(s, &msg, 0) != 1 ||
+        sys.recv(s, &byte, 1, 0) != 1)
+        err = errno ? errno : ECONNRESET;
+    sys.close(s);
+    return err;
+}
+
+static int bind_source(const struct conf_dialer *d, int fd, int family)
+{
+    union {
+        struct sockaddr_in in4;
+        struct sockaddr_in6 in6;
+    } a;
+    socklen_t len;
+
+    memset(&a, 0, sizeof(a));
+    if (family == AF_INET && d->has_inet4_bind) {
+        a.in4.sin_family = AF_INET;
+        a.in4.sin_addr = d->inet4_bind;
+        len = sizeof(a.in4);
+    } else if (family == AF_INET6 && d->has_inet6_bind) {
+        a.in6.sin6_family = AF_INET6;
+        a.in6.sin6_addr = d->inet6_bind;
+        len = sizeof(a.in6);
+    } else {
+        return 0;
+    }
+    return bind(fd, (struct sockaddr *)&a, len) < 0 ? errno : 0;
+}
+
+#define TRY(opt, expr)                                                                             \
+    do {                                                                                           \
+        int e_ = (expr);                                                                           \
+        if (e_) {                                                                                  \
+            *failed = (opt);                                                                       \
+            return e_;                                                                             \
+        }                                                                                          \
+    } while (0)
+
+int sockopt_apply(const struct conf_dialer *d, int fd, int family, int type, const char **failed)
+{
+    bool has_bind =
+        (family == AF_INET && d->has_inet4_bind) || (family == AF_INET6 && d->has_inet6_bind);
+
+    if (d->protect_path[0])
+        TRY("protect_path", protect(d->protect_path, fd));
+    if (d->bind_interface[0])
+        TRY("bind_interface", setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, d->bind_interface,
+                                         strlen(d->bind_interface) + 1) < 0
+                                  ? errno
+                                  : 0);
+    if (d->has_mark)
+        TRY("routing_mark", set_int(fd, SOL_SOCKET, SO_MARK, (int)d->routing_mark));
+    if (d->reuse_addr) {
+        TRY("reuse_addr", set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1));
+        if (type == SOCK_DGRAM)
+            TRY("reuse_addr", set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1));
+    }
+    if (type == SOCK_STREAM && d->tcp_fast_open)
+        TRY("tcp_fast_open", set_int(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 1));
+    if (type == SOCK_DGRAM && d->udp_fragment != TRI_UNSET) {
+        int v = d->udp_fragment == TRI_FALSE ? IP_PMTUDISC_DO : IP_PMTUDISC_DONT;
+        if (family == AF_INET6)
+            TRY("udp_fragment", set_int(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, v));
+        else
+            TRY("udp_fragment", set_int(fd, IPPROTO_IP, IP_MTU_DISCOVER, v));
+    }
+    if (has_bind) {
+        /* Without this, bind() to port 0 reserves an ephemeral port before the
+         * destination is known, and busy clients run out of ports. */
+        if (d->bind_address_no_port && type == SOCK_STREAM)
+            TRY("bind_address_no_port", set_int(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1));
+        TRY(family == AF_INET ? "inet4_bind_address" : "inet6_bind_address",
+            bind_source(d, fd, family));
+    }
+    return 0;
+}

@@ -1,0 +1,21 @@
+/* sockopt: the DefaultDialer's socket options (SPEC.md 3, DESIGN.md "Socket options").
+ *
+ * Promise: sockopt_apply() sets, on an existing socket, every option the dialer
+ * asks for, in an order that works (interface and mark before bind, bind before
+ * connect), and nothing else. It allocates nothing and takes no lock. When the
+ * kernel refuses one, it stops, names the option in *FAILED and returns the errno:
+ * the caller must fail the call, never connect without the option.
+ */
+#ifndef DIALSHIM_SOCKOPT_H
+#define DIALSHIM_SOCKOPT_H
+
+#include "conf/conf.h"
+
+/* FAMILY: AF_INET or AF_INET6 of the destination; TYPE: SOCK_STREAM or SOCK_DGRAM.
+ * Returns 0, or an errno with *FAILED naming the option ("bind_interface", ...). */
+int sockopt_apply(const struct conf_dialer *d, int fd, int family, int type, const char **failed);
+
+/* True when the dialer sets nothing at all (the cheapest fast path). */
+bool sockopt_none(const struct conf_dialer *d);
+
+#endif

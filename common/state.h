@@ -1,0 +1,52 @@
+/* state: the process's loaded configuration and who the process is.
+ *
+ * Promise: state_load() runs once per process image (the shim calls it under
+ * pthread_once); after it returns, `state` never changes, so every hook reads it
+ * without a lock. It never exits or aborts: a bad file leaves state.broken set
+ * and the errors logged.
+ */
+#ifndef DIALSHIM_STATE_H
+#define DIALSHIM_STATE_H
+
+#include "common/route.h"
+#include "conf/conf.h"
+
+#include <limits.h>
+
+struct state {
+    struct conf *conf; /* NULL: no file (the shim passes everything) or a broken one */
+    bool active;       /* conf loaded: hooks apply it */
+    bool broken;       /* the file is bad and on_config_error = fail_closed: EACCES */
+    int app;           /* index into conf->apps, or APP_BUILTIN */
+    int app_dialer;    /* that app's default dialer */
+    enum app_reason app_why;
+    const char *app_matched; /* the match pattern that chose the app */
+    char prog[64];           /* basename, for logs */
+    char exe[PATH_MAX];      /* /proc/self/exe */
+    char path[PATH_MAX];     /* the configuration file, "" when none */
+};
+
+extern struct state state;
+
+/* Where the configuration is, per SPEC.md section 2: DIALSHIM_CONFIG, then
+ * $XDG_CONFIG_HOME (or ~/.config)/dialshim/dialshim.ini, then /etc/dialshim.ini;
+ * environment ignored under AT_SECURE. Returns false when no file is there
+ * (DIALSHIM_CONFIG set to a missing file returns true: that is an error to report). */
+bool state_find_config(char *out, size_t cap);
+
+/* True in a secure-execution process (setuid and the like). */
+bool state_secure(void);
+
+/* Environment lookup that honours AT_SECURE (returns NULL there). */
+const char *state_env(const char *name);
+
+void state_load(void);
+
+/* In the child after fork: make process-wide locks and caches usable again. */
+void state_atfork_child(void);
+
+/* On a file that failed to load: did its [global] ask for pass_through?
+ * A plain scan, for files too broken to parse. */
+bool state_scan_pass_through(const char *path);
+
+#endif

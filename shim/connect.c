@@ -1,0 +1,27 @@
+/* connect(2): every TCP and UDP connect of the program goes through the engine. */
+#include "common/engine.h"
+#include "common/sys.h"
+#include "shim/init.h"
+
+#include <errno.h>
+
+HOOK int connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+    int r;
+
+    if (!sa || len < sizeof(sa_family_t) || !shim_enter())
+        return sys.connect(fd, sa, len);
+    switch (engine_gate(sa->sa_family)) {
+    case GATE_PASS:
+        r = sys.connect(fd, sa, len);
+        break;
+    case GATE_DENY:
+        errno = EACCES;
+        r = -1;
+        break;
+    default:
+        r = engine_connect(fd, sa, len);
+    }
+    shim_leave();
+    return r;
+}

@@ -1,0 +1,81 @@
+#!/bin/sh
+# make bench: ratios measured side by side in one run (machines here are noisy,
+# so absolute numbers mean little; rounds alternate the variants).
+# Runs inside a network namespace of its own; traffic stays on its loopback.
+set -eu
+cd "$(dirname "$0")/../.."
+B=build
+[ "$(id -u)" = 0 ] || { echo "bench: run as root (it makes a network namespace)"; exit 1; }
+cc -O2 -Wall -Wextra -Werror -o $B/connbench tests/bench/connbench.c
+
+NS=dsbench-$$
+T=$(mktemp -d)
+cleanup() {
+    [ -n "${SRV:-}" ] && kill "$SRV" 2>/dev/null || true
+    ip netns del "$NS" 2>/dev/null || true
+    rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+ip netns add "$NS"
+ip netns exec "$NS" ip link set lo up
+PORT=7001
+ip netns exec "$NS" $B/connbench server $PORT &
+SRV=$!
+sleep 0.3
+
+cat > "$T/bench.ini" <<INI
+[dialer marked]
+type = direct
+routing_mark = 0x64
+inet4_bind_address = 127.0.0.1
+bind_address_no_port = true
+
+[app bench]
+match = *
+dialer = marked
+INI
+SHIM="LD_PRELOAD=$PWD/$B/libdialshim.so DIALSHIM_CONFIG=$T/bench.ini"
+N=${BENCH_CONNS:-4000}
+ROUNDS=${BENCH_ROUNDS:-7}
+
+run() { # variant -> conns/s
+    case $1 in
+    bare) ip netns exec "$NS" $B/connbench client 127.0.0.1 $PORT "$N" ;;
+    own)  ip netns exec "$NS" $B/connbench client 127.0.0.1 $PORT "$N" own ;;
+    shim) ip netns exec "$NS" env $SHIM $B/connbench client 127.0.0.1 $PORT "$N" ;;
+    esac | sed -n 's/^conns_per_sec=//p'
+}
+for v in bare own shim; do run $v >/dev/null; done # warm up
+for r in $(seq "$ROUNDS"); do
+    for v in bare own shim; do echo "$v $(run $v)" >> "$T/conns"; done
+done
+
+# process start: /bin/true bare and under the shim (same env(1) wrapper for both)
+hyperfine -N -w 20 -r "${BENCH_STARTS:-300}" --export-json "$T/start.json" \
+    "env /bin/true" "env $SHIM /bin/true" >/dev/null 2>&1
+
+python3 - "$T/conns" "$T/start.json" "$N" "$ROUNDS" <<'PY' | tee $B/bench.md
+import json, statistics, sys
+conns, start, n, rounds = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+v = {}
+for line in open(conns):
+    k, x = line.split()
+    v.setdefault(k, []).append(float(x))
+m = {k: statistics.median(x) for k, x in v.items()}
+s = json.load(open(start))["results"]
+t_bare, t_shim = s[0]["median"], s[1]["median"]
+def row(what, a, b, ratio, target, ok):
+    print(f"| {what} | {a} | {b} | {ratio:.3f} | {target} | {'yes' if ok else 'NO'} |")
+print(f"# dialshim benchmark ({rounds} alternating rounds of {n} connections, medians)\n")
+print("| measure | baseline | dialshim | ratio | target | met |")
+print("|---|---|---|---|---|---|")
+r1 = m["shim"] / m["own"]
+row("connects/s, direct dialer with mark + bind address, vs the program setting them itself",
+    f"{m['own']:.0f}/s", f"{m['shim']:.0f}/s", r1, ">= 0.97", r1 >= 0.97)
+r2 = m["shim"] / m["bare"]
+row("connects/s vs a bare program that sets no options (includes the options' own cost)",
+    f"{m['bare']:.0f}/s", f"{m['shim']:.0f}/s", r2, "report", True)
+r3 = t_shim / t_bare
+row("process start, /bin/true (time ratio)", f"{t_bare*1e3:.3f} ms", f"{t_shim*1e3:.3f} ms",
+    r3, "<= 1.10", r3 <= 1.10)
+PY

@@ -1,0 +1,524 @@
+/* dialshim: run a command through the shim, check a configuration, explain a
+ * decision (SPEC.md section 2). */
+#include "common/addr.h"
+#include "common/dialer/dialer.h"
+#include "common/engine.h"
+#include "common/log.h"
+#include "common/route.h"
+#include "common/state.h"
+#include "common/support.h"
+#include "common/sys.h"
+#include "conf/conf.h"
+
+#include <arpa/inet.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#define EXIT_USAGE 2
+
+static const char usage_text[] =
+    "usage: dialshim [-c FILE] [-p APP] [-l LEVEL] [--] COMMAND [ARG...]\n"
+    "       dialshim check [-c FILE]\n"
+    "       dialshim explain [-c FILE] [-p APP | -n PROGRAM] [--dial] [tcp|udp] HOST PORT\n"
+    "       dialshim --version | --help\n";
+
+struct opts {
+    const char *config, *app, *level, *program;
+    bool dial;
+};
+
+static void print_problem(void *ctx, const char *file, int line, const char *msg)
+{
+    int *errors = ctx;
+
+    fprintf(stderr, "%s:%d: %s\n", file, line, msg);
+    if (strncmp(msg, "warning: ", 9) != 0)
+        (*errors)++;
+}
+
+/* The file the shim would read, per SPEC.md section 2, made absolute. */
+static int find_config(const struct opts *o, char *out, size_t cap)
+{
+    char found[PATH_MAX];
+
+    if (o->config)
+        snprintf(found, sizeof(found), "%s", o->config);
+    else if (!state_find_config(found, sizeof(found))) {
+        fprintf(stderr, "dialshim: no configuration: give -c FILE, set DIALSHIM_CONFIG, or "
+                        "create ~/.config/dialshim/dialshim.ini or /etc/dialshim.ini\n");
+        return -1;
+    }
+    if (!realpath(found, out)) {
+        fprintf(stderr, "%s:0: cannot open: %s\n", found, strerror(errno));
+        return -1;
+    }
+    (void)cap;
+    return 0;
+}
+
+/* Load and validate, printing every problem; NULL when there was any error. */
+static struct conf *load_checked(const char *path)
+{
+    int errors = 0;
+    struct conf *c = conf_load(path, print_problem, &errors);
+
+    if (c && support_check(c, print_problem, &errors) != 0) {
+        conf_free(c);
+        c = NULL;
+    }
+    return c;
+}
+
+static int cmd_check(const struct opts *o)
+{
+    char path[PATH_MAX];
+    struct conf *c;
+    int nd = 0;
+
+    if (find_config(o, path, sizeof(path)) < 0)
+        return EXIT_USAGE;
+    c = load_checked(path);
+    if (!c)
+        return EXIT_USAGE;
+    for (int i = 0; i < c->n_dialers; i++)
+        nd += c->dialers[i].line > 0;
+    printf("ok: %d dialer%s, %d app%s\n", nd, nd == 1 ? "" : "s", c->n_apps,
+           c->n_apps == 1 ? "" : "s");
+    conf_free(c);
+    return 0;
+}
+
+/* ---- explain ---- */
+
+static void print_options(const struct conf *c, int di)
+{
+    const struct conf_dialer *d = &c->dialers[di];
+    char buf[INET6_ADDRSTRLEN];
+    uint32_t t = conf_connect_timeout(c, di);
+    bool any = false;
+
+#define OPT(...) (printf(any ? " " : "  options:"), printf(" " __VA_ARGS__), any = true)
+    if (d->bind_interface[0])
+        OPT("bind_interface=%s", d->bind_interface);
+    if (d->has_inet4_bind)
+        OPT("inet4_bind_address=%s", inet_ntop(AF_INET, &d->inet4_bind, buf, sizeof(buf)));
+    if (d->has_inet6_bind)
+        OPT("inet6_bind_address=%s", inet_ntop(AF_INET6, &d->inet6_bind, buf, sizeof(buf)));
+    if (d->bind_address_no_port)
+        OPT("bind_address_no_port");
+    if (d->protect_path[0])
+        OPT("protect_path=%s", d->protect_path);
+    if (d->has_mark)
+        OPT("routing_mark=0x%x", d->routing_mark);
+    if (d->reuse_addr)
+        OPT("reuse_addr");
+    if (d->tcp_fast_open)
+        OPT("tcp_fast_open");
+    if (d->tcp_multi_path)
+        OPT("tcp_multi_path");
+    if (d->udp_fragment != TRI_UNSET)
+        OPT("udp_fragment=%s", d->udp_fragment == TRI_TRUE ? "true" : "false");
+    if (t)
+        OPT("connect_timeout=%ums", t);
+#undef OPT
+    printf(any ? "\n" : "  options: none (kernel defaults)\n");
+}
+
+/* From the destination back to the first hop: the order a dial happens in. */
+static void print_chain(const struct conf *c, int di)
+{
+    int hops[64], n = 0;
+
+    for (int i = di; i >= 0 && n < 64; i = c->dialers[i].detour)
+        hops[n++] = i;
+    printf("chain:");
+    for (int k = n - 1; k >= 0; k--)
+        printf(" %s (%s) ->", c->dialers[hops[k]].name,
+               conf_dialer_type_name(c->dialers[hops[k]].type));
+    printf(" destination\n");
+    for (int k = n - 1; k >= 0; k--) {
+        const struct conf_dialer *d = &c->dialers[hops[k]];
+        if (d->type == DIALER_BLOCK) {
+            printf("hop %d: %s blocks: connect fails with ECONNREFUSED (tcp) or EPERM (udp)\n",
+                   n - k, d->name);
+            continue;
+        }
+        if (d->type == DIALER_DIRECT)
+            printf("hop %d: %s dials %s directly\n", n - k, d->name,
+                   k == n - 1 && n > 1 ? "the next proxy" : "the destination");
+        else
+            printf("hop %d: %s connects to its server %s:%u (%s)\n", n - k, d->name, d->server.host,
+                   d->server.port, conf_dialer_type_name(d->type));
+        print_options(c, hops[k]);
+    }
+}
+
+static const char *why_text(enum app_reason r)
+{
+    switch (r) {
+    case APP_BY_ENV:
+        return "forced by -p / DIALSHIM_APP";
+    case APP_BY_NAME:
+        return "program name matched";
+    case APP_BY_PATH:
+        return "program path matched";
+    case APP_BY_DEFAULT:
+        return "no match; [global] default_app";
+    case APP_BY_BUILTIN:
+        return "no match and no default_app: the built-in app, dialer direct";
+    }
+    return "?";
+}
+
+static int parse_port(const char *s)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+
+    return *s && !*end && v >= 0 && v <= 65535 ? (int)v : -1;
+}
+
+static int cmd_explain(const struct opts *o, int argc, char **argv)
+{
+    char path[PATH_MAX], abuf[ADDR_STRLEN];
+    enum net_kind net = NET_TCP;
+    enum app_reason why;
+    const char *matched, *host, *name;
+    struct sockaddr_storage ss;
+    struct dest dst = {0};
+    struct conf *c;
+    int app, di, rule, port;
+
+    if (argc > 0 && (!strcmp(argv[0], "tcp") || !strcmp(argv[0], "udp"))) {
+        net = !strcmp(argv[0], "udp") ? NET_UDP : NET_TCP;
+        argc--, argv++;
+    }
+    if (argc != 2 || (port = parse_port(argv[1])) < 0) {
+        fputs(usage_text, stderr);
+        return EXIT_USAGE;
+    }
+    host = argv[0];
+    if (find_config(o, path, sizeof(path)) < 0)
+        return EXIT_USAGE;
+    c = load_checked(path);
+    if (!c)
+        return EXIT_USAGE;
+
+    name = o->program ? o->program : "dialshim";
+    app = app_pick(c, o->app, name, o->program && strchr(o->program, '/') ? o->program : NULL, &why,
+                   &matched);
+    printf("config: %s\n", path);
+    if (app == -2) {
+        fprintf(stderr, "dialshim: no [app %s] in %s\n", o->app, path);
+        conf_free(c);
+        return EXIT_USAGE;
+    }
+    printf("app: %s (%s%s%s%s)\n", app >= 0 ? c->apps[app].name : "(built-in)", why_text(why),
+           matched ? ": '" : "", matched ? matched : "", matched ? "'" : "");
+
+    memset(&ss, 0, sizeof(ss));
+    dst.port = (uint16_t)port;
+    dst.net = net;
+    if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+        ss.ss_family = AF_INET;
+        ((struct sockaddr_in *)&ss)->sin_port = htons(port);
+        dst.sa = (struct sockaddr *)&ss;
+    } else if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+        ss.ss_family = AF_INET6;
+        ((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
+        dst.sa = (struct sockaddr *)&ss;
+    } else {
+        dst.name = host;
+    }
+    printf("destination: %s %s\n", net == NET_UDP ? "udp" : "tcp",
+           dst.sa ? addr_format(dst.sa, abuf, sizeof(abuf)) : host);
+    di = route_pick(c, app, &dst, &rule);
+    if (rule >= 0)
+        printf("rule: #%d (line %d) %s -> %s\n", rule + 1, c->apps[app].rules[rule].line,
+               c->apps[app].rules[rule].text, c->dialers[di].name);
+    else
+        printf("rule: none matched; the app's dialer -> %s\n", c->dialers[di].name);
+    print_chain(c, di);
+    if (dst.name) {
+        struct addrinfo hints = {.ai_socktype = net == NET_UDP ? SOCK_DGRAM : SOCK_STREAM}, *res,
+                        *ai;
+        int r = getaddrinfo(host, NULL, &hints, &res);
+        printf("names: resolved by the system resolver (dialshim's own resolver is not built "
+               "yet)\n");
+        if (r) {
+            printf("addresses: none (%s)\n", gai_strerror(r));
+        } else {
+            printf("addresses in order:");
+            for (ai = res; ai; ai = ai->ai_next) {
+                char ip[INET6_ADDRSTRLEN];
+                void *p = ai->ai_family == AF_INET
+                              ? (void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr
+                              : (void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
+                printf(" %s", inet_ntop(ai->ai_family, p, ip, sizeof(ip)));
+            }
+            printf("\n");
+            freeaddrinfo(res);
+        }
+    }
+    if (o->dial) {
+        int fd, err;
+        if (!dst.sa) {
+            printf("dial: give an address to dial (names are not resolved by dialshim yet)\n");
+            conf_free(c);
+            return EXIT_USAGE;
+        }
+        fd = socket(dst.sa->sa_family, net == NET_UDP ? SOCK_DGRAM : SOCK_STREAM, 0);
+        {
+            struct dial d = {.conf = c,
+                             .dialer = di,
+                             .fd = fd,
+                             .sa = dst.sa,
+                             .len = dst.sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+                                                                 : sizeof(struct sockaddr_in6),
+                             .type = net == NET_UDP ? SOCK_DGRAM : SOCK_STREAM};
+            err = fd < 0 ? errno : dialer_dial(&d);
+            printf("dial: %s%s%s\n", err ? strerrorname_np(err) : "connected",
+                   d.failed ? " - " : "", d.failed ? d.failed : "");
+        }
+        if (fd >= 0)
+            close(fd);
+        conf_free(c);
+        return err ? 1 : 0;
+    }
+    conf_free(c);
+    return 0;
+}
+
+/* ---- run ---- */
+
+/* The shim beside this program (build/), or where `make install` put it. */
+static int shim_path(char *out, size_t cap)
+{
+#ifdef DIALSHIM_LIBDIR
+    snprintf(out, cap, "%s/libdialshim.so", DIALSHIM_LIBDIR);
+#else
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return -1;
+    exe[n] = '\0';
+    snprintf(out, cap, "%s/libdialshim.so", dirname(exe));
+#endif
+    return access(out, R_OK) == 0 ? 0 : -1;
+}
+
+/* execvp's search, to inspect the file that will run. */
+static bool which(const char *cmd, char *out, size_t cap)
+{
+    const char *path = getenv("PATH");
+    char dirs[4096];
+
+    if (strchr(cmd, '/')) {
+        snprintf(out, cap, "%s", cmd);
+        return access(out, X_OK) == 0;
+    }
+    snprintf(dirs, sizeof(dirs), "%s", path ? path : "/usr/local/bin:/usr/bin:/bin");
+    for (char *save, *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+        snprintf(out, cap, "%s/%s", *d ? d : ".", cmd);
+        if (access(out, X_OK) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Look inside an ELF file for what makes LD_PRELOAD useless. */
+static void warn_uninterceptable(const char *file)
+{
+    struct stat st;
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    unsigned char *m;
+    Elf64_Ehdr *eh;
+    bool interp = false, go = false;
+
+    if (fd < 0 || fstat(fd, &st) < 0 || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    if (st.st_mode & (S_ISUID | S_ISGID))
+        fprintf(stderr, "dialshim: warning: %s is set%s: the loader ignores LD_PRELOAD for it\n",
+                file, st.st_mode & S_ISUID ? "uid" : "gid");
+    if (fgetxattr(fd, "security.capability", NULL, 0) > 0)
+        fprintf(stderr,
+                "dialshim: warning: %s has file capabilities: the loader ignores LD_PRELOAD "
+                "for it\n",
+                file);
+    m = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED)
+        return;
+    eh = (Elf64_Ehdr *)m;
+    if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+        eh->e_phoff + (size_t)eh->e_phnum * sizeof(Elf64_Phdr) > (size_t)st.st_size) {
+        munmap(m, st.st_size); /* a script or another class: nothing to say */
+        return;
+    }
+    for (int i = 0; i < eh->e_phnum; i++)
+        interp |= ((Elf64_Phdr *)(m + eh->e_phoff))[i].p_type == PT_INTERP;
+    if (eh->e_shoff && eh->e_shstrndx < eh->e_shnum &&
+        eh->e_shoff + (size_t)eh->e_shnum * sizeof(Elf64_Shdr) <= (size_t)st.st_size) {
+        Elf64_Shdr *sh = (Elf64_Shdr *)(m + eh->e_shoff);
+        Elf64_Shdr *strs = &sh[eh->e_shstrndx];
+        for (int i = 0; i < eh->e_shnum && strs->sh_offset < (size_t)st.st_size; i++) {
+            if (sh[i].sh_name >= strs->sh_size)
+                continue;
+            const char *nm = (const char *)m + strs->sh_offset + sh[i].sh_name;
+            go |= !strcmp(nm, ".go.buildinfo") || !strcmp(nm, ".note.go.buildid");
+        }
+    }
+    munmap(m, st.st_size);
+    if (!interp)
+        fprintf(stderr, "dialshim: warning: %s is statically linked: LD_PRELOAD cannot reach it\n",
+                file);
+    else if (go)
+        fprintf(stderr,
+                "dialshim: warning: %s is a Go program: it makes system calls directly, so "
+                "only cgo lookups (GODEBUG=netdns=cgo) can pass through the shim\n",
+                file);
+}
+
+static int cmd_run(const struct opts *o, char **argv)
+{
+    char path[PATH_MAX], lib[PATH_MAX], file[PATH_MAX], preload[2 * PATH_MAX];
+    const char *old = getenv("LD_PRELOAD");
+    struct conf *c;
+
+    if (!argv[0]) {
+        fputs(usage_text, stderr);
+        return EXIT_USAGE;
+    }
+    if (find_config(o, path, sizeof(path)) < 0)
+        return EXIT_USAGE;
+    c = load_checked(path);
+    if (!c)
+        return EXIT_USAGE;
+    if (o->app && conf_app_index(c, o->app) < 0) {
+        fprintf(stderr, "dialshim: -p %s: no [app %s] in %s\n", o->app, o->app, path);
+        conf_free(c);
+        return EXIT_USAGE;
+    }
+    conf_free(c);
+    if (shim_path(lib, sizeof(lib)) < 0) {
+        fprintf(stderr, "dialshim: cannot find libdialshim.so (looked at %s)\n", lib);
+        return EXIT_USAGE;
+    }
+    if (old && *old && !strstr(old, lib))
+        snprintf(preload, sizeof(preload), "%s:%s", lib, old);
+    else
+        snprintf(preload, sizeof(preload), "%s", old && *old ? old : lib);
+    setenv("LD_PRELOAD", preload, 1);
+    setenv("DIALSHIM_CONFIG", path, 1);
+    if (o->app)
+        setenv("DIALSHIM_APP", o->app, 1);
+    if (o->level)
+        setenv("DIALSHIM_LOG", o->level, 1);
+    if (!which(argv[0], file, sizeof(file))) {
+        fprintf(stderr, "dialshim: %s: command not found\n", argv[0]);
+        return 127;
+    }
+    warn_uninterceptable(file);
+    execvp(argv[0], argv);
+    fprintf(stderr, "dialshim: %s: %s\n", argv[0], strerror(errno));
+    return errno == ENOENT ? 127 : 126;
+}
+
+static bool valid_level(const char *l)
+{
+    static const char *ok[] = {"error", "warn", "info", "debug", "trace"};
+
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+        if (!strcmp(l, ok[i]))
+            return true;
+    return false;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"version", no_argument, NULL, 'V'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {"dial", no_argument, NULL, 'd'},
+                                             {NULL, 0, NULL, 0}};
+    struct opts o = {0};
+    const char *verb = "run";
+    int ch;
+
+    sys_init_default();
+    /* Options may come before and after the verb: scan until a non-option, and
+     * again after a verb. "+" stops at the command so its own options are its own. */
+    for (int round = 0; round < 2; round++) {
+        while ((ch = getopt_long(argc, argv, "+c:p:l:n:h", longopts, NULL)) != -1) {
+            switch (ch) {
+            case 'c':
+                o.config = optarg;
+                break;
+            case 'p':
+                o.app = optarg;
+                break;
+            case 'l':
+                if (!valid_level(optarg)) {
+                    fprintf(stderr, "dialshim: -l %s: use error, warn, info, debug or trace\n",
+                            optarg);
+                    return EXIT_USAGE;
+                }
+                o.level = optarg;
+                break;
+            case 'n':
+                o.program = optarg;
+                break;
+            case 'd':
+                o.dial = true;
+                break;
+            case 'V':
+                printf("dialshim %s\n", DIALSHIM_VERSION);
+                return 0;
+            case 'h':
+                fputs(usage_text, stdout);
+                return 0;
+            default:
+                fputs(usage_text, stderr);
+                return EXIT_USAGE;
+            }
+        }
+        if (round == 0 && optind < argc && optind > 0 && strcmp(argv[optind - 1], "--") != 0 &&
+            (!strcmp(argv[optind], "check") || !strcmp(argv[optind], "explain") ||
+             !strcmp(argv[optind], "run"))) {
+            verb = argv[optind];
+            argc -= optind;
+            argv += optind;
+            optind = 0; /* glibc: start over, scanning from argv[1] */
+            continue;
+        }
+        break;
+    }
+    if (!strcmp(verb, "check")) {
+        if (optind != argc) {
+            fputs(usage_text, stderr);
+            return EXIT_USAGE;
+        }
+        return cmd_check(&o);
+    }
+    if (!strcmp(verb, "explain"))
+        return cmd_explain(&o, argc - optind, argv + optind);
+    if (o.program || o.dial) {
+        fputs(usage_text, stderr);
+        return EXIT_USAGE;
+    }
+    return cmd_run(&o, argv + optind);
+}
