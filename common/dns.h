@@ -1,0 +1,92 @@
+/* dns: blocking name lookups with c-ares 1.18 (SPEC.md 3 [resolver], 4.2;
+ * DESIGN.md "c-ares 1.18.1").
+ *
+ * Promise: dns_lookup() answers from, in this order, a numeric name, `localhost`
+ * (and names under .localhost), the resolver's hosts file, the cache, and only then
+ * a DNS query to the resolver's servers. It never takes longer than
+ * timeout x attempts x servers + 250 ms, opens its sockets through `sys` with
+ * SOCK_CLOEXEC and the resolver's detour socket options, and leaves no descriptor
+ * or memory behind. Any number of threads may call it at once: each lookup has its
+ * own c-ares channel, the cache has one mutex never held across I/O.
+ *
+ * Order of the answer ("as_is"): numeric and hosts answers in file order; DNS
+ * answers to AF_UNSPEC give the A records, then the AAAA records, each in the
+ * server's order (c-ares asks both in parallel, so arrival order would be random).
+ * The strategy (strategy.h) is the caller's to apply: a dialer may override its
+ * resolver's. Duplicates are dropped.
+ *
+ * Cache: per process, DNS_CACHE_SIZE entries, least recently used evicted, keyed
+ * by (conf, resolver, lower-case name, family). A positive answer lives for the
+ * smallest TTL among its records and CNAMEs, at most DNS_MAX_TTL; a TTL of 0 is
+ * not cached. A negative answer (EAI_NONAME: NXDOMAIN or no records) lives
+ * DNS_NEGATIVE_TTL seconds, so a program retrying an unknown name doesn't send a
+ * query storm; failures (EAI_AGAIN and the rest) are never cached. Local answers
+ * (numeric, localhost, hosts file) are never cached: the file is read each time,
+ * as glibc does. Cached answers come back with their TTLs reduced by their age.
+ */
+#ifndef DIALSHIM_DNS_H
+#define DIALSHIM_DNS_H
+
+#include "common/strategy.h"
+#include "conf/conf.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DNS_MAX_ADDRS    32   /* per answer; more are dropped, keeping both families */
+#define DNS_NAME_MAX     256  /* canonical name, with its NUL */
+#define DNS_CACHE_SIZE   256  /* entries */
+#define DNS_MAX_TTL      3600 /* seconds: longer TTLs are shortened to this */
+#define DNS_NEGATIVE_TTL 5    /* seconds an EAI_NONAME answer is remembered */
+
+enum dns_source { DNS_SRC_NUMERIC, DNS_SRC_LOCALHOST, DNS_SRC_HOSTS, DNS_SRC_DNS, DNS_SRC_CACHE };
+
+struct dns_answer {
+    size_t n;                             /* 0 on any error */
+    struct dns_addr addrs[DNS_MAX_ADDRS]; /* see the order above */
+    char canonname[DNS_NAME_MAX];         /* end of the CNAME chain; the name itself without one */
+    uint32_t ttl;                         /* smallest TTL of the answer; 0 for local answers */
+    enum dns_source source;
+};
+
+/* Resolve NAME for FAMILY (AF_UNSPEC, AF_INET, AF_INET6) with resolver number
+ * RESOLVER of C (index into c->resolvers), or with the built-in default when
+ * RESOLVER is -1 (C may then be NULL): servers and search list from
+ * /etc/resolv.conf, as_is, 2 s timeout, 2 attempts, /etc/hosts, cache on.
+ * A resolver with its own servers queries NAME as given, without the search list.
+ *
+ * Returns 0 (OUT->n >= 1) or an EAI_* code:
+ *   EAI_NONAME     unknown name: NXDOMAIN, no record of the family, an empty or
+ *                  malformed name
+ *   EAI_AGAIN      timeout, SERVFAIL, REFUSED, no server reachable
+ *   EAI_ADDRFAMILY a numeric name of the other family ("::1" with AF_INET), as glibc
+ *   EAI_FAMILY     FAMILY is none of the three
+ *   EAI_MEMORY     out of memory
+ *   EAI_SYSTEM     no DNS socket: socket() failed (EMFILE...) or the kernel refused
+ *                  a detour socket option (logged with the option's name); errno
+ *                  holds the errno
+ *   EAI_FAIL       anything else (a malformed reply, a RESOLVER out of range)
+ * errno is preserved unless EAI_SYSTEM is returned. Thread cancellation is held
+ * off during the call (it is bounded) so nothing leaks; it acts afterwards. */
+int dns_lookup(const struct conf *c, int resolver, const char *name, int family,
+               struct dns_answer *out);
+
+/* The settings dns_lookup() uses for RESOLVER: the built-in default for -1,
+ * NULL when RESOLVER is out of range. */
+const struct conf_resolver *dns_resolver(const struct conf *c, int resolver);
+
+/* "numeric", "localhost", "hosts", "dns", "cache": for logs and `explain`. */
+const char *dns_source_name(enum dns_source s);
+
+/* Forget every cached answer. Call it when replacing the configuration: the cache
+ * key holds the conf pointer, which a new configuration may reuse. */
+void dns_cache_clear(void);
+
+/* pthread_atfork handlers: prepare takes the cache lock, parent releases it,
+ * child re-creates it and empties the cache. Lookups in flight in other threads
+ * do not exist in the child, and their channels were never shared. */
+void dns_atfork_prepare(void);
+void dns_atfork_parent(void);
+void dns_atfork_child(void);
+
+#endif

@@ -1,0 +1,44 @@
+/* strategy: which resolved addresses a program gets, and in what order
+ * (SPEC.md 3 `strategy`, 4.2; DESIGN.md "Happy Eyeballs").
+ *
+ * Promise: pure functions over caller-owned arrays. They allocate nothing, take no
+ * lock and keep the resolver's order within each family (stable), so the same
+ * input always gives the same output.
+ */
+#ifndef DIALSHIM_STRATEGY_H
+#define DIALSHIM_STRATEGY_H
+
+#include "conf/conf.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One resolved address. Shared with dns.h, which fills arrays of these. */
+struct dns_addr {
+    int family;        /* AF_INET or AF_INET6 */
+    uint8_t addr[16];  /* network order; AF_INET uses the first 4 bytes */
+    uint32_t scope_id; /* AF_INET6 link-local scope ("fe80::1%eth0"), else 0 */
+    uint32_t ttl;      /* seconds the resolver allows it to be cached; 0 = don't */
+};
+
+/* Filter and order IN[0..N) per S into OUT (room for CAP); returns the number
+ * written. ipv4_only/ipv6_only drop the other family, prefer_ipv4/prefer_ipv6
+ * move that family first, as_is copies. S must not be STRATEGY_UNSET (treated
+ * as as_is). OUT must not overlap IN. */
+size_t strategy_apply(enum strategy s, const struct dns_addr *in, size_t n, struct dns_addr *out,
+                      size_t cap);
+
+/* The Happy Eyeballs attempt order (RFC 8305 section 4, First Address Family
+ * Count 1): the filtered list with families interleaved, starting with the
+ * preferred family (as_is: the family of the first address). Same contract as
+ * strategy_apply(). prefer_ipv6 [6a,6b,4a,4b] gives [6a,4a,6b,4b]. */
+size_t strategy_happy_eyeballs(enum strategy s, const struct dns_addr *in, size_t n,
+                               struct dns_addr *out, size_t cap);
+
+/* The family worth asking the resolver for when a program asks for FAMILY
+ * (AF_UNSPEC, AF_INET, AF_INET6) under S: ipv4_only turns AF_UNSPEC into
+ * AF_INET, so no AAAA query is sent for nothing. -1 when S rules out every
+ * address the program could accept (ipv6_only and AF_INET). */
+int strategy_query_family(enum strategy s, int family);
+
+#endif
