@@ -2,6 +2,7 @@
 
 #include "common/addr.h"
 #include "common/dialer/dialer.h"
+#include "common/fakeip.h"
 #include "common/fdtab.h"
 #include "common/log.h"
 #include "common/route.h"
@@ -151,12 +152,26 @@ static int decide_and_dial(int fd, uint32_t fst, const struct sockaddr *sa, sock
                      .len = len,
                      .type = dst.net == NET_UDP ? SOCK_DGRAM : SOCK_STREAM,
                      .applied = fst & FD_APPLIED};
+    char name[FAKEIP_NAME_MAX];
     int rule, err;
 
     if (log_enabled(LOG_LVL_INFO))
         clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (fakeip_is_fake(sa, len)) {
+        /* A fake address stands for a name: route by the name, never the address. */
+        if (!fakeip_lookup(sa, len, name, sizeof(name))) {
+            d.dialer = route_pick(state.conf, state.app, &dst, &rule);
+            snprintf(d.why, sizeof(d.why), "fake address with no name (recycled or never given)");
+            log_decision(LOG_LVL_WARN, &d, rule, EHOSTUNREACH, &t0);
+            return EHOSTUNREACH;
+        }
+        dst.sa = NULL;
+        dst.name = d.host = name;
+    }
     d.dialer = route_pick(state.conf, state.app, &dst, &rule);
-    err = dialer_dial(&d);
+    err = d.host ? resolve_dial(&d) : dialer_dial(&d);
+    d.sa = sa; /* the resolve dialer may have pointed it at its own stack */
+    d.host = dst.name;
     if (d.applied && !(fst & FD_APPLIED))
         fdtab_set(fd, fst | FD_APPLIED);
     if (err && err != EINPROGRESS) {
@@ -251,9 +266,47 @@ static int before_send(int fd, int flags, const struct sockaddr *to, socklen_t t
     }
 }
 
+/* A datagram to a fake address goes to the first address its name resolves to
+ * (UDP has nothing to race). Returns 0 with TO and TOLEN replaced, or an errno. */
+static int unfake(int fd, const struct sockaddr **to, socklen_t *tolen,
+                  struct sockaddr_storage *real)
+{
+    struct dest dst = {.port = addr_port(*to), .net = NET_UDP};
+    struct dns_addr addrs[4];
+    char name[FAKEIP_NAME_MAX], why[300];
+    int rule, dialer, n;
+
+    if ((fd_state(fd) & FD_KIND_MASK) != FD_UDP)
+        return 0;
+    if (!fakeip_lookup(*to, *tolen, name, sizeof(name)))
+        return EHOSTUNREACH;
+    dst.name = name;
+    dialer = route_pick(state.conf, state.app, &dst, &rule);
+    if (state.conf->dialers[dialer].type != DIALER_DIRECT)
+        return 0; /* blocked or proxied: before_send refuses it */
+    n = resolve_name(state.conf, dialer, name, addrs, 4, false, why, sizeof(why));
+    if (n < 0) {
+        log_warn("%s[%d] udp %s: %s", state.prog, (int)getpid(), name, why);
+        return -n;
+    }
+    dns_addr_to_sockaddr(&addrs[0], dst.port, real);
+    *to = (const struct sockaddr *)real;
+    *tolen = addrs[0].family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+    return 0;
+}
+
 ssize_t engine_sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *to,
                       socklen_t tolen)
 {
+    struct sockaddr_storage real;
+
+    if (fakeip_is_fake(to, tolen)) {
+        int err = unfake(fd, &to, &tolen, &real);
+        if (err) {
+            errno = err;
+            return -1;
+        }
+    }
     if (addr_is_inet(to, tolen)) {
         int err = before_send(fd, flags, to, tolen);
         if (err) {
@@ -266,6 +319,22 @@ ssize_t engine_sendto(int fd, const void *buf, size_t n, int flags, const struct
 
 ssize_t engine_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
+    struct sockaddr_storage real;
+    struct msghdr copy;
+
+    if (msg && fakeip_is_fake(msg->msg_name, msg->msg_namelen)) {
+        const struct sockaddr *to = msg->msg_name;
+        socklen_t tolen = msg->msg_namelen;
+        int err = unfake(fd, &to, &tolen, &real);
+        if (err) {
+            errno = err;
+            return -1;
+        }
+        copy = *msg;
+        copy.msg_name = (void *)to;
+        copy.msg_namelen = tolen;
+        msg = &copy;
+    }
     if (msg && addr_is_inet(msg->msg_name, msg->msg_namelen)) {
         int err = before_send(fd, flags, msg->msg_name, msg->msg_namelen);
         if (err) {

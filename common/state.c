@@ -1,5 +1,7 @@
 #include "common/state.h"
 
+#include "common/dns.h"
+#include "common/fakeip.h"
 #include "common/fdtab.h"
 #include "common/log.h"
 #include "common/support.h"
@@ -102,6 +104,20 @@ static void who_am_i(void)
     snprintf(state.prog, sizeof(state.prog), "%s", program_invocation_short_name);
 }
 
+static bool uses_fake_ip(const struct conf *c)
+{
+    for (int i = 0; i < c->n_resolvers; i++)
+        if (c->resolvers[i].mode == RESOLVER_MODE_FAKE_IP)
+            return true;
+    for (int i = 0; i < c->n_dialers; i++)
+        if (c->dialers[i].type != DIALER_DIRECT && c->dialers[i].type != DIALER_BLOCK &&
+            conf_remote_dns(&c->dialers[i]) &&
+            !(c->dialers[i].domain_resolver >= 0 &&
+              c->resolvers[c->dialers[i].domain_resolver].mode == RESOLVER_MODE_REAL))
+            return true;
+    return false;
+}
+
 void state_load(void)
 {
     const char *lvl = state_env("DIALSHIM_LOG"), *logfile = state_env("DIALSHIM_LOG_FILE");
@@ -136,13 +152,30 @@ void state_load(void)
         return;
     }
     state.app_dialer = route_app_dialer(c, state.app);
+    /* Fake addresses only exist where the file asks for them: a program that
+     * really talks to 198.18.0.0/15 must not find its packets taken for names. */
+    if (uses_fake_ip(c) && fakeip_init(c) != 0)
+        log_warn("fake-ip tables: out of memory; fake addresses disabled");
     state.conf = c;
     state.active = true;
 }
 
+void state_atfork_prepare(void)
+{
+    dns_atfork_prepare();
+    fakeip_atfork_prepare();
+}
+
+void state_atfork_parent(void)
+{
+    fakeip_atfork_parent();
+    dns_atfork_parent();
+}
+
+/* The configuration and the descriptor table carry over as they are; the fake-ip
+ * table and the DNS cache get usable locks again. */
 void state_atfork_child(void)
 {
-    /* The configuration and the descriptor table carry over as they are (the
-     * child shares nothing mutable with the parent's threads); modules with locks
-     * or caches reset theirs here. */
+    fakeip_atfork_child();
+    dns_atfork_child();
 }

@@ -42,7 +42,10 @@ const char *state_env(const char *name);
 
 void state_load(void);
 
-/* In the child after fork: make process-wide locks and caches usable again. */
+/* pthread_atfork handlers: modules with locks take them before fork and make
+ * them usable again on both sides after it. */
+void state_atfork_prepare(void);
+void state_atfork_parent(void);
 void state_atfork_child(void);
 
 /* On a file that failed to load: did its [global] ask for pass_through?

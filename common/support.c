@@ -29,27 +29,6 @@ int support_check(const struct conf *c, conf_error_fn err, void *ctx)
             snprintf(what, sizeof(what), "[dialer %s] network_strategy/network_type", d->name);
             n += refuse(c, d->line, err, ctx, what);
         }
-        if (d->domain_resolver >= 0 || d->domain_strategy != STRATEGY_UNSET) {
-            snprintf(what, sizeof(what), "[dialer %s] domain_resolver/domain_strategy", d->name);
-            n += refuse(c, d->line, err, ctx, what);
-        }
-    }
-    /* Names are still resolved by the C library: a [resolver] would be ignored. */
-    for (int i = 0; i < c->n_resolvers; i++) {
-        char what[128];
-        snprintf(what, sizeof(what), "[resolver %s] (dialshim's own name resolution)",
-                 c->resolvers[i].name);
-        n += refuse(c, c->resolvers[i].line, err, ctx, what);
-    }
-    for (int i = 0; i < c->n_apps; i++) {
-        for (int j = 0; j < c->apps[i].n_rules; j++) {
-            const struct conf_rule *r = &c->apps[i].rules[j];
-            if (r->kind == MATCH_DOMAIN) {
-                char what[192];
-                snprintf(what, sizeof(what), "route '%s' (domain rules)", r->text);
-                n += refuse(c, r->line, err, ctx, what);
-            }
-        }
     }
     return n;
 }

@@ -14,22 +14,25 @@ __thread int shim_depth __attribute__((tls_model("initial-exec")));
 static pthread_once_t resolve_once = PTHREAD_ONCE_INIT;
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 
-static void *find(const char *name, void *self)
+/* The real function: the next definition after ours. A lookup that lands in
+ * our own library (a broken link order) would recurse forever: refuse it. */
+static void *find(const char *name)
 {
+    static const char msg[] = "dialshim: cannot find the real network functions\n";
+    Dl_info self, found;
     void *p = dlsym(RTLD_NEXT, name);
 
-    if (!p || p == self) {
-        /* Nothing to fall back on: say so once on stderr and leave the pointer
-         * NULL; hooks then fail with ENOSYS rather than recurse. */
-        static const char msg[] = "dialshim: cannot find the real network functions\n";
-        if (write(2, msg, sizeof(msg) - 1) < 0) {
-        }
-        return NULL;
+    if (p && dladdr((void *)find, &self) && dladdr(p, &found) && found.dli_fbase != self.dli_fbase)
+        return p;
+    if (p && !dladdr(p, &found))
+        return p;
+    /* Nothing to fall back on: say so on stderr; hooks then fail with ENOSYS. */
+    if (write(2, msg, sizeof(msg) - 1) < 0) {
     }
-    return p;
+    return NULL;
 }
 
-#define REAL(name) sys.name = (__typeof__(sys.name))find(#name, (void *)name)
+#define REAL(name) sys.name = (__typeof__(sys.name))find(#name)
 
 static void resolve(void)
 {
@@ -55,7 +58,7 @@ static void load(void)
 {
     shim_depth++;
     state_load();
-    pthread_atfork(NULL, NULL, state_atfork_child);
+    pthread_atfork(state_atfork_prepare, state_atfork_parent, state_atfork_child);
     shim_depth--;
 }
 

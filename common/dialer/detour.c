@@ -26,20 +26,27 @@
 
 #define MAX_HOPS 16
 
-/* Proxies that failed a pipelined handshake: lockstep from then on, for the life
- * of the process. Indexed by dialer; bits set once, read without a lock. */
-static uint8_t lockstep_learned[DETOUR_LEARN_MAX];
+/* What `handshake = auto` learned of each proxy, for the life of the process:
+ * LEARN_LOCKSTEP after a failed pipelined handshake, LEARN_PIPELINED after a
+ * good one. Indexed by dialer; written once, read without a lock. */
+enum { LEARN_NOTHING, LEARN_LOCKSTEP, LEARN_PIPELINED };
+static uint8_t learned_mode[DETOUR_LEARN_MAX];
+
+static int learned_of(int dialer)
+{
+    return dialer < DETOUR_LEARN_MAX ? __atomic_load_n(&learned_mode[dialer], __ATOMIC_RELAXED)
+                                     : LEARN_NOTHING;
+}
 
 static bool learned(int dialer)
 {
-    return dialer < DETOUR_LEARN_MAX &&
-           __atomic_load_n(&lockstep_learned[dialer], __ATOMIC_RELAXED);
+    return learned_of(dialer) == LEARN_LOCKSTEP;
 }
 
-static void learn(int dialer)
+static void learn_as(int dialer, int mode)
 {
     if (dialer < DETOUR_LEARN_MAX)
-        __atomic_store_n(&lockstep_learned[dialer], 1, __ATOMIC_RELAXED);
+        __atomic_store_n(&learned_mode[dialer], mode, __ATOMIC_RELAXED);
 }
 
 static long long now_ms(void)
@@ -123,6 +130,7 @@ struct hop_ctx {
     long long deadline;
     struct proto_error perr;
     bool pipelined;
+    bool proven; /* this proxy completed a pipelined handshake before */
 };
 
 /* Parse-and-read loop: PARSE returns > 0 (done, its length), 0 (need more:
@@ -189,15 +197,6 @@ static int p5_reply(const uint8_t *b, size_t n, void *o, size_t *need, struct pr
     return r;
 }
 
-static int p5_pipelined(const uint8_t *b, size_t n, void *o, size_t *need, struct proto_error *e,
-                        const void *arg)
-{
-    struct socks5_pipelined_reply *p = o;
-    int r = socks5_parse_pipelined(b, n, *(const bool *)arg, p, e);
-    *need = p->need;
-    return r;
-}
-
 static int p4_reply(const uint8_t *b, size_t n, void *o, size_t *need, struct proto_error *e,
                     const void *arg)
 {
@@ -247,28 +246,64 @@ static int socks5_lockstep(struct hop_ctx *h, const struct target *t)
     return exchange(h, buf, sizeof(buf), p5_reply, &rep, NULL);
 }
 
+/* Under `handshake = auto`, a proxy that has never completed a pipelined
+ * handshake gets this long for its CONNECT reply once the method reply is in:
+ * microsocks 1.0.3 answers the greeting and silently drops the request that
+ * came in the same segment, so waiting the whole connect_timeout would be a hang. */
+static long long probe_deadline(const struct hop_ctx *h, long long sent)
+{
+    long long now = now_ms(), probe = now + 250 + 4 * (now - sent);
+
+    return probe < h->deadline ? probe : h->deadline;
+}
+
 static int socks5_pipelined(struct hop_ctx *h, const struct target *t)
 {
     uint8_t buf[SOCKS5_PIPELINED_MAX];
-    bool auth = h->p->has_auth;
+    bool auth = h->p->has_auth, probing = h->p->handshake == HANDSHAKE_AUTO && !h->proven;
     struct socks5_pipelined_reply rep;
     ssize_t n = socks5_encode_pipelined(buf, sizeof(buf), auth ? h->p->username : NULL,
                                         auth ? h->p->password : NULL, SOCKS5_CMD_CONNECT, t->host,
                                         t->sa, t->port);
-    int err;
+    size_t have = 0;
+    long long sent = now_ms(), until = 0;
+    int err, r;
 
     if (n < 0)
         return EINVAL;
     memset(&rep, 0, sizeof(rep));
     if ((err = write_all(h->fd, buf, n, h->deadline)))
         return err;
-    err = exchange(h, buf, sizeof(buf), p5_pipelined, &rep, &auth);
-    /* A proxy that reads one message per recv() loses the rest of a pipelined
-     * write and answers "general failure" or hangs up: worth one lockstep retry. */
-    if ((err && rep.stage == SOCKS5_STAGE_REPLY && rep.reply.rep == SOCKS5_REP_GENERAL) ||
-        err == ECONNRESET || err == EPIPE)
-        h->pipelined = false;
-    return err;
+    for (;;) {
+        r = socks5_parse_pipelined(buf, have, auth, &rep, &h->perr);
+        if (r > 0)
+            return 0;
+        if (r < 0) {
+            /* microsocks and kin: one message per read, the rest lost. */
+            if (rep.stage == SOCKS5_STAGE_REPLY && rep.reply.rep == SOCKS5_REP_GENERAL)
+                h->pipelined = false;
+            return h->perr.errnum ? h->perr.errnum : ECONNREFUSED;
+        }
+        if (probing && !until && rep.stage == SOCKS5_STAGE_REPLY)
+            until = probe_deadline(h, sent);
+        err = read_to(h->fd, buf, &have, rep.need > have ? rep.need : have + 1,
+                      until ? until : h->deadline);
+        if (err == ETIMEDOUT && until && until < h->deadline) {
+            snprintf(h->perr.why, sizeof(h->perr.why),
+                     "no reply to a pipelined CONNECT after the method reply");
+            h->pipelined = false;
+            return err;
+        }
+        if (err == ECONNRESET || err == EPIPE)
+            h->pipelined = false;
+        if (err) {
+            snprintf(h->perr.why, sizeof(h->perr.why), "%s during the handshake",
+                     err == ECONNRESET  ? "the proxy closed the connection"
+                     : err == ETIMEDOUT ? "no answer in time"
+                                        : strerror(err));
+            return err;
+        }
+    }
 }
 
 static int socks4_hop(struct hop_ctx *h, const struct target *t)
@@ -466,12 +501,15 @@ static int run_chain(struct dial *d, const int *hops, int n, int maker, long lon
         h.fd = d->fd;
         h.pipelined = h.p->handshake == HANDSHAKE_PIPELINED ||
                       (h.p->handshake == HANDSHAKE_AUTO && !learned(hops[i]));
+        h.proven = learned_of(hops[i]) == LEARN_PIPELINED;
         memset(&h.perr, 0, sizeof(h.perr));
         err = handshake(&h, hops[i], &t);
+        if (!err && h.pipelined && h.p->type == DIALER_SOCKS5 && !h.proven)
+            learn_as(hops[i], LEARN_PIPELINED);
         if (err) {
             if (!h.pipelined && h.p->handshake == HANDSHAKE_AUTO && h.p->type == DIALER_SOCKS5 &&
                 !learned(hops[i])) {
-                learn(hops[i]);
+                learn_as(hops[i], LEARN_LOCKSTEP);
                 *retry = true;
             }
             snprintf(d->why, sizeof(d->why), "%s (%s %s:%u): %s", h.p->name,
@@ -503,6 +541,7 @@ int detour_dial(struct dial *d, uint32_t timeout_ms)
     if (err && retry) {
         log_info("%s: pipelined handshake failed (%s); lockstep from now on", d->why,
                  strerror(err));
+        d->why[0] = '\0';
         err = renew_socket(d);
         if (!err)
             err = run_chain(d, hops, n, maker, deadline, &retry);

@@ -9,6 +9,7 @@
 #ifndef DIALSHIM_DIALER_H
 #define DIALSHIM_DIALER_H
 
+#include "common/strategy.h"
 #include "conf/conf.h"
 
 struct dial {
@@ -40,6 +41,26 @@ int default_prepare(struct dial *d);
 /* DetourDialer (common/dialer/detour.c): through the proxy chain that ends in
  * D->dialer, on the program's socket, completed inside connect within TIMEOUT_MS. */
 int detour_dial(struct dial *d, uint32_t timeout_ms);
+
+/* ResolveDialer (common/dialer/resolve.c): D->host is the name a fake address
+ * stands for; resolve it (or hand it to a remote_dns proxy) and dial. */
+int resolve_dial(struct dial *d);
+
+/* The strategy for names DIALER resolves: its domain_strategy, else its resolver's. */
+enum strategy resolve_strategy(const struct conf *c, int dialer);
+
+/* Resolve NAME for DIALER into OUT (CAP entries), filtered and ordered by the
+ * strategy (RACE_ORDER: families interleaved for Happy Eyeballs). Returns the
+ * count, or a negative errno with the reason in WHY. */
+int resolve_name(const struct conf *c, int dialer, const char *name, struct dns_addr *out, int cap,
+                 bool race_order, char *why, size_t whycap);
+
+void dns_addr_to_sockaddr(const struct dns_addr *a, uint16_t port, struct sockaddr_storage *ss);
+
+/* Happy Eyeballs (common/dialer/parallel.c): race ADDRS (in attempt order) to PORT,
+ * a new attempt every DELAY_MS, the program's descriptor one of the racers. */
+int happy_dial(struct dial *d, const struct dns_addr *addrs, int n, uint16_t port,
+               uint32_t delay_ms, uint32_t timeout_ms);
 
 /* Wait for a non-blocking connect on FD to finish within TIMEOUT_MS; returns 0 or errno. */
 int dial_wait_connected(int fd, uint32_t timeout_ms);

@@ -1,0 +1,248 @@
+/* Happy Eyeballs (RFC 8305): race a name's addresses for a program that would
+ * have tried them one at a time.
+ *
+ * Attempts start in the given order (families already interleaved by the
+ * strategy), a new one every fallback_delay or at once when the previous one
+ * fails; the first to connect wins and the rest are closed. The program's own
+ * socket is one of the racers, so a race it wins needs no descriptor swap; when a
+ * scratch socket wins, it is dup3'd over the program's descriptor before connect
+ * returns (DESIGN.md "connect"). One deadline bounds the whole race. */
+#include "common/dialer/dialer.h"
+
+#include "common/log.h"
+#include "common/sockopt.h"
+#include "common/sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_RACERS 16
+
+struct racer {
+    int fd;
+    bool own; /* the program's descriptor */
+    struct sockaddr_storage ss;
+    socklen_t len;
+};
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* ADDR as a sockaddr for a socket of FAMILY (IPv4 through an IPv6 socket goes
+ * IPv4-mapped); false when that socket cannot reach it. */
+static bool sockaddr_for(int family, const struct dns_addr *a, uint16_t port,
+                         struct sockaddr_storage *ss, socklen_t *len)
+{
+    memset(ss, 0, sizeof(*ss));
+    if (a->family == AF_INET && family == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)ss;
+        in->sin_family = AF_INET;
+        in->sin_port = htons(port);
+        memcpy(&in->sin_addr, a->addr, 4);
+        *len = sizeof(*in);
+        return true;
+    }
+    if (family == AF_INET6) {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(port);
+        if (a->family == AF_INET6) {
+            memcpy(&in6->sin6_addr, a->addr, 16);
+            in6->sin6_scope_id = a->scope_id;
+        } else {
+            in6->sin6_addr.s6_addr[10] = in6->sin6_addr.s6_addr[11] = 0xff;
+            memcpy(&in6->sin6_addr.s6_addr[12], a->addr, 4);
+        }
+        *len = sizeof(*in6);
+        return true;
+    }
+    return false;
+}
+
+static int socket_family(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+
+    return getsockname(fd, (struct sockaddr *)&ss, &len) == 0 ? ss.ss_family : AF_UNSPEC;
+}
+
+static bool v6only(int fd)
+{
+    int v = 0;
+    socklen_t len = sizeof(v);
+
+    return getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &len) == 0 && v;
+}
+
+/* Open (or reuse the program's socket for) one attempt and start its connect.
+ * Returns 0 (in flight or connected: *DONE says which) or an errno. */
+static int start(struct dial *d, struct racer *r, const struct dns_addr *a, uint16_t port,
+                 int own_family, bool *own_free, bool *done)
+{
+    const struct conf_dialer *cd = &d->conf->dialers[d->dialer];
+    int family = a->family, err;
+    const char *failed = NULL;
+
+    *done = false;
+    if (*own_free && (own_family == a->family ||
+                      (own_family == AF_INET6 && a->family == AF_INET && !v6only(d->fd)))) {
+        r->fd = d->fd;
+        r->own = true;
+        family = own_family;
+        *own_free = false;
+    } else {
+        int proto = 0;
+        socklen_t pl = sizeof(proto);
+        getsockopt(d->fd, SOL_SOCKET, SO_PROTOCOL, &proto, &pl);
+        r->fd = sys.socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+        r->own = false;
+        if (r->fd < 0)
+            return errno;
+    }
+    sockaddr_for(family, a, port, &r->ss, &r->len);
+    if (!r->own || !d->applied) {
+        err = sockopt_apply(cd, r->fd, a->family, SOCK_STREAM, &failed);
+        if (err) {
+            d->failed = failed;
+            return err;
+        }
+        if (r->own)
+            d->applied = true;
+    }
+    if (sys.connect(r->fd, (struct sockaddr *)&r->ss, r->len) == 0) {
+        *done = true;
+        return 0;
+    }
+    return errno == EINPROGRESS ? 0 : errno;
+}
+
+static void drop(struct racer *r)
+{
+    if (r->fd < 0)
+        return;
+    if (r->own) {
+        /* Abort the program's pending handshake: it lost the race. */
+        struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+        sys.connect(r->fd, &unspec, sizeof(unspec));
+    } else {
+        sys.close(r->fd);
+    }
+    r->fd = -1;
+}
+
+/* The winner becomes the program's connected socket. */
+static int crown(struct dial *d, struct racer *rs, int n, int w, int own_family)
+{
+    for (int i = 0; i < n; i++)
+        if (i != w)
+            drop(&rs[i]);
+    if (rs[w].own)
+        return 0;
+    return dial_swap(d->fd, rs[w].fd, own_family);
+}
+
+static int settle(int fd)
+{
+    int err = 0;
+    socklen_t len = sizeof(err);
+
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        return errno;
+    return err;
+}
+
+static int race(struct dial *d, const struct dns_addr *addrs, int n, uint16_t port,
+                uint32_t delay_ms, long long deadline, int own_family)
+{
+    struct racer rs[MAX_RACERS];
+    struct pollfd pf[MAX_RACERS];
+    int started = 0, live = 0, last_err = ETIMEDOUT;
+    bool own_free = true;
+    long long next_at = 0;
+
+    for (int i = 0; i < n; i++)
+        rs[i].fd = -1;
+    for (;;) {
+        long long now = now_ms();
+        int wait, np = 0, idx[MAX_RACERS];
+
+        if (now >= deadline)
+            break;
+        if (started < n && (live == 0 || now >= next_at)) {
+            bool done;
+            int err = start(d, &rs[started], &addrs[started], port, own_family, &own_free, &done);
+            int i = started++;
+            if (!err && done)
+                return crown(d, rs, started, i, own_family);
+            if (err) {
+                last_err = err;
+                drop(&rs[i]);
+                if (d->failed)
+                    break; /* the kernel refused an option: no address will do better */
+                continue;  /* a failure starts the next attempt at once */
+            }
+            live++;
+            next_at = now + delay_ms;
+        }
+        if (live == 0 && started >= n)
+            break;
+        for (int i = 0; i < started; i++) {
+            if (rs[i].fd >= 0) {
+                pf[np] = (struct pollfd){.fd = rs[i].fd, .events = POLLOUT};
+                idx[np++] = i;
+            }
+        }
+        wait = (int)(deadline - now);
+        if (started < n && next_at - now < wait)
+            wait = (int)(next_at - now);
+        if (poll(pf, np, wait < 0 ? 0 : wait) < 0 && errno != EINTR)
+            return errno;
+        for (int k = 0; k < np; k++) {
+            int i = idx[k], err;
+            if (!pf[k].revents)
+                continue;
+            err = settle(rs[i].fd);
+            if (!err)
+                return crown(d, rs, started, i, own_family);
+            last_err = err;
+            drop(&rs[i]);
+            live--;
+            next_at = 0; /* the next attempt starts now */
+        }
+    }
+    for (int i = 0; i < started; i++)
+        drop(&rs[i]);
+    return last_err;
+}
+
+int happy_dial(struct dial *d, const struct dns_addr *addrs, int n, uint16_t port,
+               uint32_t delay_ms, uint32_t timeout_ms)
+{
+    int own_family = socket_family(d->fd), flags = fcntl(d->fd, F_GETFL), err;
+    long long deadline;
+
+    if (n <= 0)
+        return EHOSTUNREACH;
+    if (n > MAX_RACERS)
+        n = MAX_RACERS;
+    if (flags < 0)
+        return errno;
+    /* TCP Fast Open connects "succeed" before any packet: nothing to race. */
+    if (d->conf->dialers[d->dialer].tcp_fast_open)
+        n = 1;
+    deadline = now_ms() + (timeout_ms ? timeout_ms : 75000);
+    fcntl(d->fd, F_SETFL, flags | O_NONBLOCK);
+    err = race(d, addrs, n, port, delay_ms < 10 ? 10 : delay_ms, deadline, own_family);
+    fcntl(d->fd, F_SETFL, flags);
+    return err;
+}
