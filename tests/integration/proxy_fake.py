@@ -1,0 +1,186 @@
+#!/usr/bin/python3
+"""Misbehaving and scripted proxies (and a banner server) for t_proxy_*.sh.
+
+    proxy_fake.py MODE --log FILE [--ready FILE] [--life SECONDS] [options] ADDR:PORT
+
+Every accepted TCP connection appends `PEER <ip> <port>` to the log (flushed at
+once, before anything is sent). MODE:
+
+  close          accept and close at once (after logging)
+  stall          accept, then say nothing (reads and discards) until the peer closes
+  http400        read what arrives (one recv), answer `HTTP/1.1 400 Bad\\r\\n\\r\\n`,
+                 wait for the peer to close
+  random         send 64 pseudo-random bytes at once, wait for the peer to close
+  banner         a server-first far server: `SSH-2.0-test\\r\\n` at once, then echo
+  socks5         a SOCKS5 proxy (no auth) that does not connect anywhere: it parses
+                 greeting and request (byte-exact reads, so lockstep and pipelined
+                 clients both work), logs `REQ <host> <port>`, and answers with
+                 --rep (default 0 = success) and a bound address of type --atyp
+                 (ipv4 | ipv6 | domain); on success the SAME write carries
+                 `SSH-2.0-test\\r\\n` after the reply, then it echoes
+  http           an HTTP CONNECT proxy that does not connect anywhere: reads the
+                 request to CRLFCRLF, logs `REQ <request line>`, answers
+                 `HTTP/1.1 200 Connection established` with a few headers and
+                 `SSH-2.0-test\\r\\n` in the SAME write, then echoes
+
+The process exits by itself after --life seconds (default 120).
+"""
+import argparse
+import ipaddress
+import os
+import random
+import socket
+import sys
+import threading
+import time
+
+LOCK = threading.Lock()
+BANNER = b"SSH-2.0-test\r\n"
+
+
+def log(logf, line):
+    with LOCK:
+        logf.write(line + "\n")
+        logf.flush()
+        os.fsync(logf.fileno())
+
+
+def recv_exact(conn, n):
+    data = b""
+    while len(data) < n:
+        chunk = conn.recv(n - len(data))
+        if not chunk:
+            raise EOFError("peer closed after %d of %d bytes" % (len(data), n))
+        data += chunk
+    return data
+
+
+def drain(conn):
+    while conn.recv(65536):
+        pass
+
+
+def echo(conn):
+    while True:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        conn.sendall(chunk)
+
+
+def bound_addr(atyp):
+    if atyp == "ipv6":
+        return b"\x04" + ipaddress.ip_address("2001:db8:f::2").packed + b"\x30\x39"
+    if atyp == "domain":
+        name = b"bound.proxy.example"
+        return b"\x03" + bytes([len(name)]) + name + b"\x30\x39"
+    return b"\x01" + ipaddress.ip_address("203.0.113.2").packed + b"\x30\x39"
+
+
+def socks5(conn, opts, logf):
+    ver, nmethods = recv_exact(conn, 2)
+    methods = recv_exact(conn, nmethods)
+    if ver != 5 or 0 not in methods:
+        log(logf, "BAD greeting %r" % bytes([ver, nmethods]) + methods)
+        conn.sendall(b"\x05\xff")
+        return
+    conn.sendall(b"\x05\x00")
+    ver, cmd, _, atyp = recv_exact(conn, 4)
+    if atyp == 1:
+        host = str(ipaddress.ip_address(recv_exact(conn, 4)))
+    elif atyp == 4:
+        host = str(ipaddress.ip_address(recv_exact(conn, 16)))
+    elif atyp == 3:
+        host = recv_exact(conn, recv_exact(conn, 1)[0]).decode(errors="replace")
+    else:
+        log(logf, "BAD atyp %d" % atyp)
+        return
+    port = int.from_bytes(recv_exact(conn, 2), "big")
+    log(logf, "REQ %s %d cmd=%d" % (host, port, cmd))
+    reply = bytes([5, opts.rep, 0]) + bound_addr(opts.atyp)
+    if opts.rep != 0:
+        conn.sendall(reply)
+        return
+    conn.sendall(reply + BANNER)
+    echo(conn)
+
+
+def http(conn, logf):
+    data = b""
+    while b"\r\n\r\n" not in data and len(data) < 65536:
+        chunk = conn.recv(4096)
+        if not chunk:
+            return
+        data += chunk
+    log(logf, "REQ %s" % data.split(b"\r\n")[0].decode(errors="replace"))
+    conn.sendall(b"HTTP/1.1 200 Connection established\r\n"
+                 b"Proxy-Agent: proxy_fake\r\nX-Padding: " + b"x" * 40 + b"\r\n\r\n" + BANNER)
+    echo(conn)
+
+
+def handle(conn, peer, opts, logf):
+    log(logf, "PEER %s %d" % (peer[0], peer[1]))
+    conn.settimeout(opts.life)
+    try:
+        if opts.mode == "close":
+            pass
+        elif opts.mode == "stall":
+            drain(conn)
+        elif opts.mode == "http400":
+            conn.recv(4096)
+            conn.sendall(b"HTTP/1.1 400 Bad\r\n\r\n")
+            drain(conn)
+        elif opts.mode == "random":
+            conn.sendall(random.Random(4).randbytes(64))
+            drain(conn)
+        elif opts.mode == "banner":
+            conn.sendall(BANNER)
+            echo(conn)
+        elif opts.mode == "socks5":
+            socks5(conn, opts, logf)
+        elif opts.mode == "http":
+            http(conn, logf)
+    except (OSError, EOFError) as e:
+        log(logf, "END %s" % e)
+    finally:
+        try:
+            conn.close()
+        except OSError:
+            pass
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("mode", choices=["close", "stall", "http400", "random", "banner", "socks5", "http"])
+    ap.add_argument("--log", required=True)
+    ap.add_argument("--ready")
+    ap.add_argument("--life", type=float, default=120.0)
+    ap.add_argument("--rep", type=int, default=0)
+    ap.add_argument("--atyp", choices=["ipv4", "ipv6", "domain"], default="ipv4")
+    ap.add_argument("addr")
+    opts = ap.parse_args()
+    logf = open(opts.log, "a", buffering=1)
+    if opts.addr.startswith("["):
+        host, _, port = opts.addr[1:].partition("]:")
+    else:
+        host, _, port = opts.addr.rpartition(":")
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((host, int(port)))
+    s.listen(64)
+
+    def serve():
+        while True:
+            conn, peer = s.accept()
+            threading.Thread(target=handle, args=(conn, peer, opts, logf), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    if opts.ready:
+        open(opts.ready, "w").close()
+    time.sleep(opts.life)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

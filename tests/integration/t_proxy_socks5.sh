@@ -1,0 +1,90 @@
+#!/bin/bash
+# SOCKS5 detour without authentication: microsocks (which only speaks lockstep: it
+# loses the rest of a pipelined write, answers the greeting and waits) and dante
+# (which takes greeting and request in one write). The far server must see the proxy
+# (203.0.113.2 / 2001:db8:f::2: the proxies connect from the server namespace), the
+# proxy's log the client, and the client the far server's answer.
+# Verified to fail without the shim (SHIM=/nonexistent): every client then reaches
+# the far server directly and it sees 192.0.2.1 / 2001:db8:a::1.
+. "$(dirname "$0")/lib.sh"
+. "$IT_DIR/proxy_lib.sh"
+lab_up
+shim_present
+srv_start far $FAR4:8081 "[$FAR6]:8081"
+srv_start web --http $FAR4:8080
+start_microsocks ms $B4_SRV 1080
+start_dante dante 1081 none $FAR4 $FAR6
+LOG=$T/far.log WLOG=$T/web.log MS=$T/ms.log DL=$T/dante.log
+
+LOCK=$(proxy_conf lock socks5 $B4_SRV:1080 <<<'handshake = lockstep
+connect_timeout = 3s')
+AUTO=$(proxy_conf auto socks5 $B4_SRV:1080 <<<'connect_timeout = 3s')
+DANTE=$(proxy_conf dante socks5 $B4_SRV:1081 <<<'connect_timeout = 3s')
+DANTE6=$(proxy_conf dante6 socks5 "[$B6_SRV]:1081" <<<'connect_timeout = 3s')
+
+case_begin "socks5 microsocks (lockstep): python3 gets the far answer, far sees the proxy"
+run_bare $PY $PROXY_CLIENT $FAR4 8081
+assert_saw "$LOG" $A4_CLI "bare run (lab sanity)"
+run_shim "$LOCK" $PY $PROXY_CLIENT $FAR4 8081
+assert_eq "$RC" 0 "client exit status"
+assert_eq "$(kv "$OUT" reply)" "you are $FAR4" "reply"
+assert_saw "$LOG" $FAR4 "far server"
+assert_match "$(cat "$MS")" "client\[[0-9]+\] $B4_CLI: connected to $FAR4:8081" "microsocks log"
+: >"$MS"
+
+case_begin "socks5 microsocks (lockstep): curl gets the page"
+run_shim "$LOCK" curl -sS --max-time 5 http://$FAR4:8080/
+assert_eq "$RC" 0 "curl exit status"
+assert_eq "$OUT" "you are $FAR4" "page"
+assert_saw "$WLOG" $FAR4 "web server"
+assert_match "$(cat "$MS")" "$B4_CLI: connected to $FAR4:8080" "microsocks log"
+: >"$MS"
+
+case_begin "socks5 microsocks, handshake = auto (default): pipelining fails, lockstep retry succeeds, and is remembered"
+run_shim "$AUTO" $PY $PROXY_CLIENT $FAR4 8081 --count=2
+assert_eq "$RC" 0 "client exit status"
+assert_eq "$(kv "$OUT" reply1)" "you are $FAR4" "first connection's reply"
+assert_eq "$(kv "$OUT" reply2)" "you are $FAR4" "second connection's reply"
+assert_le "$(kv "$OUT" elapsed2)" 1 "seconds for the second connect (the proxy is known to need lockstep)"
+assert_saw "$LOG" "$FAR4 $FAR4" "far server"
+assert_no_match "$(peers "$LOG")" "$A4_CLI|$B4_CLI" "no direct connection"
+: >"$MS"
+
+case_begin "socks5 microsocks, handshake = auto: curl gets the page"
+run_shim "$AUTO" curl -sS --max-time 8 http://$FAR4:8080/
+assert_eq "$RC" 0 "curl exit status"
+assert_eq "$OUT" "you are $FAR4" "page"
+assert_saw "$WLOG" $FAR4 "web server"
+
+case_begin "socks5 dante (auto, pipelined accepted): python3 and curl"
+run_shim "$DANTE" $PY $PROXY_CLIENT $FAR4 8081
+assert_eq "$RC" 0 "python client exit status"
+assert_eq "$(kv "$OUT" reply)" "you are $FAR4" "python reply"
+assert_le "$(kv "$OUT" elapsed)" 1 "seconds in connect"
+assert_saw "$LOG" $FAR4 "far server (python)"
+run_shim "$DANTE" curl -sS --max-time 5 http://$FAR4:8080/
+assert_eq "$RC" 0 "curl exit status"
+assert_eq "$OUT" "you are $FAR4" "page"
+assert_saw "$WLOG" $FAR4 "web server (curl)"
+assert_match "$(cat "$DL")" "tcp/connect \[: $B4_CLI\.[0-9]+ $B4_SRV\.1081 -> $FAR4\.[0-9]+ $FAR4\.8081" "dante log"
+: >"$DL"
+
+case_begin "socks5 dante: IPv6 destination from an AF_INET6 socket, IPv4 proxy"
+run_bare $PY $PROXY_CLIENT $FAR6 8081
+assert_saw "$LOG" $A6_CLI "bare run (lab sanity)"
+run_shim "$DANTE" $PY $PROXY_CLIENT $FAR6 8081
+assert_eq "$RC" 0 "client exit status"
+assert_eq "$(kv "$OUT" reply)" "you are $FAR6" "reply"
+assert_saw "$LOG" $FAR6 "far server"
+assert_match "$(cat "$DL")" "tcp/connect \[: $B4_CLI\.[0-9]+ $B4_SRV\.1081 -> " "dante log: the client came by IPv4"
+: >"$DL"
+
+case_begin "socks5 dante: IPv6 proxy, IPv4 destination from an AF_INET socket"
+run_shim "$DANTE6" $PY $PROXY_CLIENT $FAR4 8081
+assert_eq "$RC" 0 "client exit status"
+assert_eq "$(kv "$OUT" reply)" "you are $FAR4" "reply"
+assert_saw "$LOG" $FAR4 "far server"
+assert_match "$(cat "$DL")" "tcp/connect \[: $B6_CLI\.[0-9]+ $B6_SRV\.1081 -> " "dante log: the client came by IPv6"
+: >"$DL"
+
+finish
