@@ -1,0 +1,163 @@
+/* After the last line: built-in dialers, references by name turned into indexes,
+ * detour cycles, the default app. Problems are reported at the referencing key. */
+#include "conf/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void add_builtin(struct parser *p, const char *name, enum dialer_type type)
+{
+    struct conf *c = p->c;
+    struct conf_dialer *d;
+
+    if (conf_dialer_index(c, name) >= 0)
+        return; /* the file defines its own */
+    d = realloc(c->dialers, (size_t)(c->n_dialers + 1) * sizeof(*d));
+    if (!d) {
+        p->oom = true;
+        return;
+    }
+    c->dialers = d;
+    d += c->n_dialers++;
+    memset(d, 0, sizeof(*d));
+    conf_dialer_defaults(d);
+    d->type = type;
+    snprintf(d->name, sizeof(d->name), "%s", name);
+}
+
+/* Where the index goes, and which kind of section it names. */
+static int *ref_slot(struct conf *c, const struct ref *r, const char **what)
+{
+    *what = "dialer";
+    switch (r->kind) {
+    case REF_DIALER_DETOUR:
+        return &c->dialers[r->owner].detour;
+    case REF_DIALER_RESOLVER:
+        *what = "resolver";
+        return &c->dialers[r->owner].domain_resolver;
+    case REF_RESOLVER_DETOUR:
+        return &c->resolvers[r->owner].detour;
+    case REF_APP_DIALER:
+        return &c->apps[r->owner].dialer;
+    case REF_ROUTE:
+        return &c->apps[r->owner].rules[r->rule].dialer;
+    case REF_DEFAULT_APP:
+        *what = "app";
+        return &c->default_app;
+    }
+    return NULL;
+}
+
+static int find(const struct conf *c, const char *what, const char *name)
+{
+    if (strcmp(what, "resolver") == 0)
+        return conf_resolver_index(c, name);
+    if (strcmp(what, "app") == 0)
+        return conf_app_index(c, name);
+    return conf_dialer_index(c, name);
+}
+
+static void resolve_refs(struct parser *p)
+{
+    for (int i = 0; i < p->n_refs; i++) {
+        struct ref *r = &p->refs[i];
+        const char *what;
+        int *slot, at;
+
+        if (r->dropped)
+            continue;
+        slot = ref_slot(p->c, r, &what);
+        at = find(p->c, what, r->name);
+        if (at < 0)
+            conf_report(p, r->line, "undefined %s '%s'", what, r->name);
+        else
+            *slot = at;
+    }
+}
+
+/* The line of dialer I's detour key. */
+static int detour_line(const struct parser *p, int i)
+{
+    for (int k = 0; k < p->n_refs; k++)
+        if (p->refs[k].kind == REF_DIALER_DETOUR && p->refs[k].owner == i)
+            return p->refs[k].line;
+    return p->c->dialers[i].line;
+}
+
+/* A cycle through FIRST, its lowest index: "a -> b -> a", reported at the detour
+ * key that leads back to FIRST. */
+static void report_cycle(struct parser *p, int first)
+{
+    const struct conf_dialer *d = p->c->dialers;
+    char text[512];
+    size_t len = 0;
+    int last = first;
+
+    len += (size_t)snprintf(text, sizeof(text), "%s", d[first].name);
+    for (int i = d[first].detour;; i = d[i].detour) {
+        if (len < sizeof(text))
+            len += (size_t)snprintf(text + len, sizeof(text) - len, " -> %s", d[i].name);
+        if (i == first)
+            break;
+        last = i;
+    }
+    conf_report(p, detour_line(p, last), "detour cycle: %s", text);
+}
+
+/* Each dialer has at most one detour, so a walk either ends or loops. STATE:
+ * 0 unvisited, 1 + START while on the walk from START, -1 done. */
+static void find_cycles(struct parser *p)
+{
+    int n = p->c->n_dialers, *state = calloc((size_t)n + 1, sizeof(int));
+    const struct conf_dialer *d = p->c->dialers;
+
+    if (!state) {
+        p->oom = true;
+        return;
+    }
+    for (int start = 0; start < n; start++) {
+        int i = start, low;
+
+        while (i >= 0 && state[i] == 0) {
+            state[i] = 1 + start;
+            i = d[i].detour;
+        }
+        if (i >= 0 && state[i] == 1 + start) {
+            low = i;
+            for (int k = d[i].detour; k != i; k = d[k].detour)
+                low = k < low ? k : low;
+            report_cycle(p, low);
+        }
+        for (i = start; i >= 0 && state[i] == 1 + start; i = d[i].detour)
+            state[i] = -1;
+    }
+    free(state);
+}
+
+static bool has_ref(const struct parser *p, enum ref_kind kind)
+{
+    for (int i = 0; i < p->n_refs; i++)
+        if (p->refs[i].kind == kind)
+            return true;
+    return false;
+}
+
+void conf_finish(struct parser *p)
+{
+    struct conf *c = p->c;
+    int direct;
+
+    add_builtin(p, "direct", DIALER_DIRECT);
+    add_builtin(p, "block", DIALER_BLOCK);
+    if (p->oom)
+        return;
+    resolve_refs(p);
+    direct = conf_dialer_index(c, "direct");
+    for (int i = 0; i < c->n_apps; i++)
+        if (c->apps[i].dialer < 0)
+            c->apps[i].dialer = direct;
+    find_cycles(p);
+    if (!has_ref(p, REF_DEFAULT_APP))
+        c->default_app = conf_app_index(c, "default");
+}
