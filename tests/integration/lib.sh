@@ -36,8 +36,8 @@ T=$(mktemp -d "/tmp/dialshim-it.$$.XXXXXX")
 LAB_UP=0
 BG_PIDS=()
 
-PASS=0
-FAIL=0
+IT_PASS=0
+IT_FAIL=0
 CASE=""
 CASE_WHY=""
 
@@ -63,11 +63,11 @@ case_end() {
     [ -z "$CASE" ] && return 0
     if [ -z "$CASE_WHY" ]; then
         echo "ok - $CASE"
-        PASS=$((PASS + 1))
+        IT_PASS=$((IT_PASS + 1))
     else
         echo "FAIL - $CASE: $CASE_WHY" | tr '\n' ' ' | sed 's/ *$//'
         echo
-        FAIL=$((FAIL + 1))
+        IT_FAIL=$((IT_FAIL + 1))
     fi
     CASE=""
     CASE_WHY=""
@@ -76,7 +76,7 @@ case_end() {
 # finish: ends the last case; exit status 1 when a case failed.
 finish() {
     case_end
-    [ "$FAIL" -eq 0 ]
+    [ "$IT_FAIL" -eq 0 ]
 }
 
 assert_eq() { # GOT EXPECTED WHAT

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Test server for the dialshim integration lab.
 
-    peer_server.py --log FILE [--ready FILE] [--echo] [--tfo] [--udp] [--http]
+    peer_server.py --log FILE [--ready FILE] [--echo] [--tfo] [--udp] [--http] [--mptcp]
                    [--life SECONDS] ADDR:PORT...
 
 ADDR:PORT is `192.0.2.2:8080`, `[2001:db8:f::2]:8080` or `unix:/path` (peer "unix 0").
@@ -22,6 +22,7 @@ import threading
 import time
 
 LOCK = threading.Lock()
+IPPROTO_MPTCP = 262
 
 
 def parse_addr(text):
@@ -86,7 +87,7 @@ def handle_tcp(conn, peer, opts, logf):
 
 
 def open_tcp(fam, host, port, opts):
-    s = socket.socket(fam, socket.SOCK_STREAM)
+    s = socket.socket(fam, socket.SOCK_STREAM, IPPROTO_MPTCP if opts.mptcp else 0)
     if fam == socket.AF_UNIX:
         s.bind(host)
         s.listen(64)
@@ -120,6 +121,9 @@ def serve_udp(s, opts, logf):
         data, peer = s.recvfrom(65536)
         ip = unmapped(peer[0])
         log_peer(logf, ip, peer[1])
+        with LOCK:
+            logf.write("SIZE %d\n" % len(data))
+            logf.flush()
         reply = ("you are %s\n" % ip).encode()
         if opts.echo:
             reply += data
@@ -136,6 +140,7 @@ def main():
     ap.add_argument("--tfo", action="store_true")
     ap.add_argument("--udp", action="store_true")
     ap.add_argument("--http", action="store_true")
+    ap.add_argument("--mptcp", action="store_true", help="TCP listeners are IPPROTO_MPTCP")
     ap.add_argument("--life", type=float, default=120.0)
     ap.add_argument("--ready", help="file created once every socket listens")
     ap.add_argument("addrs", nargs="+")

@@ -5,7 +5,8 @@ program's basename is `python3`.
     pyclient.py tcp HOST PORT [MSG]       blocking connect, send MSG, read one line
     pyclient.py udp HOST PORT [MSG]       unconnected sendto, wait 2 s for one reply
         (tcp and udp take --dev=IF --mark=N --src=IP: set by hand, for the lab's
-        own self-test without the shim)
+        own self-test without the shim; udp also --size=N to pad the datagram and
+        --sendmsg to send with sendmsg instead of sendto)
     pyclient.py fastopen HOST PORT [MSG]  sendto(MSG, MSG_FASTOPEN) on a fresh TCP socket
     pyclient.py asyncio HOST PORT [MSG]   asyncio.open_connection (non-blocking connect)
     pyclient.py opts HOST PORT [--nonblock] [--inheritable]
@@ -16,6 +17,9 @@ program's basename is `python3`.
                                           writability through that epoll. Checks the
                                           options and flags after connect.
     pyclient.py unix PATH                 AF_UNIX connect, read one line
+    pyclient.py threads HOST PORT [N]     N threads connect at once, one reply= line each
+    pyclient.py fork HOST PORT            parent, then a forked child, then parent again
+    pyclient.py highfd HOST PORT          connect a socket living at descriptor 3000
 
 Output: key=value lines (`reply=...`, `local=IP PORT`, `elapsed=SECONDS`,
 `errno=NAME`, ...). Exit status: 0 ok; 3 an OSError on connect/send (errno=NAME
@@ -73,6 +77,15 @@ def bare_options(s, flags):
             s.bind((val, 0))
 
 
+def payload(msg, flags):
+    """--size=N pads the message to N bytes (a datagram larger than the link MTU)."""
+    for f in flags:
+        if f.startswith("--size="):
+            n = int(f[7:])
+            return (msg * (n // max(1, len(msg)) + 1))[:n]
+    return msg
+
+
 def do_tcp(host, port, msg, flags):
     s = socket.socket(family(host), socket.SOCK_STREAM)
     bare_options(s, flags)
@@ -118,8 +131,12 @@ def do_fastopen(host, port, msg):
 def do_udp(host, port, msg, flags):
     s = socket.socket(family(host), socket.SOCK_DGRAM)
     bare_options(s, flags)
+    data = payload(msg, flags).encode()
     try:
-        s.sendto(msg.encode(), (host, port))
+        if "--sendmsg" in flags:
+            s.sendmsg([data], [], 0, (host, port))
+        else:
+            s.sendto(data, (host, port))
     except OSError as e:
         print("errno=%s" % ename(e.errno))
         return 3
@@ -132,6 +149,77 @@ def do_udp(host, port, msg, flags):
         return 4
     print("from=%s %d" % (peer[0], peer[1]))
     print("reply=%s" % data.split(b"\n")[0].decode(errors="replace"))
+    return 0
+
+
+def one_conn(host, port, msg="hello\n", fd=None):
+    """Connect (blocking), send, read one line; returns the line or 'errno=NAME'."""
+    s = socket.socket(family(host), socket.SOCK_STREAM, fileno=fd) if fd is not None \
+        else socket.socket(family(host), socket.SOCK_STREAM)
+    try:
+        s.connect((host, port))
+        set_rcvtimeo(s, 5)
+        s.sendall(msg.encode())
+        return read_line(s)
+    except OSError as e:
+        return "errno=%s" % ename(e.errno)
+    finally:
+        s.close()
+
+
+def do_threads(host, port, n):
+    """n threads connect at once (released together by a barrier)."""
+    import threading
+    barrier = threading.Barrier(n)
+    results = [None] * n
+
+    def run(i):
+        try:
+            barrier.wait(5)
+        except threading.BrokenBarrierError:
+            pass
+        results[i] = one_conn(host, port)
+
+    ts = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(15)
+    for r in results:
+        print("reply=%s" % r)
+    return 0 if all(r and r.startswith("you are") for r in results) else 4
+
+
+def do_fork(host, port):
+    """Parent connects, forks; the child connects; then the parent again."""
+    print("reply=%s" % one_conn(host, port, "parent\n"))
+    pid = os.fork()
+    if pid == 0:
+        print("reply=%s" % one_conn(host, port, "child\n"))
+        sys.stdout.flush()
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    print("child_status=%d" % status)
+    print("reply=%s" % one_conn(host, port, "parent2\n"))
+    return 0
+
+
+def do_highfd(host, port):
+    """The socket lives at descriptor 3000 (above FD_SETSIZE)."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 4096:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(4096, hard) if hard > 0 else 4096, hard))
+    s = socket.socket(family(host), socket.SOCK_STREAM)
+    os.dup2(s.fileno(), 3000)
+    s.close()
+    t0 = time.monotonic()
+    r = one_conn(host, port, fd=3000)
+    print("elapsed=%.2f" % (time.monotonic() - t0))
+    if r.startswith("errno="):
+        print(r)
+        return 3
+    print("reply=%s" % r)
     return 0
 
 
@@ -267,6 +355,12 @@ def main(argv):
         return do_tcp(host, port, msg, flags)
     if mode == "udp":
         return do_udp(host, port, msg, flags)
+    if mode == "threads":
+        return do_threads(host, port, int(args[2]) if len(args) > 2 else 16)
+    if mode == "fork":
+        return do_fork(host, port)
+    if mode == "highfd":
+        return do_highfd(host, port)
     if mode == "fastopen":
         return do_fastopen(host, port, msg)
     if mode == "asyncio":

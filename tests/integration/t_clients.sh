@@ -7,12 +7,14 @@
 lab_up
 shim_present
 mkdir -p "$T/www"
+: >"$T/http4.log"
+: >"$T/http6.log"
 echo "hello from far" >"$T/www/page.txt"
 in_srv timeout 200 $PY -m http.server --bind $FAR4 --directory "$T/www" 8080 \
-    >"$T/http4.log" 2>&1 &
+    >>"$T/http4.log" 2>&1 & # append mode: the log is truncated between cases
 BG_PIDS+=($!)
 in_srv timeout 200 $PY -m http.server --bind $FAR6 --directory "$T/www" 8080 \
-    >"$T/http6.log" 2>&1 &
+    >>"$T/http6.log" 2>&1 &
 BG_PIDS+=($!)
 wait_listen "$SRV" tcp $FAR4 8080
 wait_listen "$SRV" tcp "[$FAR6]" 8080
@@ -31,7 +33,7 @@ EOF
 )
 
 # http.server's access log: "ADDR - - [date] "GET ..." 200 -"
-http_clients() { grep '"GET ' "$1" | awk '{ print $1 }' | tr '\n' ' '; : >"$1"; }
+http_clients() { grep -a '"GET ' "$1" | awk '{ print $1 }' | tr '\n' ' '; : >"$1"; }
 
 case_begin "curl through bind_interface = vb gets the page; http.server logs link B (IPv4)"
 out=$(bare curl -sS --max-time 5 "http://$FAR4:8080/page.txt")

@@ -23,7 +23,7 @@ dialer = direct
 EOF
 )
 # line 7: an unknown key in a later section; [global] asked for pass_through
-PASS=$(write_conf passthrough <<'EOF'
+PT=$(write_conf passthrough <<'EOF'
 [global]
 on_config_error = pass_through
 
@@ -79,7 +79,7 @@ assert_match "$(cat "$T/err")" "^dialshim: ([^ ]*/)?closed\\.ini:6: ." "stderr"
 assert_saw_nothing "$LOG" "server"
 
 case_begin "unknown key, on_config_error = pass_through: the connection goes out untouched"
-out=$(shim "$PASS" $PY $PYCLIENT tcp $FAR4 8080 2>"$T/err")
+out=$(shim "$PT" $PY $PYCLIENT tcp $FAR4 8080 2>"$T/err")
 assert_eq "$?" 0 "client exit status ($out)"
 assert_eq "$(kv "$out" reply)" "you are $A4_CLI" "reply"
 assert_match "$(cat "$T/err")" "^dialshim: ([^ ]*/)?passthrough\\.ini:7: ." "stderr"

@@ -63,6 +63,34 @@ out=$(shim "$CFG" $PY $PYCLIENT tcp $B4_SRV 8080)
 assert_eq "$?" 0 "client exit status ($out)"
 assert_saw "$LOG" $B4_CLI "198.51.100.2 (connected network of vb; outside the cidr)"
 
+case_begin "an IPv4-mapped destination on an AF_INET6 socket matches the IPv4 cidr rule"
+out=$(shim "$CFG" $PY -c "
+import socket
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+s.connect(('::ffff:$FAR4', 8080))
+s.sendall(b'x\\n')
+print('reply=' + s.recv(100).decode().strip())
+")
+assert_eq "$?" 0 "client exit status ($out)"
+assert_eq "$(kv "$out" reply)" "you are $B4_CLI" "reply"
+assert_saw "$LOG" $B4_CLI "server"
+
+case_begin "route port:LOW-HIGH matches a port range"
+RANGE=$(write_conf range <<EOF2
+$DIALERS
+[app all]
+match = *
+dialer = direct
+route = port:8000-8080 -> viab
+EOF2
+)
+out=$(shim "$RANGE" $PY $PYCLIENT tcp $FAR4 8080)
+assert_eq "$?" 0 "8080: client exit status ($out)"
+assert_saw "$LOG" $B4_CLI "8080 (in 8000-8080)"
+out=$(shim "$RANGE" $PY $PYCLIENT tcp $FAR4 8081)
+assert_eq "$?" 0 "8081: client exit status ($out)"
+assert_saw "$LOG" $A4_CLI "8081 (outside the range)"
+
 case_begin "route network:udp -> block: sendto fails with EPERM, nothing arrives"
 bare $PY $PYCLIENT udp $B4_SRV 5353 >/dev/null
 assert_saw "$ULOG" $B4_CLI "bare run"

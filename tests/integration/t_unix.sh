@@ -28,7 +28,7 @@ case_begin "default dialer block: nc -U works, nc over TCP is refused"
 out=$(printf 'x\n' | shim "$CFG" nc -N -U "$T/u.sock")
 assert_eq "$?" 0 "nc exit status"
 assert_match "$out" '^you are unix$' "reply"
-out=$(printf 'x\n' | shim "$CFG" nc -N -w 3 $FAR4 8080 2>&1)
+out=$(printf 'x\n' | shim "$CFG" nc -v -N -w 3 $FAR4 8080 2>&1)
 assert_ne "$?" 0 "nc over TCP: exit status"
 assert_match "$out" 'refused' "nc over TCP: message"
 assert_saw_nothing "$LOG" "TCP server"
