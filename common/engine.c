@@ -172,8 +172,9 @@ static int decide_and_dial(int fd, uint32_t fst, const struct sockaddr *sa, sock
     err = d.host ? resolve_dial(&d) : dialer_dial(&d);
     d.sa = sa; /* the resolve dialer may have pointed it at its own stack */
     d.host = dst.name;
-    if (d.applied && !(fst & FD_APPLIED))
-        fdtab_set(fd, fst | FD_APPLIED);
+    if (d.host || state.conf->dialers[d.dialer].type != DIALER_DIRECT)
+        fst |= FD_ENGINE;
+    fdtab_set(fd, fst | (d.applied ? FD_APPLIED : 0));
     if (err && err != EINPROGRESS) {
         bool quiet =
             state.conf->dialers[d.dialer].type == DIALER_BLOCK && (fdtab_get(fd) & FD_BLOCK_LOGGED);
@@ -196,9 +197,11 @@ int engine_connect(int fd, const struct sockaddr *sa, socklen_t len)
 
     if ((fst & FD_KIND_MASK) == FD_OTHER)
         return sys.connect(fd, sa, len);
-    /* A second connect on a TCP socket (polling a non-blocking connect, or
-     * retrying) must reach the kernel as it is: options are already set. */
-    if ((fst & FD_KIND_MASK) == FD_TCP && (fst & FD_APPLIED))
+    /* A second connect on a directly dialed TCP socket (polling a non-blocking
+     * connect) must reach the kernel as it is: options are already set. A socket
+     * that went through a proxy or a name never does: a retry after a failed
+     * detour must not become a direct connection. */
+    if ((fst & FD_KIND_MASK) == FD_TCP && (fst & FD_APPLIED) && !(fst & FD_ENGINE))
         return sys.connect(fd, sa, len);
     err = decide_and_dial(fd, fst, sa, len);
     if (err) {

@@ -94,8 +94,7 @@ static int cmd_check(const struct opts *o)
         return EXIT_USAGE;
     for (int i = 0; i < c->n_dialers; i++)
         nd += c->dialers[i].line > 0;
-    printf("ok: %d dialer%s, %d app%s\n", nd, nd == 1 ? "" : "s", c->n_apps,
-           c->n_apps == 1 ? "" : "s");
+    printf("ok: %d dialers, %d apps\n", nd, c->n_apps);
     conf_free(c);
     return 0;
 }
