@@ -85,4 +85,23 @@ assert_eq "$(kv "$out" reply)" "you are $A4_CLI" "reply"
 assert_match "$(cat "$T/err")" "^dialshim: ([^ ]*/)?passthrough\\.ini:7: ." "stderr"
 assert_saw "$LOG" $A4_CLI "server (link A: the broken file's dialer is not used)"
 
+case_begin "DIALSHIM_CONFIG names a missing file: fail closed (EACCES) with a dialshim: line"
+out=$(shim "$T/missing.ini" $PY $PYCLIENT tcp $FAR4 8080 2>"$T/err")
+assert_eq "$?" 3 "client exit status ($out)"
+assert_eq "$(kv "$out" errno)" EACCES "errno"
+assert_match "$(cat "$T/err")" "^dialshim: .*missing\.ini" "stderr"
+assert_saw_nothing "$LOG" "server"
+
+case_begin "no configuration anywhere: the program runs as without the shim"
+if [ -e /etc/dialshim.ini ]; then
+    note "/etc/dialshim.ini exists on this machine: case not meaningful, skipped"
+else
+    mkdir -p "$T/empty"
+    out=$(in_cli timeout "$CTMO" env -u DIALSHIM_CONFIG HOME="$T/empty" XDG_CONFIG_HOME="$T/empty" \
+        LD_PRELOAD="$SHIM" $PY $PYCLIENT tcp $FAR4 8080 2>"$T/err")
+    assert_eq "$?" 0 "client exit status ($out)"
+    assert_eq "$(kv "$out" reply)" "you are $A4_CLI" "reply"
+    assert_saw "$LOG" $A4_CLI "server"
+fi
+
 finish

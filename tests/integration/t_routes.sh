@@ -99,6 +99,42 @@ assert_eq "$?" 3 "client exit status ($out)"
 assert_eq "$(kv "$out" errno)" EPERM "errno"
 assert_saw_nothing "$ULOG" "UDP server"
 
+case_begin "a UDP block rule applies to every datagram, not only a socket's first"
+PERDG=$(write_conf perdg <<EOF2
+[app all]
+match = *
+dialer = direct
+route = cidr:198.51.100.2/32 -> block
+EOF2
+)
+UDPTWO="
+import errno, socket, sys
+def send(s, host):
+    try:
+        s.sendto(b'x', (host, 5353))
+        return 'sent'
+    except OSError as e:
+        return errno.errorcode[e.errno]
+a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+print('a1=' + send(a, '$FAR4'))
+print('a2=' + send(a, '$B4_SRV'))
+b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+print('b1=' + send(b, '$B4_SRV'))
+print('b2=' + send(b, '$FAR4'))
+"
+out=$(bare $PY -c "$UDPTWO")
+sleep 0.3
+assert_eq "$(peers "$ULOG" | wc -l)" 4 "bare run: datagrams the servers got"
+: >"$ULOG"
+out=$(shim "$PERDG" $PY -c "$UDPTWO")
+assert_eq "$(kv "$out" a1)" sent "socket a, allowed destination first"
+assert_eq "$(kv "$out" a2)" EPERM "socket a, then the blocked destination"
+assert_eq "$(kv "$out" b1)" EPERM "socket b, blocked destination first"
+assert_eq "$(kv "$out" b2)" sent "socket b, then the allowed destination"
+sleep 0.3
+assert_eq "$(peers "$ULOG" | wc -l)" 2 "datagrams the servers got (only the two allowed)"
+: >"$ULOG"
+
 case_begin "UDP to 203.0.113.2 matches the cidr rule first: sent by link B, not blocked"
 out=$(shim "$CFG" $PY $PYCLIENT udp $FAR4 5353)
 assert_eq "$?" 0 "client exit status ($out)"

@@ -26,6 +26,18 @@ dialer = viab
 EOF
 )
 
+TMO=$(write_conf tmo <<'EOF'
+[dialer viab]
+type = direct
+bind_interface = vb
+connect_timeout = 2s
+
+[app all]
+match = *
+dialer = viab
+EOF
+)
+
 case_begin "blocking socket: TCP_NODELAY, SO_KEEPALIVE, FD_CLOEXEC kept across connect"
 out=$(shim "$CFG" $PY $PYCLIENT opts $FAR4 8080)
 assert_eq "$?" 0 "client exit status ($out)"
@@ -49,5 +61,27 @@ assert_no_match "$out" '^lost=' "options lost"
 assert_match "$out" 'cloexec=0' "FD_CLOEXEC"
 assert_eq "$(kv "$out" reply)" "you are $B6_CLI" "reply"
 assert_saw "$LOG" $B6_CLI "server"
+
+case_begin "connect_timeout set, blocking socket: still blocking after connect, options kept"
+out=$(shim "$TMO" $PY $PYCLIENT opts $FAR4 8080)
+assert_eq "$?" 0 "client exit status ($out)"
+assert_no_match "$out" '^lost=' "options or flags lost"
+assert_match "$out" 'nonblock=0' "O_NONBLOCK after connect"
+assert_eq "$(kv "$out" reply)" "you are $B4_CLI" "reply"
+assert_saw "$LOG" $B4_CLI "server"
+
+case_begin "connect_timeout set, O_NONBLOCK + epoll: still the real EINPROGRESS"
+out=$(shim "$TMO" $PY $PYCLIENT opts $FAR4 8080 --nonblock)
+assert_eq "$?" 0 "client exit status ($out)"
+assert_eq "$(kv "$out" connect)" EINPROGRESS "connect's result"
+assert_no_match "$out" '^lost=' "options or flags lost"
+assert_eq "$(kv "$out" reply)" "you are $B4_CLI" "reply"
+assert_saw "$LOG" $B4_CLI "server"
+
+case_begin "a socket the program bound itself (0.0.0.0:0) still gets bind_interface"
+out=$(shim "$CFG" $PY $PYCLIENT tcp $FAR4 8080 --src=0.0.0.0)
+assert_eq "$?" 0 "client exit status ($out)"
+assert_eq "$(kv "$out" reply)" "you are $B4_CLI" "reply"
+assert_saw "$LOG" $B4_CLI "server"
 
 finish
