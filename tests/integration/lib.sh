@@ -223,8 +223,8 @@ for h in ("192.0.2.2", "198.51.100.2", "2001:db8:a::2", "2001:db8:b::2"):
 
 lab_down() {
     local rc=$? p ns
-    trap - EXIT INT TERM HUP
-    case_end
+    trap '' INT TERM HUP # nothing may interrupt the cleanup
+    trap - EXIT
     for p in "${BG_PIDS[@]}"; do
         kill "$p" 2>/dev/null
     done
@@ -238,6 +238,10 @@ lab_down() {
         ip netns del "$SRV" 2>/dev/null
     fi
     rm -rf "$T"
+    # a case still open here was cut short (time limit, signal, error)
+    [ -n "$CASE" ] && fail "aborted (exit status $rc)"
+    case_end
+    [ "$rc" = 0 ] && [ "$IT_FAIL" != 0 ] && rc=1
     exit "$rc"
 }
 
