@@ -24,11 +24,6 @@ int support_check(const struct conf *c, conf_error_fn err, void *ctx)
                      d->name);
             n += refuse(c, d->line, err, ctx, what);
         }
-        if (d->network_strategy != NETSTRAT_DEFAULT || d->n_network_type ||
-            d->n_fallback_network_type) {
-            snprintf(what, sizeof(what), "[dialer %s] network_strategy/network_type", d->name);
-            n += refuse(c, d->line, err, ctx, what);
-        }
     }
     return n;
 }

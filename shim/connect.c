@@ -7,7 +7,7 @@
 
 HOOK int connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
-    int r;
+    int r, saved = errno;
 
     if (!sa || len < sizeof(sa_family_t) || !shim_enter())
         return sys.connect(fd, sa, len);
@@ -23,5 +23,7 @@ HOOK int connect(int fd, const struct sockaddr *sa, socklen_t len)
         r = engine_connect(fd, sa, len);
     }
     shim_leave();
+    if (r == 0)
+        errno = saved; /* our own system calls on the way must not show */
     return r;
 }

@@ -1,6 +1,25 @@
 #include "common/dialer/dialer.h"
 
+#include "common/addr.h"
+
 #include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+/* A literal address over the dialer's interfaces (network_strategy). */
+static int interface_dial(struct dial *d)
+{
+    struct dns_addr a = {.family = d->sa->sa_family};
+
+    if (a.family == AF_INET) {
+        memcpy(a.addr, &((const struct sockaddr_in *)d->sa)->sin_addr, 4);
+    } else {
+        memcpy(a.addr, &((const struct sockaddr_in6 *)d->sa)->sin6_addr, 16);
+        a.scope_id = ((const struct sockaddr_in6 *)d->sa)->sin6_scope_id;
+    }
+    return happy_dial(d, &a, 1, addr_port(d->sa), d->conf->dialers[d->dialer].fallback_delay_ms,
+                      conf_connect_timeout(d->conf, d->dialer));
+}
 
 int dialer_dial(struct dial *d)
 {
@@ -8,6 +27,8 @@ int dialer_dial(struct dial *d)
 
     switch (cd->type) {
     case DIALER_DIRECT:
+        if (d->type == SOCK_STREAM && parallel_wanted(cd))
+            return interface_dial(d);
         return default_dial(d, conf_connect_timeout(d->conf, d->dialer));
     case DIALER_BLOCK:
         d->failed = "blocked";

@@ -62,6 +62,10 @@ void dns_addr_to_sockaddr(const struct dns_addr *a, uint16_t port, struct sockad
 int happy_dial(struct dial *d, const struct dns_addr *addrs, int n, uint16_t port,
                uint32_t delay_ms, uint32_t timeout_ms);
 
+/* The dialer races interfaces (network_strategy, network_type): even a literal
+ * address goes through happy_dial. */
+bool parallel_wanted(const struct conf_dialer *cd);
+
 /* Wait for a non-blocking connect on FD to finish within TIMEOUT_MS; returns 0 or errno. */
 int dial_wait_connected(int fd, uint32_t timeout_ms);
 

@@ -1,5 +1,6 @@
-/* Happy Eyeballs (RFC 8305): race a name's addresses for a program that would
- * have tried them one at a time.
+/* Happy Eyeballs (RFC 8305) and the interface strategies: race a name's
+ * addresses, or one address over several interfaces, for a program that would
+ * have tried one at a time.
  *
  * Attempts start in the given order (families already interleaved by the
  * strategy), a new one every fallback_delay or at once when the previous one
@@ -18,6 +19,9 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define MAX_RACERS 16
@@ -27,6 +31,16 @@ struct racer {
     bool own; /* the program's descriptor */
     struct sockaddr_storage ss;
     socklen_t len;
+};
+
+/* One attempt: an address, the interface to leave by (NULL: the dialer's own),
+ * how long to wait before the next attempt while this one is in flight, and the
+ * earliest moment it may start (the fallback interfaces' delay). */
+struct attempt {
+    const struct dns_addr *addr;
+    const char *ifname;
+    uint32_t pace_ms;
+    long long not_before;
 };
 
 static long long now_ms(void)
@@ -86,9 +100,10 @@ static bool v6only(int fd)
 
 /* Open (or reuse the program's socket for) one attempt and start its connect.
  * Returns 0 (in flight or connected: *DONE says which) or an errno. */
-static int start(struct dial *d, struct racer *r, const struct dns_addr *a, uint16_t port,
+static int start(struct dial *d, struct racer *r, const struct attempt *at, uint16_t port,
                  int own_family, bool *own_free, bool *done)
 {
+    const struct dns_addr *a = at->addr;
     const struct conf_dialer *cd = &d->conf->dialers[d->dialer];
     int family = a->family, err;
     const char *failed = NULL;
@@ -119,6 +134,9 @@ static int start(struct dial *d, struct racer *r, const struct dns_addr *a, uint
         if (r->own)
             d->applied = true;
     }
+    if (at->ifname &&
+        setsockopt(r->fd, SOL_SOCKET, SO_BINDTODEVICE, at->ifname, strlen(at->ifname) + 1) < 0)
+        return errno; /* a missing or unusable interface: the next attempt starts */
     if (sys.connect(r->fd, (struct sockaddr *)&r->ss, r->len) == 0) {
         *done = true;
         return 0;
@@ -161,8 +179,8 @@ static int settle(int fd)
     return err;
 }
 
-static int race(struct dial *d, const struct dns_addr *addrs, int n, uint16_t port,
-                uint32_t delay_ms, long long deadline, int own_family)
+static int race(struct dial *d, const struct attempt *at, int n, uint16_t port, long long deadline,
+                int own_family)
 {
     struct racer rs[MAX_RACERS];
     struct pollfd pf[MAX_RACERS];
@@ -178,10 +196,11 @@ static int race(struct dial *d, const struct dns_addr *addrs, int n, uint16_t po
 
         if (now >= deadline)
             break;
-        if (started < n && (live == 0 || now >= next_at)) {
+        /* With nothing in flight the next attempt starts at once, even early. */
+        if (started < n && (live == 0 || (now >= next_at && now >= at[started].not_before))) {
             bool done;
-            int err = start(d, &rs[started], &addrs[started], port, own_family, &own_free, &done);
             int i = started++;
+            int err = start(d, &rs[i], &at[i], port, own_family, &own_free, &done);
             if (!err && done)
                 return crown(d, rs, started, i, own_family);
             if (err) {
@@ -192,7 +211,7 @@ static int race(struct dial *d, const struct dns_addr *addrs, int n, uint16_t po
                 continue;  /* a failure starts the next attempt at once */
             }
             live++;
-            next_at = now + delay_ms;
+            next_at = now + at[i].pace_ms;
         }
         if (live == 0 && started >= n)
             break;
@@ -203,8 +222,11 @@ static int race(struct dial *d, const struct dns_addr *addrs, int n, uint16_t po
             }
         }
         wait = (int)(deadline - now);
-        if (started < n && next_at - now < wait)
-            wait = (int)(next_at - now);
+        if (started < n) {
+            long long when = next_at > at[started].not_before ? next_at : at[started].not_before;
+            if (when - now < wait)
+                wait = (int)(when - now);
+        }
         if (poll(pf, np, wait < 0 ? 0 : wait) < 0 && errno != EINTR)
             return errno;
         for (int k = 0; k < np; k++) {
@@ -225,6 +247,98 @@ static int race(struct dial *d, const struct dns_addr *addrs, int n, uint16_t po
     return last_err;
 }
 
+/* "wifi", "cellular", "ethernet": the interfaces of that kind, from sysfs. */
+static bool iface_is(const char *ifname, const char *kind)
+{
+    char path[128], buf[512];
+    struct stat st;
+    FILE *f;
+    bool wwan = false;
+
+    snprintf(path, sizeof(path), "/sys/class/net/%s/uevent", ifname);
+    if ((f = fopen(path, "re"))) {
+        while (fgets(buf, sizeof(buf), f))
+            wwan |= strncmp(buf, "DEVTYPE=wwan", 12) == 0;
+        fclose(f);
+    }
+    wwan |= strncmp(ifname, "wwan", 4) == 0 || strncmp(ifname, "rmnet", 5) == 0;
+    snprintf(path, sizeof(path), "/sys/class/net/%s/wireless", ifname);
+    bool wifi = stat(path, &st) == 0;
+    snprintf(path, sizeof(path), "/sys/class/net/%s/phy80211", ifname);
+    wifi |= stat(path, &st) == 0;
+    if (!strcmp(kind, "wifi"))
+        return wifi;
+    if (!strcmp(kind, "cellular"))
+        return wwan;
+    snprintf(path, sizeof(path), "/sys/class/net/%s/device", ifname);
+    return !wifi && !wwan && stat(path, &st) == 0; /* a physical wired NIC */
+}
+
+/* Expand a network_type list (names, or kinds) into interface names. */
+static int expand_ifaces(const char (*list)[IF_NAMESIZE], int n, char (*out)[IF_NAMESIZE], int cap)
+{
+    int k = 0;
+
+    for (int i = 0; i < n && k < cap; i++) {
+        if (strcmp(list[i], "wifi") && strcmp(list[i], "cellular") && strcmp(list[i], "ethernet")) {
+            snprintf(out[k++], IF_NAMESIZE, "%s", list[i]);
+            continue;
+        }
+        struct if_nameindex *all = if_nameindex(), *it;
+        for (it = all; it && it->if_index && k < cap; it++)
+            if (iface_is(it->if_name, list[i]))
+                snprintf(out[k++], IF_NAMESIZE, "%s", it->if_name);
+        if (all)
+            if_freenameindex(all);
+    }
+    return k;
+}
+
+/* The attempt list: addresses in Happy Eyeballs order, each over the preferred
+ * interfaces, then (fallback, after fallback_delay) over the fallback ones;
+ * hybrid races every interface of an address at once. */
+static int plan(const struct conf_dialer *cd, const struct dns_addr *addrs, int n,
+                char (*ifs)[IF_NAMESIZE], struct attempt *at, long long t0)
+{
+    char(*fb)[IF_NAMESIZE] = ifs + CONF_LIST_MAX;
+    int ni = expand_ifaces(cd->network_type, cd->n_network_type, ifs, CONF_LIST_MAX);
+    int nf =
+        expand_ifaces(cd->fallback_network_type, cd->n_fallback_network_type, fb, CONF_LIST_MAX);
+    uint32_t delay = cd->fallback_delay_ms < 10 ? 10 : cd->fallback_delay_ms;
+    bool hybrid = cd->network_strategy == NETSTRAT_HYBRID;
+    int k = 0;
+
+    if (ni == 0 && nf == 0) {
+        for (int i = 0; i < n && k < MAX_RACERS; i++)
+            at[k++] = (struct attempt){&addrs[i], NULL, delay, 0};
+        return k;
+    }
+    if (cd->network_strategy == NETSTRAT_DEFAULT) {
+        /* the listed interfaces, in order, as one sequence */
+        for (int j = 0; j < nf && ni < CONF_LIST_MAX; j++)
+            snprintf(ifs[ni++], IF_NAMESIZE, "%s", fb[j]);
+        nf = 0;
+    }
+    if (hybrid) {
+        for (int j = 0; j < nf && ni < CONF_LIST_MAX; j++)
+            snprintf(ifs[ni++], IF_NAMESIZE, "%s", fb[j]);
+        nf = 0;
+    }
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < ni && k < MAX_RACERS; j++)
+            at[k++] = (struct attempt){&addrs[i], ifs[j], hybrid && j + 1 < ni ? 0 : delay, 0};
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < nf && k < MAX_RACERS; j++)
+            at[k++] = (struct attempt){&addrs[i], fb[j], delay, t0 + delay};
+    return k;
+}
+
+bool parallel_wanted(const struct conf_dialer *cd)
+{
+    return cd->network_strategy != NETSTRAT_DEFAULT || cd->n_network_type ||
+           cd->n_fallback_network_type;
+}
+
 int happy_dial(struct dial *d, const struct dns_addr *addrs, int n, uint16_t port,
                uint32_t delay_ms, uint32_t timeout_ms)
 {
@@ -240,9 +354,17 @@ int happy_dial(struct dial *d, const struct dns_addr *addrs, int n, uint16_t por
     /* TCP Fast Open connects "succeed" before any packet: nothing to race. */
     if (d->conf->dialers[d->dialer].tcp_fast_open)
         n = 1;
-    deadline = now_ms() + (timeout_ms ? timeout_ms : 75000);
-    fcntl(d->fd, F_SETFL, flags | O_NONBLOCK);
-    err = race(d, addrs, n, port, delay_ms < 10 ? 10 : delay_ms, deadline, own_family);
+    {
+        struct attempt at[MAX_RACERS];
+        char ifs[2 * CONF_LIST_MAX][IF_NAMESIZE];
+        long long t0 = now_ms();
+        int na = plan(&d->conf->dialers[d->dialer], addrs, n, ifs, at, t0);
+
+        (void)delay_ms;
+        deadline = t0 + (timeout_ms ? timeout_ms : 75000);
+        fcntl(d->fd, F_SETFL, flags | O_NONBLOCK);
+        err = race(d, at, na, port, deadline, own_family);
+    }
     fcntl(d->fd, F_SETFL, flags);
     return err;
 }
