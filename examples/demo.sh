@@ -4,7 +4,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 T=$(mktemp -d)
-trap 'kill $SRV 2>/dev/null || true; rm -rf "$T"' EXIT INT TERM
+SRV= SOCKS=
+trap 'kill $SRV $SOCKS 2>/dev/null || true; rm -rf "$T"' EXIT INT TERM
 
 cat > "$T/server.py" <<'PY'
 import http.server, sys
@@ -40,6 +41,24 @@ build/dialshim -c examples/demo.ini -- curl -s --max-time 5 "http://127.0.0.1:9/
 echo
 echo "\$ build/dialshim explain -c examples/demo.ini -n curl 127.0.0.1 $PORT"
 build/dialshim explain -c examples/demo.ini -n curl 127.0.0.1 "$PORT"
+echo
+if command -v microsocks >/dev/null; then
+    microsocks -i 127.0.0.1 -p 11080 -b 127.0.0.4 >/dev/null 2>&1 &
+    SOCKS=$!
+    sleep 0.3
+    echo "== a SOCKS5 proxy (microsocks) on 127.0.0.1:11080, leaving from 127.0.0.4"
+    echo "\$ build/dialshim -c examples/demo.ini -p proxied -- curl -s http://127.0.0.1:$PORT/"
+    build/dialshim -c examples/demo.ini -p proxied -- curl -s --max-time 5 "http://127.0.0.1:$PORT/"
+    echo "(microsocks cannot take a pipelined handshake: the first connect found out and"
+    echo " redid it in lockstep inside the same connect; later ones go lockstep at once)"
+    echo
+    kill $SOCKS 2>/dev/null || true
+    wait $SOCKS 2>/dev/null || true
+    echo "\$ build/dialshim -c examples/demo.ini -p proxied -- curl -s http://127.0.0.1:$PORT/   (proxy stopped)"
+    build/dialshim -c examples/demo.ini -p proxied -- curl -s --max-time 5 "http://127.0.0.1:$PORT/" ||
+        echo "curl exit status $?: the proxy is down, and dialshim never falls back to a direct connection"
+    echo
+fi
 echo
 echo "The 'dialshim:' lines above are the shim's decision log (log_level = info in"
 echo "examples/demo.ini): program, pid, destination, app, rule, dialer, result, time."

@@ -2,6 +2,7 @@
  * decision (SPEC.md section 2). */
 #include "common/addr.h"
 #include "common/dialer/dialer.h"
+#include "common/dns.h"
 #include "common/engine.h"
 #include "common/log.h"
 #include "common/route.h"
@@ -108,7 +109,7 @@ static void print_options(const struct conf *c, int di)
     uint32_t t = conf_connect_timeout(c, di);
     bool any = false;
 
-#define OPT(...) (printf(any ? " " : "  options:"), printf(" " __VA_ARGS__), any = true)
+#define OPT(...) (printf(any ? "" : "  options:"), printf(" " __VA_ARGS__), any = true)
     if (d->bind_interface[0])
         OPT("bind_interface=%s", d->bind_interface);
     if (d->has_inet4_bind)
@@ -181,6 +182,41 @@ static const char *why_text(enum app_reason r)
     return "?";
 }
 
+/* For a name: the resolver, the strategy, and the addresses in attempt order
+ * (or that the proxy gets the name). */
+static void explain_name(const struct conf *c, int di, const char *host)
+{
+    const struct conf_dialer *d = &c->dialers[di];
+    const struct conf_resolver *r = dns_resolver(c, d->domain_resolver);
+    struct dns_addr addrs[DNS_MAX_ADDRS];
+    char why[300];
+    int n;
+
+    if (d->type == DIALER_BLOCK)
+        return;
+    if (d->type != DIALER_DIRECT && conf_remote_dns(d)) {
+        printf("names: sent to the proxy as a name (remote_dns); the program gets a fake "
+               "address\n");
+        return;
+    }
+    printf("resolver: %s (%s), strategy %s, fallback_delay %ums\n",
+           d->domain_resolver >= 0 ? c->resolvers[d->domain_resolver].name : "(built-in)",
+           r && r->n_servers ? "its own servers" : "servers of /etc/resolv.conf",
+           conf_strategy_name(resolve_strategy(c, di)), d->fallback_delay_ms);
+    n = resolve_name(c, di, host, addrs, DNS_MAX_ADDRS, d->type == DIALER_DIRECT, why,
+                     sizeof(why));
+    if (n < 0) {
+        printf("addresses: none (%s)\n", why);
+        return;
+    }
+    printf("addresses in the order they would be tried:");
+    for (int i = 0; i < n; i++) {
+        char ip[INET6_ADDRSTRLEN];
+        printf(" %s", inet_ntop(addrs[i].family, addrs[i].addr, ip, sizeof(ip)));
+    }
+    printf("\n");
+}
+
 static int parse_port(const char *s)
 {
     char *end;
@@ -241,8 +277,11 @@ static int cmd_explain(const struct opts *o, int argc, char **argv)
     } else {
         dst.name = host;
     }
-    printf("destination: %s %s\n", net == NET_UDP ? "udp" : "tcp",
-           dst.sa ? addr_format(dst.sa, abuf, sizeof(abuf)) : host);
+    if (dst.sa)
+        printf("destination: %s %s\n", net == NET_UDP ? "udp" : "tcp",
+               addr_format(dst.sa, abuf, sizeof(abuf)));
+    else
+        printf("destination: %s %s port %d\n", net == NET_UDP ? "udp" : "tcp", host, port);
     di = route_pick(c, app, &dst, &rule);
     if (rule >= 0)
         printf("rule: #%d (line %d) %s -> %s\n", rule + 1, c->apps[app].rules[rule].line,
@@ -250,27 +289,8 @@ static int cmd_explain(const struct opts *o, int argc, char **argv)
     else
         printf("rule: none matched; the app's dialer -> %s\n", c->dialers[di].name);
     print_chain(c, di);
-    if (dst.name) {
-        struct addrinfo hints = {.ai_socktype = net == NET_UDP ? SOCK_DGRAM : SOCK_STREAM}, *res,
-                        *ai;
-        int r = getaddrinfo(host, NULL, &hints, &res);
-        printf("names: resolved by the system resolver (dialshim's own resolver is not built "
-               "yet)\n");
-        if (r) {
-            printf("addresses: none (%s)\n", gai_strerror(r));
-        } else {
-            printf("addresses in order:");
-            for (ai = res; ai; ai = ai->ai_next) {
-                char ip[INET6_ADDRSTRLEN];
-                void *p = ai->ai_family == AF_INET
-                              ? (void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr
-                              : (void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
-                printf(" %s", inet_ntop(ai->ai_family, p, ip, sizeof(ip)));
-            }
-            printf("\n");
-            freeaddrinfo(res);
-        }
-    }
+    if (dst.name)
+        explain_name(c, di, host);
     if (o->dial) {
         int fd, err;
         if (!dst.sa) {
