@@ -2,6 +2,7 @@
 """A python3 TCP client for t_proxy_*.sh. Run as /usr/bin/python3.
 
     proxy_client.py HOST PORT [--first] [--again=K] [--count=N] [--fds] [--msg=TEXT]
+    proxy_client.py HOST PORT --threads=N
 
 Blocking connect to HOST PORT (a literal), then:
   default      send MSG (default "hello\\n") and read one line: reply=LINE
@@ -16,6 +17,10 @@ Blocking connect to HOST PORT (a literal), then:
   --fds        count the process's open descriptors before the socket is made and
                after it is closed: fd_delta=N
 
+  --threads=N  N threads connect at the same moment (a barrier), each sends MSG and
+               reads one line: threads_ok=K, replies=DISTINCT|REPLIES, errnos=E,E..,
+               max_elapsed=SECONDS; exit 0 only when all N got a reply
+
 Output: key=value lines. Exit status: 0 ok; 3 connect failed (errno=NAME);
 4 no reply or I/O error (io_errno=NAME). A crash shows as a signal, never as these.
 """
@@ -24,6 +29,7 @@ import os
 import socket
 import struct
 import sys
+import threading
 import time
 
 
@@ -89,6 +95,40 @@ def one(host, port, opts, idx, count):
     return rc
 
 
+def threaded(host, port, n, msg):
+    barrier = threading.Barrier(n)
+    results = [None] * n
+
+    def worker(i):
+        s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", 3, 0))
+        barrier.wait()
+        t0 = time.monotonic()
+        try:
+            s.connect((host, port))
+            el = time.monotonic() - t0
+            s.sendall(msg.encode())
+            line = read_until(s, b"\n", 4096).split(b"\n")[0].decode(errors="replace")
+            results[i] = ("ok" if line else "noreply", line, el)
+        except OSError as e:
+            results[i] = (ename(e.errno), "", time.monotonic() - t0)
+        finally:
+            s.close()
+
+    ts = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(30)
+    done = [r for r in results if r]
+    ok = sum(1 for r in done if r[0] == "ok")
+    print("threads_ok=%d" % ok)
+    print("replies=%s" % "|".join(sorted(set(r[1] for r in done if r[1]))))
+    print("errnos=%s" % ",".join(sorted(r[0] for r in done if r[0] != "ok")))
+    print("max_elapsed=%.2f" % max([r[2] for r in done] or [0]))
+    return 0 if ok == n else 3
+
+
 def main(argv):
     args = [a for a in argv[1:] if not a.startswith("--")]
     flags = [a for a in argv[1:] if a.startswith("--")]
@@ -97,6 +137,9 @@ def main(argv):
         return 1
     opts = {"first": "--first" in flags, "again": 0, "msg": "hello\n"}
     count = 1
+    for f in flags:
+        if f.startswith("--threads="):
+            return threaded(args[0], int(args[1]), int(f[10:]), opts["msg"])
     for f in flags:
         if f.startswith("--count="):
             count = int(f[8:])

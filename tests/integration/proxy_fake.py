@@ -19,9 +19,16 @@ once, before anything is sent). MODE:
                  (ipv4 | ipv6 | domain); on success the SAME write carries
                  `SSH-2.0-test\\r\\n` after the reply, then it echoes
   http           an HTTP CONNECT proxy that does not connect anywhere: reads the
-                 request to CRLFCRLF, logs `REQ <request line>`, answers
-                 `HTTP/1.1 200 Connection established` with a few headers and
-                 `SSH-2.0-test\\r\\n` in the SAME write, then echoes
+                 request to CRLFCRLF, logs `REQ <request line>` and `HOST <Host
+                 header>`, answers `HTTP/1.1 200 Connection established` with a few
+                 headers and `SSH-2.0-test\\r\\n` in the SAME write, then echoes
+  hugehead       reads the request, answers `HTTP/1.1 200 OK` followed by 64 KiB
+                 of header lines and no end of header, then waits
+
+Options for socks5 and http: --delay S waits S seconds before the final reply (a
+proxy whose own connection upstream is slow); --trickle sends reply and banner
+one byte at a time, 2 ms apart. For socks5: --method N answers the greeting with
+method N whatever was offered (2: user/pass, 255: no acceptable method).
 
 The process exits by itself after --life seconds (default 120).
 """
@@ -77,11 +84,26 @@ def bound_addr(atyp):
     return b"\x01" + ipaddress.ip_address("203.0.113.2").packed + b"\x30\x39"
 
 
+def send(conn, data, opts):
+    if not opts.trickle:
+        conn.sendall(data)
+        return
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    for i in range(len(data)):
+        conn.sendall(data[i:i + 1])
+        time.sleep(0.002)
+
+
 def socks5(conn, opts, logf):
     ver, nmethods = recv_exact(conn, 2)
     methods = recv_exact(conn, nmethods)
+    log(logf, "GREETING methods=%s" % ",".join(str(m) for m in methods))
+    if opts.method is not None:
+        conn.sendall(bytes([5, opts.method]))
+        drain(conn)
+        return
     if ver != 5 or 0 not in methods:
-        log(logf, "BAD greeting %r" % bytes([ver, nmethods]) + methods)
+        log(logf, "BAD greeting %r" % (bytes([ver, nmethods]) + methods))
         conn.sendall(b"\x05\xff")
         return
     conn.sendall(b"\x05\x00")
@@ -97,25 +119,39 @@ def socks5(conn, opts, logf):
         return
     port = int.from_bytes(recv_exact(conn, 2), "big")
     log(logf, "REQ %s %d cmd=%d" % (host, port, cmd))
+    time.sleep(opts.delay)
     reply = bytes([5, opts.rep, 0]) + bound_addr(opts.atyp)
     if opts.rep != 0:
         conn.sendall(reply)
         return
-    conn.sendall(reply + BANNER)
+    send(conn, reply + BANNER, opts)
     echo(conn)
 
 
-def http(conn, logf):
+def http(conn, opts, logf):
     data = b""
     while b"\r\n\r\n" not in data and len(data) < 65536:
         chunk = conn.recv(4096)
         if not chunk:
             return
         data += chunk
-    log(logf, "REQ %s" % data.split(b"\r\n")[0].decode(errors="replace"))
-    conn.sendall(b"HTTP/1.1 200 Connection established\r\n"
-                 b"Proxy-Agent: proxy_fake\r\nX-Padding: " + b"x" * 40 + b"\r\n\r\n" + BANNER)
+    lines = data.split(b"\r\n")
+    log(logf, "REQ %s" % lines[0].decode(errors="replace"))
+    for line in lines[1:]:
+        if line.lower().startswith(b"host:"):
+            log(logf, "HOST %s" % line[5:].strip().decode(errors="replace"))
+    time.sleep(opts.delay)
+    send(conn, b"HTTP/1.1 200 Connection established\r\n"
+         b"Proxy-Agent: proxy_fake\r\nX-Padding: " + b"x" * 40 + b"\r\n\r\n" + BANNER, opts)
     echo(conn)
+
+
+def hugehead(conn):
+    conn.recv(4096)
+    conn.sendall(b"HTTP/1.1 200 OK\r\n" + b"X-Filler: " + b"y" * 100 + b"\r\n")
+    for _ in range(600):
+        conn.sendall(b"X-Filler: " + b"y" * 100 + b"\r\n")
+    drain(conn)
 
 
 def handle(conn, peer, opts, logf):
@@ -139,7 +175,9 @@ def handle(conn, peer, opts, logf):
         elif opts.mode == "socks5":
             socks5(conn, opts, logf)
         elif opts.mode == "http":
-            http(conn, logf)
+            http(conn, opts, logf)
+        elif opts.mode == "hugehead":
+            hugehead(conn)
     except (OSError, EOFError) as e:
         log(logf, "END %s" % e)
     finally:
@@ -151,11 +189,14 @@ def handle(conn, peer, opts, logf):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["close", "stall", "http400", "random", "banner", "socks5", "http"])
+    ap.add_argument("mode", choices=["close", "stall", "http400", "random", "banner", "socks5", "http", "hugehead"])
     ap.add_argument("--log", required=True)
     ap.add_argument("--ready")
     ap.add_argument("--life", type=float, default=120.0)
     ap.add_argument("--rep", type=int, default=0)
+    ap.add_argument("--delay", type=float, default=0.0)
+    ap.add_argument("--trickle", action="store_true")
+    ap.add_argument("--method", type=int)
     ap.add_argument("--atyp", choices=["ipv4", "ipv6", "domain"], default="ipv4")
     ap.add_argument("addr")
     opts = ap.parse_args()

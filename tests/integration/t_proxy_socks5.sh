@@ -4,6 +4,10 @@
 # (which takes greeting and request in one write). The far server must see the proxy
 # (203.0.113.2 / 2001:db8:f::2: the proxies connect from the server namespace), the
 # proxy's log the client, and the client the far server's answer.
+# handshake = auto must cope with microsocks also with a password, with many threads
+# dialing at once on first contact, and must not mistake a pipelining proxy that is
+# merely slow to connect upstream (scripted: CONNECT reply after 0.6 s) for one
+# that dropped the request (which costs a duplicate upstream connection).
 # Verified to fail without the shim (SHIM=/nonexistent): every client then reaches
 # the far server directly and it sees 192.0.2.1 / 2001:db8:a::1.
 . "$(dirname "$0")/lib.sh"
@@ -13,7 +17,9 @@ shim_present
 srv_start far $FAR4:8081 "[$FAR6]:8081"
 srv_start web --http $FAR4:8080
 start_microsocks ms $B4_SRV 1080
+start_microsocks msauth $B4_SRV 1082 -u "$DANTE_USER" -P "$DANTE_PASS"
 start_dante dante 1081 none $FAR4 $FAR6
+start_fake slow socks5 $B4_SRV:1201 --delay 0.6
 LOG=$T/far.log WLOG=$T/web.log MS=$T/ms.log DL=$T/dante.log
 
 LOCK=$(proxy_conf lock socks5 $B4_SRV:1080 <<<'handshake = lockstep
@@ -55,6 +61,46 @@ run_shim "$AUTO" curl -sS --max-time 8 http://$FAR4:8080/
 assert_eq "$RC" 0 "curl exit status"
 assert_eq "$OUT" "you are $FAR4" "page"
 assert_saw "$WLOG" $FAR4 "web server"
+
+case_begin "socks5 microsocks with username/password, handshake = auto: lockstep retry succeeds"
+AUTOPW=$(proxy_conf autopw socks5 $B4_SRV:1082 <<EOF
+username = $DANTE_USER
+password = $DANTE_PASS
+connect_timeout = 3s
+EOF
+)
+run_shim "$AUTOPW" $PY $PROXY_CLIENT $FAR4 8081 --count=2
+assert_eq "$RC" 0 "client exit status"
+assert_eq "$(kv "$OUT" reply1)" "you are $FAR4" "first connection's reply"
+assert_eq "$(kv "$OUT" reply2)" "you are $FAR4" "second connection's reply"
+assert_le "$(kv "$OUT" elapsed2)" 1 "seconds for the second connect"
+assert_saw "$LOG" "$FAR4 $FAR4" "far server"
+
+case_begin "socks5 microsocks, handshake = auto: 20 threads connecting at once on first contact all succeed"
+run_shim "$AUTO" $PY $PROXY_CLIENT $FAR4 8081 --threads=20
+assert_eq "$RC" 0 "client exit status"
+assert_eq "$(kv "$OUT" threads_ok)" 20 "threads that got a reply"
+assert_eq "$(kv "$OUT" errnos)" "" "errors"
+assert_eq "$(kv "$OUT" replies)" "you are $FAR4" "replies"
+assert_le "$(kv "$OUT" max_elapsed)" 2 "slowest connect, seconds"
+assert_eq "$(peers "$LOG" | grep -vc "^$FAR4\$")" 0 "connections the far server saw from elsewhere"
+: >"$LOG"
+
+case_begin "socks5 dante: 20 threads connecting at once all succeed"
+run_shim "$DANTE" $PY $PROXY_CLIENT $FAR4 8081 --threads=20
+assert_eq "$RC" 0 "client exit status"
+assert_eq "$(kv "$OUT" threads_ok)" 20 "threads that got a reply"
+assert_eq "$(peers "$LOG" | grep -c "^$FAR4\$")" 20 "connections the far server saw from the proxy"
+: >"$LOG"
+: >"$DL"
+
+case_begin "handshake = auto: a pipelining proxy slow to answer CONNECT gets ONE request, not a lockstep retry"
+SLOW=$(proxy_conf slow socks5 $B4_SRV:1201 <<<'connect_timeout = 3s')
+run_shim "$SLOW" $PY $PROXY_CLIENT $FAR4 2222 --first
+assert_eq "$RC" 0 "client exit status"
+assert_eq "$(kv "$OUT" first)" "b'SSH-2.0-test\\r\\n'" "first bytes"
+assert_eq "$(count_lines "$T/slow.log" '^REQ ')" 1 "CONNECT requests the proxy got (each would be an upstream connection)"
+assert_le "$(kv "$OUT" elapsed)" 1.5 "seconds in connect"
 
 case_begin "socks5 dante (auto, pipelined accepted): python3 and curl"
 run_shim "$DANTE" $PY $PROXY_CLIENT $FAR4 8081
