@@ -336,3 +336,22 @@ shim_present() {
         note "shim $SHIM not built: the shim runs below are bare runs"
     fi
 }
+
+# protect_start NAME PATH [protect_server options]: a protect_path server in the
+# client namespace (log $T/NAME.log), waits until it listens.
+protect_start() {
+    local name=$1 path=$2
+    shift 2
+    local ready=$T/$name.ready i
+    rm -f "$ready"
+    : >"$T/$name.log"
+    in_cli timeout 200 "$PY" "$IT_DIR/protect_server.py" --log "$T/$name.log" \
+        --ready "$ready" --life 180 "$@" "$path" 2>"$T/$name.err" &
+    BG_PIDS+=($!)
+    for i in $(seq 1 100); do
+        [ -e "$ready" ] && return 0
+        sleep 0.05
+    done
+    fail "protect server $name did not start: $(cat "$T/$name.err")"
+    return 1
+}

@@ -17,6 +17,7 @@ program's basename is `python3`.
                                           writability through that epoll. Checks the
                                           options and flags after connect.
     pyclient.py unix PATH                 AF_UNIX connect, read one line
+    pyclient.py pair HOST PORT1 PORT2     two connections open at once: r1=, r2=, local1=, local2=
     pyclient.py threads HOST PORT [N]     N threads connect at once, one reply= line each
     pyclient.py fork HOST PORT            parent, then a forked child, then parent again
     pyclient.py highfd HOST PORT          connect a socket living at descriptor 3000
@@ -165,6 +166,25 @@ def one_conn(host, port, msg="hello\n", fd=None):
         return "errno=%s" % ename(e.errno)
     finally:
         s.close()
+
+
+def do_pair(host, port1, port2):
+    """Two connections held open at the same time (to two ports)."""
+    socks = []
+    for i, port in enumerate((port1, port2), 1):
+        s = socket.socket(family(host), socket.SOCK_STREAM)
+        socks.append(s)
+        try:
+            s.connect((host, port))
+            set_rcvtimeo(s, 5)
+            s.sendall(b"pair\n")
+            print("r%d=%s" % (i, read_line(s)))
+            print("local%d=%s %d" % ((i,) + s.getsockname()[:2]))
+        except OSError as e:
+            print("r%d=errno=%s" % (i, ename(e.errno)))
+    for s in socks:
+        s.close()
+    return 0
 
 
 def do_threads(host, port, n):
@@ -355,6 +375,8 @@ def main(argv):
         return do_tcp(host, port, msg, flags)
     if mode == "udp":
         return do_udp(host, port, msg, flags)
+    if mode == "pair":
+        return do_pair(host, port, int(args[2]))
     if mode == "threads":
         return do_threads(host, port, int(args[2]) if len(args) > 2 else 16)
     if mode == "fork":

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 lab_up
 shim_present
-srv_start far $FAR4:8080 "[$FAR6]:8080"
+srv_start far $FAR4:8080 "[$FAR6]:8080" $FAR4:8082 $FAR4:8083 $FAR4:8084 $FAR4:8085
 LOG=$T/far.log
 
 CFG=$(write_conf both <<'EOF'
@@ -66,5 +66,46 @@ assert_saw "$LOG" $B4_CLI "IPv4"
 out=$(shim "$V4ONLY" $PY $PYCLIENT tcp $FAR6 8080)
 assert_eq "$?" 0 "IPv6 client exit status ($out)"
 assert_saw "$LOG" $A6_CLI "IPv6 (no inet6_bind_address: the route's source)"
+
+case_begin "bind_address_no_port = true: two connections share the only ephemeral port"
+# One ephemeral port in the client namespace. With IP_BIND_ADDRESS_NO_PORT the port is
+# chosen at connect, per destination, so two connections to two ports can both use
+# it; a plain bind(198.51.100.1:0) reserves it and the second bind fails.
+NOPORT=$(write_conf noport <<'EOF'
+[dialer linkb]
+type = direct
+inet4_bind_address = 198.51.100.1
+bind_address_no_port = true
+
+[app all]
+match = *
+dialer = linkb
+EOF
+)
+WITHPORT=$(write_conf withport <<'EOF'
+[dialer linkb]
+type = direct
+inet4_bind_address = 198.51.100.1
+bind_address_no_port = false
+
+[app all]
+match = *
+dialer = linkb
+EOF
+)
+in_cli sysctl -qw net.ipv4.ip_local_port_range="40000 40000"
+out=$(shim "$NOPORT" $PY $PYCLIENT pair $FAR4 8082 8083)
+assert_eq "$(kv "$out" r1)" "you are $B4_CLI" "first connection"
+assert_eq "$(kv "$out" r2)" "you are $B4_CLI" "second connection"
+assert_eq "$(kv "$out" local2)" "$B4_CLI 40000" "second connection's local address"
+assert_eq "$(peers "$LOG" | tr '\n' ' ')" "$B4_CLI $B4_CLI " "server saw"
+: >"$LOG"
+# control (a fresh port, as 40000 now lingers in TIME_WAIT): without the option the
+# second connection cannot get a port, which shows the case above depends on it
+in_cli sysctl -qw net.ipv4.ip_local_port_range="40002 40002"
+out=$(shim "$WITHPORT" $PY $PYCLIENT pair $FAR4 8084 8085 2>/dev/null)
+assert_eq "$(kv "$out" r1)" "you are $B4_CLI" "control, bind_address_no_port = false: first connection"
+assert_match "$(kv "$out" r2)" '^errno=E' "control, bind_address_no_port = false: second connection"
+: >"$LOG"
 
 finish

@@ -50,6 +50,12 @@ assert_eq "$(kv "$out" errno)" ETIMEDOUT "errno"
 assert_le "$(kv "$out" elapsed)" 0.9 "seconds in connect"
 assert_ge "$(kv "$out" elapsed)" 0.2 "seconds in connect"
 
+case_begin "connect_timeout = 1s: a refused connect fails at once with ECONNREFUSED"
+out=$(shim "$ONE" $PY $PYCLIENT tcp $FAR4 8099)
+assert_eq "$?" 3 "client exit status ($out)"
+assert_eq "$(kv "$out" errno)" ECONNREFUSED "errno"
+assert_le "$(kv "$out" elapsed)" 0.5 "seconds in connect"
+
 case_begin "connect_timeout = 1s does not disturb a reachable server"
 out=$(shim "$ONE" $PY $PYCLIENT tcp $FAR4 8080)
 assert_eq "$?" 0 "client exit status ($out)"
