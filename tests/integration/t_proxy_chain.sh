@@ -144,6 +144,33 @@ assert_match "$(cat "$T/msf.log")" "client\[[0-9]+\] $A4_SRV: connected to $FAR4
 : >"$DL"
 : >"$T/tpa.log"
 
+case_begin "chain socks5 (dante) -> socks5 (microsocks, handshake = auto): the retry redoes the whole chain"
+AUTO2=$(write_conf auto2 <<EOF
+[dialer first]
+type = socks5
+server = $B4_SRV:1081
+
+[dialer second]
+type = socks5
+server = $A4_SRV:1082
+detour = first
+connect_timeout = 4s
+
+[app all]
+match = *
+dialer = second
+EOF
+)
+run_shim "$AUTO2" $PY $PROXY_CLIENT $FAR4 8081 --count=2
+assert_eq "$RC" 0 "client exit status"
+assert_eq "$(kv "$OUT" reply1)" "you are $A4_SRV" "first connection's reply"
+assert_eq "$(kv "$OUT" reply2)" "you are $A4_SRV" "second connection's reply"
+assert_saw "$LOG" "$A4_SRV $A4_SRV" "far server"
+assert_match "$(cat "$T/msa.log")" "client\[[0-9]+\] $FAR4: connected to $FAR4:8081" "microsocks log: its client is dante"
+assert_no_match "$(cat "$T/msa.log")" "client\[[0-9]+\] ($A4_CLI|$B4_CLI):" "microsocks log: the client itself"
+: >"$T/msa.log"
+: >"$DL"
+
 case_begin "chain whose second proxy is down: the first proxy's refusal fails the connect, nothing direct"
 run_shim "$BROKEN" $PY $PROXY_CLIENT $FAR4 8081 --fds
 assert_eq "$RC" 3 "client exit status"

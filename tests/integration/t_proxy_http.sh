@@ -22,6 +22,8 @@ start_fake fh http $B4_SRV:3128
 start_fake f4 socks5 $B4_SRV:1084 --atyp ipv4
 start_fake f6 socks5 $B4_SRV:1086 --atyp ipv6
 start_fake fd socks5 $B4_SRV:1085 --atyp domain
+start_fake th http $B4_SRV:3129 --trickle
+start_fake ts socks5 $B4_SRV:1087 --atyp domain --trickle
 start_dante dante 1081 none $FAR4
 LOG=$T/far.log WLOG=$T/web.log SSH=$T/ssh.log TP=$T/tp.log
 BANNER="b'SSH-2.0-test\\r\\n'"
@@ -82,6 +84,26 @@ connect_timeout = 3s")
         assert_saw_nothing "$SSH" "banner server"
     done
 done
+
+case_begin "reply and banner trickled one byte at a time (http, socks5 with a domain bound address)"
+for v in th:http:3129 ts:socks5:1087; do
+    IFS=: read -r name type port <<<"$v"
+    run_shim "$(proxy_conf "$name" "$type" $B4_SRV:$port <<<'connect_timeout = 3s')" \
+        $PY $PROXY_CLIENT $FAR4 2222 --first
+    assert_eq "$RC" 0 "$type: client exit status"
+    assert_eq "$(kv "$OUT" first)" "$BANNER" "$type: first bytes read"
+    assert_eq "$(kv "$OUT" reply)" "hello" "$type: echo after the banner"
+    assert_match "$(cat "$T/$name.log")" "^REQ " "$type: the scripted proxy got the request"
+done
+assert_saw_nothing "$SSH" "banner server"
+
+case_begin "http CONNECT to an IPv6 destination: bracketed authority and Host"
+run_shim "$(proxy_conf fh6 http $B4_SRV:3128 <<<'connect_timeout = 3s')" $PY $PROXY_CLIENT $FAR6 2222 --first
+assert_eq "$RC" 0 "client exit status"
+assert_eq "$(kv "$OUT" first)" "$BANNER" "first bytes read"
+assert_match "$(cat "$T/fh.log")" "^REQ CONNECT \[$FAR6\]:2222 HTTP/1\.[01]\$" "request line"
+assert_match "$(cat "$T/fh.log")" "^HOST \[$FAR6\]:2222\$" "Host header"
+: >"$T/fh.log"
 
 case_begin "server-first banner through dante (socks5) arrives intact"
 CONF=$(proxy_conf dante socks5 $B4_SRV:1081 <<<'connect_timeout = 3s')
