@@ -108,6 +108,17 @@ assert_saw "$WLOG" $FAR4 "web server (curl)"
 assert_match "$(cat "$DN")" "tcp/connect \[: $B4_CLI\.[0-9]+ $B4_SRV\.1081 -> $FAR4\.[0-9]+ $FAR4\.8081" "dante log"
 : >"$DN"
 
+case_begin "the proxy cannot reach the destination (closed port): socks5 and socks4 give ECONNREFUSED"
+for conf in "$S4" "$(proxy_conf s5none socks5 $B4_SRV:1081 <<<'connect_timeout = 3s')"; do
+    run_shim "$conf" $PY $PROXY_CLIENT $FAR4 8089 --fds
+    assert_eq "$RC" 3 "$(basename "$conf" .ini): client exit status"
+    assert_eq "$(kv "$OUT" errno)" ECONNREFUSED "$(basename "$conf" .ini): errno"
+    assert_le "$(kv "$OUT" elapsed)" 1 "$(basename "$conf" .ini): seconds in connect"
+    assert_eq "$(kv "$OUT" fd_delta)" 0 "$(basename "$conf" .ini): descriptors left open"
+done
+assert_match "$(cat "$DN")" "$FAR4\.8089" "dante log: it tried the destination"
+: >"$DN"
+
 case_begin "socks4 cannot carry an IPv6 destination: the connect fails, nothing goes direct"
 run_bare $PY $PROXY_CLIENT $FAR6 8081
 assert_saw "$LOG" $A6_CLI "bare run (lab sanity)"
