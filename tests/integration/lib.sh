@@ -35,6 +35,7 @@ SILENT4=203.0.113.99 SILENT6=2001:db8:f::99
 T=$(mktemp -d "/tmp/dialshim-it.$$.XXXXXX")
 LAB_UP=0
 BG_PIDS=()
+declare -A SERVER_PID=()
 
 IT_PASS=0
 IT_FAIL=0
@@ -248,8 +249,8 @@ lab_down() {
 # ---------------------------------------------------------------- servers
 
 # srv_start NAME [peer_server options] ADDR:PORT...: starts peer_server.py in the server
-# namespace, logging to $T/NAME.log; waits (bounded) until it listens.
-# Prints nothing; sets LOG_<NAME>... use "$T/NAME.log".
+# namespace, logging to $T/NAME.log; waits (bounded) until it listens. srv_stop NAME
+# stops it (lab_down stops everything anyway).
 srv_start() {
     local name=$1
     shift
@@ -266,6 +267,7 @@ ns_server_start() {
     ip netns exec "$ns" timeout 200 "$PY" "$PEER_SERVER" --log "$T/$name.log" \
         --ready "$ready" --life 180 "$@" 2>"$T/$name.err" &
     BG_PIDS+=($!)
+    SERVER_PID[$name]=$!
     local pid=$! i
     for i in $(seq 1 100); do
         [ -e "$ready" ] && return 0
@@ -275,6 +277,20 @@ ns_server_start() {
     echo "server $name did not start: $(cat "$T/$name.err")" >&2
     fail "server $name did not start"
     return 1
+}
+
+# srv_stop NAME: stops a server started by srv_start / ns_server_start (bounded wait).
+srv_stop() {
+    local pid=${SERVER_PID[$1]:-} i
+    [ -n "$pid" ] || return 0
+    kill "$pid" 2>/dev/null
+    for i in $(seq 1 40); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    unset "SERVER_PID[$1]"
 }
 
 # wait_listen NS tcp|udp ADDR PORT: bounded wait until something listens there.

@@ -5,6 +5,8 @@
 #
 #   sh tests/integration/run.sh [t_file.sh ...]     (make integration)
 #   VERBOSE=1 ...   also show each file's diagnostics (stderr)
+#   JOBS=2 ...      run two files at a time (default 1)
+#   FILE_TIMEOUT=S  time limit per file (default 60)
 #   SHIM=/nonexistent ...   run the same clients bare: nearly every case must fail
 #
 # Needs root (network namespaces, SO_MARK). Uses only 192.0.2.0/24, 198.51.100.0/24,
@@ -40,18 +42,28 @@ tmp=$(mktemp -d /tmp/dialshim-run.$$.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM HUP
 
-for f in "${files[@]}"; do
+# run_one FILE: runs one test file under the time limit; keeps its output in $tmp.
+run_one() {
+    local f=$1 name t0
     name=$(basename "$f" .sh)
     t0=$(date +%s)
     if [ "${VERBOSE:-0}" = 1 ]; then
-        timeout -k 10 "$FILE_TIMEOUT" bash "$f" >"$tmp/out"
+        timeout -k 10 "$FILE_TIMEOUT" bash "$f" >"$tmp/$name.out"
     else
-        timeout -k 10 "$FILE_TIMEOUT" bash "$f" >"$tmp/out" 2>"$tmp/err"
+        timeout -k 10 "$FILE_TIMEOUT" bash "$f" >"$tmp/$name.out" 2>"$tmp/$name.err"
     fi
-    rc=$?
-    grep -E '^(ok|FAIL) - ' "$tmp/out"
-    p=$(grep -c '^ok - ' "$tmp/out")
-    n=$(grep -c '^FAIL - ' "$tmp/out")
+    echo $? >"$tmp/$name.rc"
+    echo $(($(date +%s) - t0)) >"$tmp/$name.time"
+}
+
+# report_one FILE: prints its case lines and adds them up.
+report_one() {
+    local name rc p n why
+    name=$(basename "$1" .sh)
+    rc=$(cat "$tmp/$name.rc")
+    grep -E '^(ok|FAIL) - ' "$tmp/$name.out"
+    p=$(grep -c '^ok - ' "$tmp/$name.out")
+    n=$(grep -c '^FAIL - ' "$tmp/$name.out")
     pass=$((pass + p))
     fail=$((fail + n))
     if [ "$rc" -ne 0 ] && [ "$n" -eq 0 ]; then
@@ -60,11 +72,28 @@ for f in "${files[@]}"; do
         *) why="exited with status $rc" ;;
         esac
         echo "FAIL - $name: $why"
-        [ -f "$tmp/err" ] && tail -n 5 "$tmp/err" | sed 's/^/    # /' >&2
+        [ -f "$tmp/$name.err" ] && tail -n 5 "$tmp/$name.err" | sed 's/^/    # /' >&2
         fail=$((fail + 1))
     fi
-    echo "# $name: $(($(date +%s) - t0))s" >&2
-done
+    echo "# $name: $(cat "$tmp/$name.time")s" >&2
+}
+
+# JOBS=N runs N files at once (each has its own namespaces); the default is one at
+# a time, as timing assertions are calibrated for an otherwise idle machine.
+JOBS=${JOBS:-1}
+if [ "$JOBS" -gt 1 ]; then
+    for f in "${files[@]}"; do
+        while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
+        run_one "$f" &
+    done
+    wait
+    for f in "${files[@]}"; do report_one "$f"; done
+else
+    for f in "${files[@]}"; do
+        run_one "$f"
+        report_one "$f"
+    done
+fi
 
 echo "# total $(($(date +%s) - start))s" >&2
 echo "$pass passed, $fail failed"
