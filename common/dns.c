@@ -858,6 +858,26 @@ static int lookup(const struct conf *c, int resolver, const char *name, int fami
     return rc;
 }
 
+int dns_lookup_local(const struct conf *c, int resolver, const char *name, int family,
+                     struct dns_answer *out)
+{
+    const struct conf_resolver *r = dns_resolver(c, resolver);
+    int saved = errno, cancel_state, rc = EAI_NONAME;
+
+    /* fopen of the hosts file is a cancellation point: hold it off, as dns_lookup. */
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
+    answer_reset(out);
+    if (family != AF_UNSPEC && family != AF_INET && family != AF_INET6)
+        rc = EAI_FAMILY;
+    else if (r && name_valid(name) && !local_answer(r, name, family, out, &rc))
+        rc = EAI_NONAME;
+    if (rc != 0)
+        out->n = 0;
+    pthread_setcancelstate(cancel_state, NULL);
+    errno = saved;
+    return rc;
+}
+
 /* Cancellation is held off for the lookup: c-ares and stdio reach cancellation
  * points (poll, fopen of resolv.conf and hosts) with a channel, sockets or a FILE
  * open, and the lookup is bounded anyway. A pending cancel acts at the caller's

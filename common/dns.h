@@ -71,6 +71,13 @@ struct dns_answer {
 int dns_lookup(const struct conf *c, int resolver, const char *name, int family,
                struct dns_answer *out);
 
+/* Only the answers that need no server: a numeric name, `localhost` and names
+ * below it, the resolver's hosts file. Returns 0 (OUT->n >= 1), EAI_ADDRFAMILY
+ * as dns_lookup() does, or EAI_NONAME when none of them knows NAME (a DNS query
+ * might). For fake_ip mode, where such names still get real addresses. */
+int dns_lookup_local(const struct conf *c, int resolver, const char *name, int family,
+                     struct dns_answer *out);
+
 /* The settings dns_lookup() uses for RESOLVER: the built-in default for -1,
  * NULL when RESOLVER is out of range. */
 const struct conf_resolver *dns_resolver(const struct conf *c, int resolver);

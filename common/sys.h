@@ -27,6 +27,17 @@ struct sys_table {
     int (*getaddrinfo)(const char *node, const char *service, const struct addrinfo *hints,
                        struct addrinfo **res);
     void (*freeaddrinfo)(struct addrinfo *res);
+    int (*getnameinfo)(const struct sockaddr *sa, socklen_t salen, char *host, socklen_t hostlen,
+                       char *serv, socklen_t servlen, int flags);
+    struct hostent *(*gethostbyname)(const char *name);
+    struct hostent *(*gethostbyname2)(const char *name, int af);
+    int (*gethostbyname_r)(const char *name, struct hostent *ret, char *buf, size_t buflen,
+                           struct hostent **result, int *h_errnop);
+    int (*gethostbyname2_r)(const char *name, int af, struct hostent *ret, char *buf, size_t buflen,
+                            struct hostent **result, int *h_errnop);
+    struct hostent *(*gethostbyaddr)(const void *addr, socklen_t len, int type);
+    int (*gethostbyaddr_r)(const void *addr, socklen_t len, int type, struct hostent *ret,
+                           char *buf, size_t buflen, struct hostent **result, int *h_errnop);
 };
 
 /* The one table; zero until filled. */

@@ -18,4 +18,11 @@ void sys_init_default(void)
     sys.sendmsg = sendmsg;
     sys.getaddrinfo = getaddrinfo;
     sys.freeaddrinfo = freeaddrinfo;
+    sys.getnameinfo = getnameinfo;
+    sys.gethostbyname = gethostbyname;
+    sys.gethostbyname2 = gethostbyname2;
+    sys.gethostbyname_r = gethostbyname_r;
+    sys.gethostbyname2_r = gethostbyname2_r;
+    sys.gethostbyaddr = gethostbyaddr;
+    sys.gethostbyaddr_r = gethostbyaddr_r;
 }

@@ -47,6 +47,13 @@ static void resolve(void)
     REAL(sendmsg);
     REAL(getaddrinfo);
     REAL(freeaddrinfo);
+    REAL(getnameinfo);
+    REAL(gethostbyname);
+    REAL(gethostbyname2);
+    REAL(gethostbyname_r);
+    REAL(gethostbyname2_r);
+    REAL(gethostbyaddr);
+    REAL(gethostbyaddr_r);
 }
 
 void shim_resolve(void)
