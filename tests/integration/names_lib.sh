@@ -29,8 +29,16 @@ names_lab_up() {
     [ -x "$DNSMASQ" ] || { echo "FAIL - names: $DNSMASQ not installed (make deps)"; exit 1; }
     lab_up || exit 1
     trap names_down EXIT
-    mkdir -p "$NETNS_ETC"
-    printf 'nameserver %s\noptions timeout:2 attempts:1\n' "$DEAD_DNS" >"$NETNS_ETC/resolv.conf"
+    # retried: a parallel test's names_down may rmdir an empty /etc/netns between
+    # our two mkdirs
+    local i
+    for i in 1 2 3 4 5; do
+        mkdir -p "$NETNS_ETC" 2>/dev/null &&
+            printf 'nameserver %s\noptions timeout:2 attempts:1\n' "$DEAD_DNS" \
+                >"$NETNS_ETC/resolv.conf" 2>/dev/null && break
+        sleep 0.1
+    done
+    [ -f "$NETNS_ETC/resolv.conf" ] || { echo "FAIL - names: cannot write $NETNS_ETC/resolv.conf"; exit 1; }
 }
 
 # dns_start [dnsmasq options]: dnsmasq on 192.0.2.2:53 and 203.0.113.2:53, logging
