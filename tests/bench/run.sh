@@ -2,6 +2,12 @@
 # make bench: ratios measured side by side in one run (machines here are noisy,
 # so absolute numbers mean little; rounds alternate the variants).
 # Runs inside a network namespace of its own; traffic stays on its loopback.
+# Then the parts in bash, each in namespaces of its own, each printing its rows:
+#   tests/bench/rtt.sh      emulated RTT (tundelay.c) and RTT counts via a remote SOCKS5
+#   tests/bench/socks5.sh   connections/s through a local SOCKS5 proxy
+#   tests/bench/resolve.sh  getaddrinfo latency, cache hits, Happy Eyeballs to a dead AAAA
+# Their details (every sample, every check) go to build/bench-details.log.
+# BENCH_PARTS="rtt socks5 resolve" chooses among them ("" for none).
 set -eu
 cd "$(dirname "$0")/../.."
 B=build
@@ -10,6 +16,7 @@ cc -O2 -Wall -Wextra -Werror -o $B/connbench tests/bench/connbench.c
 
 NS=dsbench-$$
 T=$(mktemp -d)
+START=$(date +%s)
 cleanup() {
     [ -n "${SRV:-}" ] && kill "$SRV" 2>/dev/null || true
     ip netns del "$NS" 2>/dev/null || true
@@ -54,9 +61,24 @@ done
 hyperfine -N -w 20 -r "${BENCH_STARTS:-300}" --export-json "$T/start.json" \
     "env /bin/true" "env $SHIM /bin/true" >/dev/null 2>&1
 
-python3 - "$T/conns" "$T/start.json" "$N" "$ROUNDS" <<'PY' | tee $B/bench.md
-import json, statistics, sys
+kill "$SRV" 2>/dev/null || true
+SRV=
+echo "<!-- direct connects and process start: $(($(date +%s) - START)) s -->" >"$T/rows-direct"
+
+: >$B/bench-details.log
+for part in ${BENCH_PARTS-rtt socks5 resolve}; do
+    s=$(date +%s)
+    echo "== $part" >>$B/bench-details.log
+    rc=0
+    BUILD="$PWD/$B" timeout 300 bash tests/bench/$part.sh >"$T/rows-$part" 2>>$B/bench-details.log || rc=$?
+    [ "$rc" = 0 ] || echo "<!-- $part: FAILED (exit status $rc): see $B/bench-details.log -->" >>"$T/rows-$part"
+    echo "<!-- $part: $(($(date +%s) - s)) s -->" >>"$T/rows-$part"
+done
+
+python3 - "$T/conns" "$T/start.json" "$N" "$ROUNDS" "$T/rows-direct" ${BENCH_PARTS-rtt socks5 resolve} <<'PY' | tee $B/bench.md
+import json, os, statistics, sys
 conns, start, n, rounds = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+direct_note, parts = sys.argv[5], sys.argv[6:]
 v = {}
 for line in open(conns):
     k, x = line.split()
@@ -78,4 +100,20 @@ row("connects/s vs a bare program that sets no options (includes the options' ow
 r3 = t_shim / t_bare
 row("process start, /bin/true (time ratio)", f"{t_bare*1e3:.3f} ms", f"{t_shim*1e3:.3f} ms",
     r3, "<= 1.10", r3 <= 1.10)
+# the parts' rows as they printed them; all comments after the table (a line
+# without a pipe would end it)
+notes = open(direct_note).read().splitlines()
+for p in parts:
+    lines = open(os.path.join(os.path.dirname(direct_note), "rows-" + p)).read().splitlines()
+    for l in lines:
+        if l.startswith("|"):
+            print(l)
+        else:
+            notes.append(l)
+print()
+for l in notes:
+    print(l)
+print("\nRTT counts: time from connect() to the first byte of the answer to a request, "
+      "divided by the median ping RTT over the TUN delay loop; a target of N RTT is met "
+      "when the count is below N + 0.5.")
 PY
