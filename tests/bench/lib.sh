@@ -188,9 +188,19 @@ delay_lab_up() {
 }
 
 # lab_rtt: 40 pings 50 ms apart from the client to 198.51.100.1; RTT = their median
-# (output in $BT/ping). Fails when ping fails.
+# (output in $BT/ping), RTT_HOW = "ping". Without ping (iputils-ping): 40 refused TCP
+# connects to 198.51.100.1:9 (ttfb rtt; also with BENCH_RTT_TCP=1), RTT_HOW = "TCP
+# SYN/RST". Fails when no RTT.
 lab_rtt() {
-    ip netns exec $C timeout 20 ping -n -c 40 -i 0.05 $PROXY >"$BT/ping" 2>&1
-    RTT=$(sed -n 's/.* time=\([0-9.]*\) ms/\1/p' "$BT/ping" | median)
+    if [ -z "${BENCH_RTT_TCP:-}" ] && command -v ping >/dev/null; then
+        RTT_HOW=ping
+        ip netns exec $C timeout 20 ping -n -c 40 -i 0.05 $PROXY >"$BT/ping" 2>&1
+        RTT=$(sed -n 's/.* time=\([0-9.]*\) ms/\1/p' "$BT/ping" | median)
+    else
+        RTT_HOW="TCP SYN/RST"
+        cc -O2 -Wall -Wextra -Werror -o "$B/ttfb" "$BENCH_DIR/ttfb.c" || return 1
+        ip netns exec $C timeout 20 "$B/ttfb" rtt $PROXY 9 40 >"$BT/ping" 2>&1
+        RTT=$(sed -n 's/^rtt_ms=//p' "$BT/ping" | median)
+    fi
     [ -n "$RTT" ]
 }

@@ -27,7 +27,7 @@ DELAY=${BENCH_DELAY_MS:-25}
 RUNS=${BENCH_RTT_RUNS:-5} # rounds; each variant makes 3 connections a round
 USER_=dsbench PASS_=bench-pw-$$
 
-for p in danted proxychains4 curl ping openssl; do
+for p in danted proxychains4 curl openssl; do
     command -v $p >/dev/null || { echo "<!-- rtt: $p missing (make deps) -->"; exit 1; }
 done
 cc -O2 -Wall -Wextra -Werror -o "$B/ttfb" "$BENCH_DIR/ttfb.c" || exit 1
@@ -67,9 +67,9 @@ for port in 1080 1081; do wait_listen $P $port || exit 1; done
 wait_listen $F 8080 || exit 1
 
 # ------------------------------------------------------------------ 1. the RTT
-lab_rtt || { echo "<!-- rtt: ping failed: $(tr '\n' ' ' <"$BT/ping") -->"; exit 1; }
-echo "bench rtt: ping through tundelay ($DELAY ms each way): median $RTT ms; $(tail -n 1 "$BT/ping")" >&2
-row "emulated round-trip time: ping over the TUN delay loop (one-way $DELAY ms; median of 40)" \
+lab_rtt || { echo "<!-- rtt: no RTT measured: $(tr '\n' ' ' <"$BT/ping") -->"; exit 1; }
+echo "bench rtt: $RTT_HOW through tundelay ($DELAY ms each way): median $RTT ms; $(tail -n 1 "$BT/ping")" >&2
+row "emulated round-trip time: $RTT_HOW over the TUN delay loop (one-way $DELAY ms; median of 40)" \
     "$(calc "%.1f ms" "2 * $DELAY") (2 x delay)" "$RTT ms" "$(calc "$RTT / (2 * $DELAY)")" \
     "report" "yes"
 
@@ -182,4 +182,4 @@ for auth in none auth; do
     rttrow "RTT count, $a: proxychains-ng vs dialshim pipelined + tcp_fast_open (cookie cached; data in SYN: ${TFO_ACTIVE[$auth]} of $((RUNS * PER)))" $auth-pc $auth-tfo 2
 done
 [ -z "$CHECKS" ] || echo "<!-- rtt: CHECKS FAILED:$CHECKS (see stderr) -->"
-echo "<!-- rtt: unit = median ping RTT $RTT ms; each count is the median of $((RUNS * PER)) connections in $RUNS alternating rounds; proxy really used (the client has no route to $FAR, every answer and the far server's log name $PROXY_EXT): $([ -z "$CHECKS" ] && echo yes || echo NO); TFO accepted by danted through net.ipv4.tcp_fastopen=0x403 in its namespace -->"
+echo "<!-- rtt: unit = median RTT by $RTT_HOW, $RTT ms; each count is the median of $((RUNS * PER)) connections in $RUNS alternating rounds; proxy really used (the client has no route to $FAR, every answer and the far server's log name $PROXY_EXT): $([ -z "$CHECKS" ] && echo yes || echo NO); TFO accepted by danted through net.ipv4.tcp_fastopen=0x403 in its namespace -->"

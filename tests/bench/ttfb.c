@@ -8,6 +8,10 @@
  *                                  "GET / HTTP/1.0", wait for the first byte of the
  *                                  answer; prints "ttfb_ms=X" for each and the body
  *                                  of the first as "reply=..."
+ *   ttfb rtt ADDR PORT N            N TCP connects (50 ms apart) to a port where
+ *                                  nothing listens: the RST comes back after one
+ *                                  round trip; prints "rtt_ms=X" for each (the RTT
+ *                                  where ping is not installed)
  *
  * The time runs from just before connect() to the first byte read, so whatever a
  * preloaded library does inside connect (a proxy handshake) is counted, and the
@@ -150,6 +154,26 @@ static int client(const char *addr, int port, int n, int gap_ms)
     return 0;
 }
 
+static int rtt(const char *addr, int port, int n)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+
+    if (parse(addr, port, &ss, &len) < 0)
+        return 2;
+    for (int i = 0; i < n; i++) {
+        int s = socket(ss.ss_family, SOCK_STREAM, 0), r;
+        double t0 = now_ms();
+
+        r = connect(s, (struct sockaddr *)&ss, len);
+        if (r == 0 || errno == ECONNREFUSED)
+            printf("rtt_ms=%.3f\n", now_ms() - t0);
+        close(s);
+        usleep(50000);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -157,6 +181,9 @@ int main(int argc, char **argv)
         return server(argv[2], atoi(argv[3]), atoi(argv[4]));
     if (argc == 6 && !strcmp(argv[1], "client"))
         return client(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
-    fprintf(stderr, "usage: ttfb server ADDR PORT LIFE_S | client ADDR PORT N GAP_MS\n");
+    if (argc == 5 && !strcmp(argv[1], "rtt"))
+        return rtt(argv[2], atoi(argv[3]), atoi(argv[4]));
+    fprintf(stderr, "usage: ttfb server ADDR PORT LIFE_S | client ADDR PORT N GAP_MS |"
+                    " rtt ADDR PORT N\n");
     return 2;
 }
