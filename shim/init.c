@@ -4,6 +4,8 @@
 #include "common/sys.h"
 
 #include <dlfcn.h>
+#include <link.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,17 +16,41 @@ __thread int shim_depth __attribute__((tls_model("initial-exec")));
 static pthread_once_t resolve_once = PTHREAD_ONCE_INIT;
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 
-/* The real function: the next definition after ours. A lookup that lands in
- * our own library (a broken link order) would recurse forever: refuse it. */
+/* Where this library's code lies, to recognise a lookup that found us again. */
+static uintptr_t self_lo, self_hi;
+
+static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    uintptr_t me = (uintptr_t)arg, lo = UINTPTR_MAX, hi = 0;
+
+    (void)size;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        if (info->dlpi_addr + ph->p_vaddr < lo)
+            lo = info->dlpi_addr + ph->p_vaddr;
+        if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > hi)
+            hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+    }
+    if (me < lo || me >= hi)
+        return 0;
+    self_lo = lo;
+    self_hi = hi;
+    return 1;
+}
+
+/* The real function: the next definition after ours. A lookup that lands in our
+ * own library (a broken link order) would recurse forever: refuse it. (dladdr
+ * would say the same but scans symbol tables: too slow for every process start.) */
 static void *find(const char *name)
 {
     static const char msg[] = "dialshim: cannot find the real network functions\n";
-    Dl_info self, found;
     void *p = dlsym(RTLD_NEXT, name);
 
-    if (p && dladdr((void *)find, &self) && dladdr(p, &found) && found.dli_fbase != self.dli_fbase)
-        return p;
-    if (p && !dladdr(p, &found))
+    if (!self_hi)
+        dl_iterate_phdr(find_self, (void *)find);
+    if (p && ((uintptr_t)p < self_lo || (uintptr_t)p >= self_hi))
         return p;
     /* Nothing to fall back on: say so on stderr; hooks then fail with ENOSYS. */
     if (write(2, msg, sizeof(msg) - 1) < 0) {
