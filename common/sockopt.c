@@ -31,7 +31,7 @@ static int set_int(int fd, int level, int name, int value)
 
 /* Hand the socket to a local "protector" (Android VpnService style) and wait for
  * its one-byte answer, so it can exempt the socket from a VPN before we connect. */
-static int protect(const char *path, int fd)
+static int protect(const char *path, int fd, uint32_t timeout_ms)
 {
     struct sockaddr_un sun = {.sun_family = AF_UNIX};
     char cbuf[CMSG_SPACE(sizeof(int))] = {0};
@@ -40,7 +40,7 @@ static int protect(const char *path, int fd)
     struct msghdr msg = {
         .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
     struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-    struct timeval tv = {.tv_sec = 5};
+    struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
     int s, err = 0;
 
     snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
@@ -57,7 +57,8 @@ static int protect(const char *path, int fd)
         sys.recv(s, &byte, 1, 0) != 1)
         err = errno ? errno : ECONNRESET;
     sys.close(s);
-    return err;
+    /* A protector that never answers is a timeout, whatever SO_RCVTIMEO calls it. */
+    return err == EAGAIN || err == EWOULDBLOCK || err == EINPROGRESS ? ETIMEDOUT : err;
 }
 
 static int bind_source(const struct conf_dialer *d, int fd, int family)
@@ -98,7 +99,8 @@ int sockopt_apply(const struct conf_dialer *d, int fd, int family, int type, con
         (family == AF_INET && d->has_inet4_bind) || (family == AF_INET6 && d->has_inet6_bind);
 
     if (d->protect_path[0])
-        TRY("protect_path", protect(d->protect_path, fd));
+        TRY("protect_path",
+            protect(d->protect_path, fd, d->connect_timeout_ms ? d->connect_timeout_ms : 5000));
     if (d->bind_interface[0])
         TRY("bind_interface", setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, d->bind_interface,
                                          strlen(d->bind_interface) + 1) < 0

@@ -130,7 +130,9 @@ struct hop_ctx {
     long long deadline;
     struct proto_error perr;
     bool pipelined;
-    bool proven; /* this proxy completed a pipelined handshake before */
+    bool proven;              /* this proxy completed a pipelined handshake before */
+    uint8_t cmd;              /* SOCKS5 command for this hop; 0 is CONNECT */
+    struct proto_addr *bound; /* SOCKS5: where the reply's BND.ADDR goes, or NULL */
 };
 
 /* Parse-and-read loop: PARSE returns > 0 (done, its length), 0 (need more:
@@ -238,12 +240,16 @@ static int socks5_lockstep(struct hop_ctx *h, const struct target *t)
             (err = exchange(h, buf, sizeof(buf), p5_auth, &a, NULL)))
             return err;
     }
-    n = socks5_encode_request(buf, sizeof(buf), SOCKS5_CMD_CONNECT, t->host, t->sa, t->port);
+    n = socks5_encode_request(buf, sizeof(buf), h->cmd ? h->cmd : SOCKS5_CMD_CONNECT, t->host,
+                              t->sa, t->port);
     if (n < 0)
         return EINVAL;
-    if ((err = write_all(h->fd, buf, n, h->deadline)))
+    if ((err = write_all(h->fd, buf, n, h->deadline)) ||
+        (err = exchange(h, buf, sizeof(buf), p5_reply, &rep, NULL)))
         return err;
-    return exchange(h, buf, sizeof(buf), p5_reply, &rep, NULL);
+    if (h->bound)
+        *h->bound = rep.bound;
+    return 0;
 }
 
 /* Under `handshake = auto`, a proxy that has never completed a pipelined
@@ -252,7 +258,7 @@ static int socks5_lockstep(struct hop_ctx *h, const struct target *t)
  * came in the same segment, so waiting the whole connect_timeout would be a hang. */
 static long long probe_deadline(const struct hop_ctx *h, long long sent)
 {
-    long long now = now_ms(), probe = now + 250 + 4 * (now - sent);
+    long long now = now_ms(), probe = now + 1000 + 4 * (now - sent);
 
     return probe < h->deadline ? probe : h->deadline;
 }
@@ -263,8 +269,9 @@ static int socks5_pipelined(struct hop_ctx *h, const struct target *t)
     bool auth = h->p->has_auth, probing = h->p->handshake == HANDSHAKE_AUTO && !h->proven;
     struct socks5_pipelined_reply rep;
     ssize_t n = socks5_encode_pipelined(buf, sizeof(buf), auth ? h->p->username : NULL,
-                                        auth ? h->p->password : NULL, SOCKS5_CMD_CONNECT, t->host,
-                                        t->sa, t->port);
+                                        auth ? h->p->password : NULL,
+                                        h->cmd ? h->cmd : SOCKS5_CMD_CONNECT, t->host, t->sa,
+                                        t->port);
     size_t have = 0;
     long long sent = now_ms(), until = 0;
     int err, r;
@@ -276,15 +283,18 @@ static int socks5_pipelined(struct hop_ctx *h, const struct target *t)
         return err;
     for (;;) {
         r = socks5_parse_pipelined(buf, have, auth, &rep, &h->perr);
-        if (r > 0)
+        if (r > 0) {
+            if (h->bound)
+                *h->bound = rep.reply.bound;
             return 0;
+        }
         if (r < 0) {
             /* microsocks and kin: one message per read, the rest lost. */
             if (rep.stage == SOCKS5_STAGE_REPLY && rep.reply.rep == SOCKS5_REP_GENERAL)
                 h->pipelined = false;
             return h->perr.errnum ? h->perr.errnum : ECONNREFUSED;
         }
-        if (probing && !until && rep.stage == SOCKS5_STAGE_REPLY)
+        if (probing && !until && rep.stage >= SOCKS5_STAGE_AUTH)
             until = probe_deadline(h, sent);
         err = read_to(h->fd, buf, &have, rep.need > have ? rep.need : have + 1,
                       until ? until : h->deadline);
@@ -454,10 +464,16 @@ static int connect_first(struct dial *d, int maker, const struct conf_dialer *fi
 /* A fresh socket like the program's, swapped in, for a lockstep retry. */
 static int renew_socket(struct dial *d)
 {
+    struct sockaddr unspec = {.sa_family = AF_UNSPEC};
     int family = AF_INET, proto = 0, scratch, err;
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss), pl = sizeof(proto);
 
+    /* Disconnecting keeps the program's socket: its bound address and port, its
+     * options and its epoll registration. Only if the kernel refuses does a
+     * fresh socket take its place. */
+    if (sys.connect(d->fd, &unspec, sizeof(unspec)) == 0)
+        return 0;
     if (getsockname(d->fd, (struct sockaddr *)&ss, &len) == 0)
         family = ss.ss_family;
     getsockopt(d->fd, SOL_SOCKET, SO_PROTOCOL, &proto, &pl);
@@ -471,11 +487,19 @@ static int renew_socket(struct dial *d)
     return 0;
 }
 
+/* What the last hop is asked for when it is not a CONNECT to D's destination. */
+struct chain_end {
+    const struct target *t; /* the last hop's target (for UDP ASSOCIATE: the client) */
+    uint8_t cmd;
+    struct proto_addr *bound; /* out: the last reply's BND.ADDR */
+};
+
 static int run_chain(struct dial *d, const int *hops, int n, int maker, long long deadline,
-                     bool *retry)
+                     bool *retry, const struct chain_end *end)
 {
     const struct conf *c = d->conf;
     struct hop_ctx h = {.d = d, .fd = d->fd, .deadline = deadline};
+    bool tried_pipelined;
     int err = connect_first(d, maker, &c->dialers[hops[0]], deadline);
 
     *retry = false;
@@ -492,23 +516,29 @@ static int run_chain(struct dial *d, const int *hops, int n, int maker, long lon
             t.host = next->server.addr.len ? NULL : next->server.host;
             t.sa = next->server.addr.len ? &next->server.addr.u.sa : NULL;
             t.port = next->server.port;
+        } else if (end) {
+            t = *end->t;
         } else {
             t.host = d->host;
             t.sa = d->host ? NULL : d->sa;
             t.port = addr_port(d->sa);
         }
+        h.cmd = !next && end ? end->cmd : 0;
+        h.bound = !next && end ? end->bound : NULL;
         h.p = &c->dialers[hops[i]];
         h.fd = d->fd;
         h.pipelined = h.p->handshake == HANDSHAKE_PIPELINED ||
                       (h.p->handshake == HANDSHAKE_AUTO && !learned(hops[i]));
         h.proven = learned_of(hops[i]) == LEARN_PIPELINED;
         memset(&h.perr, 0, sizeof(h.perr));
+        tried_pipelined = h.pipelined && h.p->type == DIALER_SOCKS5;
         err = handshake(&h, hops[i], &t);
         if (!err && h.pipelined && h.p->type == DIALER_SOCKS5 && !h.proven)
             learn_as(hops[i], LEARN_PIPELINED);
         if (err) {
-            if (!h.pipelined && h.p->handshake == HANDSHAKE_AUTO && h.p->type == DIALER_SOCKS5 &&
-                !learned(hops[i])) {
+            /* Another thread may have learned it meanwhile: this connect still
+             * deserves its own lockstep retry. */
+            if (tried_pipelined && !h.pipelined && h.p->handshake == HANDSHAKE_AUTO) {
                 learn_as(hops[i], LEARN_LOCKSTEP);
                 *retry = true;
             }
@@ -521,13 +551,32 @@ static int run_chain(struct dial *d, const int *hops, int n, int maker, long lon
     return 0;
 }
 
+/* One deadline for the whole chain: the chosen dialer's connect_timeout, or,
+ * when it sets none, the shortest one set along the chain (what explain shows). */
+static uint32_t chain_timeout(const struct conf *c, const int *hops, int n, int maker,
+                              uint32_t dflt)
+{
+    uint32_t t = 0;
+
+    for (int i = 0; i <= n; i++) {
+        int k = i < n ? hops[i] : maker;
+        uint32_t v = k >= 0 ? c->dialers[k].connect_timeout_ms : 0;
+        if (v && (!t || v < t))
+            t = v;
+    }
+    return t ? t : dflt;
+}
+
 int detour_dial(struct dial *d, uint32_t timeout_ms)
 {
     int hops[MAX_HOPS], maker = -1, flags, err, n;
-    long long deadline = now_ms() + timeout_ms;
+    long long deadline;
     bool retry;
 
     n = chain_of(d->conf, d->dialer, hops, &maker);
+    if (n > 0 && !d->conf->dialers[d->dialer].connect_timeout_ms)
+        timeout_ms = chain_timeout(d->conf, hops, n, maker, timeout_ms);
+    deadline = now_ms() + timeout_ms;
     if (n <= 0) {
         d->failed = "detour chain too long";
         return ECONNREFUSED;
@@ -537,17 +586,76 @@ int detour_dial(struct dial *d, uint32_t timeout_ms)
         return errno;
     if (!(flags & O_NONBLOCK) && fcntl(d->fd, F_SETFL, flags | O_NONBLOCK) < 0)
         return errno;
-    err = run_chain(d, hops, n, maker, deadline, &retry);
+    err = run_chain(d, hops, n, maker, deadline, &retry, NULL);
     if (err && retry) {
         log_info("%s: pipelined handshake failed (%s); lockstep from now on", d->why,
                  strerror(err));
         d->why[0] = '\0';
         err = renew_socket(d);
         if (!err)
-            err = run_chain(d, hops, n, maker, deadline, &retry);
+            err = run_chain(d, hops, n, maker, deadline, &retry, NULL);
     }
     fcntl(d->fd, F_SETFL, flags);
     if (err)
         d->failed = d->why[0] ? d->why : NULL;
+    return err;
+}
+
+int detour_chain(const struct conf *c, int last, int *hops, int *maker)
+{
+    return chain_of(c, last, hops, maker);
+}
+
+/* The control connection of a SOCKS5 UDP association: a socket of our own (the
+ * program's stays a UDP socket), through DIALER's chain, ending in UDP ASSOCIATE. */
+int detour_associate(const struct conf *c, int dialer, const struct sockaddr *client,
+                     long long deadline, int *ctl, struct proto_addr *bound, char *why,
+                     size_t whycap)
+{
+    int hops[MAX_HOPS], maker = -1, n, err = ECONNREFUSED;
+    struct target t = {.sa = client, .port = addr_port(client)};
+    struct chain_end end = {.t = &t, .cmd = SOCKS5_CMD_UDP_ASSOCIATE, .bound = bound};
+    const struct conf_server *s;
+
+    n = chain_of(c, dialer, hops, &maker);
+    if (n <= 0) {
+        snprintf(why, whycap, "detour chain too long");
+        return ECONNREFUSED;
+    }
+    s = &c->dialers[hops[0]].server;
+    if (!s->addr.len) {
+        snprintf(why, whycap, "%s: server %s is a name, not an address", c->dialers[hops[0]].name,
+                 s->host);
+        return EHOSTUNREACH;
+    }
+    /* Twice at most: `handshake = auto` may learn lockstep on the first try. */
+    for (int attempt = 0; attempt < 2; attempt++) {
+        struct dial d = {.conf = c,
+                         .dialer = dialer,
+                         .type = SOCK_STREAM,
+                         .sa = &s->addr.u.sa,
+                         .len = s->addr.len};
+        bool retry = false;
+
+        d.fd = sys.socket(s->addr.u.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (d.fd < 0) {
+            snprintf(why, whycap, "control socket: %s", strerror(errno));
+            return errno;
+        }
+        err = run_chain(&d, hops, n, maker, deadline, &retry, &end);
+        if (!err) {
+            *ctl = d.fd;
+            return 0;
+        }
+        sys.close(d.fd);
+        if (d.why[0])
+            snprintf(why, whycap, "%s", d.why);
+        else
+            snprintf(why, whycap, "%s%s%s", d.failed ? d.failed : "", d.failed ? ": " : "",
+                     strerror(err));
+        if (!retry)
+            break;
+        log_info("%s: pipelined handshake failed (%s); lockstep from now on", why, strerror(err));
+    }
     return err;
 }

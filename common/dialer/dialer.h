@@ -9,6 +9,7 @@
 #ifndef DIALSHIM_DIALER_H
 #define DIALSHIM_DIALER_H
 
+#include "common/proto/proto.h"
 #include "common/strategy.h"
 #include "conf/conf.h"
 
@@ -41,6 +42,20 @@ int default_prepare(struct dial *d);
 /* DetourDialer (common/dialer/detour.c): through the proxy chain that ends in
  * D->dialer, on the program's socket, completed inside connect within TIMEOUT_MS. */
 int detour_dial(struct dial *d, uint32_t timeout_ms);
+
+/* The proxies of the chain that ends in dialer LAST, from the nearest (up to 16),
+ * and in *MAKER the dialer whose DefaultDialer options shape the first hop.
+ * Returns the count, or -1 for a chain too long. */
+int detour_chain(const struct conf *c, int last, int *hops, int *maker);
+
+/* SOCKS5 UDP ASSOCIATE at DIALER (reached through its own chain) on a new TCP
+ * connection, with CLIENT as the address the datagrams will come from. DEADLINE is
+ * CLOCK_MONOTONIC in milliseconds. Returns 0 with the connected control socket in
+ * *CTL (non-blocking, close-on-exec) and the relay in *BOUND, or an errno with the
+ * reason in WHY. */
+int detour_associate(const struct conf *c, int dialer, const struct sockaddr *client,
+                     long long deadline, int *ctl, struct proto_addr *bound, char *why,
+                     size_t whycap);
 
 /* ResolveDialer (common/dialer/resolve.c): D->host is the name a fake address
  * stands for; resolve it (or hand it to a remote_dns proxy) and dial. */

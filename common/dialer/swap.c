@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -28,6 +29,26 @@ static const struct copied copied_opts[] = {
     {SOL_SOCKET, SO_RCVBUF, true},      {SOL_SOCKET, SO_OOBINLINE, false},
 };
 
+/* The kernel's default buffer size (the middle of tcp_wmem / tcp_rmem): a value
+ * equal to it was never set by the program, and copying it would lock the new
+ * socket's buffer and switch off autotuning. */
+static int default_buf(int name)
+{
+    const char *path =
+        name == SO_SNDBUF ? "/proc/sys/net/ipv4/tcp_wmem" : "/proc/sys/net/ipv4/tcp_rmem";
+    int lo = 0, mid = -1, fd = open(path, O_RDONLY | O_CLOEXEC);
+    char buf[64];
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+    if (fd >= 0)
+        close(fd);
+    if (n > 0) {
+        buf[n] = '\0';
+        sscanf(buf, "%d %d", &lo, &mid);
+    }
+    return mid;
+}
+
 static void copy_int_opts(int from, int to)
 {
     for (size_t i = 0; i < sizeof(copied_opts) / sizeof(copied_opts[0]); i++) {
@@ -38,7 +59,8 @@ static void copy_int_opts(int from, int to)
             continue;
         if (o->only_if_changed) {
             len = sizeof(w);
-            if (getsockopt(to, o->level, o->name, &w, &len) == 0 && w == v)
+            if ((getsockopt(to, o->level, o->name, &w, &len) == 0 && w == v) ||
+                v == default_buf(o->name))
                 continue;
             v /= 2; /* the kernel doubled what the program asked for */
         }
