@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
 
@@ -243,23 +244,79 @@ static void hosts_line(char *line, const char *name, int family, struct dns_answ
     }
 }
 
+/* The hosts file, kept in memory: read again only when it changed (size, mtime,
+ * inode), and stat'ed at most once a second, so a cache hit costs no file I/O. */
+#define HOSTS_FILE_MAX (1 << 20)
+
+static struct {
+    char path[CONF_PATH_MAX];
+    char *text; /* NUL-terminated; NULL: no such file */
+    struct stat st;
+    int64_t checked_ms;
+} hosts_mem;
+static pthread_mutex_t hosts_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int64_t coarse_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static void hosts_reload(const char *path)
+{
+    struct stat st;
+    FILE *f;
+    char *text;
+    size_t n;
+
+    if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > HOSTS_FILE_MAX) {
+        free(hosts_mem.text);
+        hosts_mem.text = NULL;
+        memset(&hosts_mem.st, 0, sizeof(hosts_mem.st));
+        return;
+    }
+    if (hosts_mem.text && !strcmp(hosts_mem.path, path) && st.st_ino == hosts_mem.st.st_ino &&
+        st.st_size == hosts_mem.st.st_size && st.st_mtim.tv_sec == hosts_mem.st.st_mtim.tv_sec &&
+        st.st_mtim.tv_nsec == hosts_mem.st.st_mtim.tv_nsec)
+        return;
+    f = fopen(path, "re");
+    text = f ? malloc(st.st_size + 1) : NULL;
+    n = text ? fread(text, 1, st.st_size, f) : 0;
+    if (f)
+        fclose(f);
+    if (text)
+        text[n] = '\0';
+    free(hosts_mem.text);
+    hosts_mem.text = text;
+    hosts_mem.st = st;
+}
+
 /* True when PATH maps NAME to an address of FAMILY. A missing file maps nothing;
  * an overlong line is skipped whole rather than misread in pieces. */
 static bool hosts_answer(const char *path, const char *name, int family, struct dns_answer *out)
 {
     char line[HOSTS_LINE_MAX];
-    bool skipping = false;
-    FILE *f = fopen(path, "re");
+    int64_t now = coarse_ms();
 
-    if (!f)
-        return false;
-    while (fgets(line, sizeof(line), f)) {
-        bool complete = strchr(line, '\n') != NULL || feof(f);
-        if (!skipping && complete)
-            hosts_line(line, name, family, out);
-        skipping = !complete;
+    pthread_mutex_lock(&hosts_lock);
+    if (strcmp(hosts_mem.path, path) != 0 || now - hosts_mem.checked_ms >= 1000 ||
+        now < hosts_mem.checked_ms) {
+        hosts_reload(path);
+        snprintf(hosts_mem.path, sizeof(hosts_mem.path), "%s", path);
+        hosts_mem.checked_ms = now;
     }
-    fclose(f);
+    for (const char *p = hosts_mem.text; p && *p;) {
+        size_t len = strcspn(p, "\n");
+        if (len < sizeof(line)) {
+            memcpy(line, p, len);
+            line[len] = '\0';
+            hosts_line(line, name, family, out);
+        }
+        p += len + (p[len] == '\n');
+    }
+    pthread_mutex_unlock(&hosts_lock);
     return out->n > 0;
 }
 
@@ -404,12 +461,14 @@ void dns_cache_clear(void)
 
 void dns_atfork_prepare(void)
 {
+    pthread_mutex_lock(&hosts_lock);
     pthread_mutex_lock(&cache_lock);
 }
 
 void dns_atfork_parent(void)
 {
     pthread_mutex_unlock(&cache_lock);
+    pthread_mutex_unlock(&hosts_lock);
 }
 
 void dns_atfork_child(void)
@@ -418,6 +477,7 @@ void dns_atfork_child(void)
      * in the child of a threaded process. */
     pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
     memcpy(&cache_lock, &fresh, sizeof(cache_lock));
+    memcpy(&hosts_lock, &fresh, sizeof(hosts_lock));
     for (int i = 0; i < DNS_CACHE_SIZE; i++)
         slots[i].used = false;
 }
