@@ -1,0 +1,76 @@
+#!/bin/bash
+# Happy Eyeballs for programs that lack it (mode = fake_ip): a name whose AAAA
+# address is silently dropped still connects, for a client that tries addresses one
+# at a time (python socket.create_connection), within fallback_delay plus a little.
+# Bare, the same client hangs on the dead IPv6 address (the lab's blackhole: no
+# RST, no ICMP) until its timeout. Verified to fail with SHIM=/nonexistent.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/names_lib.sh"
+names_lab_up
+shim_present
+# dead6.example: AAAA on the blackholed 2001:db8:f::99, A on the live far address
+dns_start --address=/dead6.example/$SILENT6 --address=/dead6.example/$FAR4
+srv_start far $FAR4:8081 "[$FAR6]:8081"
+LOG=$T/far.log
+
+CFG=$(write_conf he <<'EOF2'
+[resolver fk]
+servers = 192.0.2.2
+mode = fake_ip
+strategy = prefer_ipv6
+timeout = 1s
+
+[dialer main]
+type = direct
+domain_resolver = fk
+fallback_delay = 300ms
+connect_timeout = 5s
+
+[app all]
+match = *
+dialer = main
+EOF2
+)
+CLIENT='import socket, sys, time
+t0 = time.monotonic()
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=float(sys.argv[3]))
+print("peer=%s" % s.getpeername()[0])
+print("reply=%s" % s.recv(100).decode().strip())
+print("elapsed=%.3f" % (time.monotonic() - t0))'
+
+case_begin "dead AAAA: a one-address-at-a-time client connects by IPv4 after fallback_delay"
+out=$(shim "$CFG" $PY -c "$CLIENT" dead6.example 8081 4 2>&1)
+assert_eq "$?" 0 "client exit status ($out)"
+assert_eq "$(kv "$out" reply)" "you are $A4_CLI" "reply"
+assert_saw "$LOG" $A4_CLI "far server (IPv4)"
+el=$(kv "$out" elapsed)
+assert_ge "$el" 0.28 "the preferred IPv6 attempt got its fallback_delay"
+assert_le "$el" 1.2 "IPv4 started at fallback_delay, not after a TCP timeout"
+
+case_begin "dead AAAA without the shim: the same client hangs on IPv6 (lab guard)"
+# the bare client cannot resolve at all (dead resolv.conf): give it the addresses
+out=$(bare $PY -c "$CLIENT" $SILENT6 8081 2 2>&1)
+assert_ne "$?" 0 "bare connect to the dead IPv6 address must not succeed"
+assert_saw_nothing "$LOG" "far server"
+
+case_begin "32 threads resolve and connect at once through fake addresses"
+out=$(shim "$CFG" $PY -c '
+import socket, threading
+ok = []
+def run():
+    try:
+        s = socket.create_connection(("dead6.example", 8081), timeout=5)
+        ok.append(s.recv(100).decode().strip())
+        s.close()
+    except OSError as e:
+        ok.append("error %s" % e)
+ts = [threading.Thread(target=run) for _ in range(32)]
+[t.start() for t in ts]
+[t.join(10) for t in ts]
+print("ok=%d" % sum(1 for x in ok if x.startswith("you are")))
+print("errors=%s" % ";".join(x for x in ok if not x.startswith("you are")))' 2>&1)
+assert_eq "$(kv "$out" ok)" 32 "threads that got the far answer ($(kv "$out" errors))"
+assert_eq "$(peers "$LOG" | sort -u | tr '\n' ' ')" "$A4_CLI " "the far server saw only the client, by IPv4"
+: >"$LOG"
+
+finish
