@@ -8,11 +8,13 @@
 #include "common/route.h"
 #include "common/state.h"
 #include "common/sys.h"
+#include "common/udp.h"
 
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -80,6 +82,8 @@ int engine_socket(int domain, int type, int protocol)
     }
     if (fd < 0)
         fd = sys.socket(domain, type, protocol);
+    if (fd >= 0 && (fdtab_get(fd) & FD_ASSOC))
+        udp_close(fd); /* the number's last socket was closed behind our back */
     if (fd >= 0)
         fdtab_set(fd, kind);
     return fd;
@@ -87,7 +91,11 @@ int engine_socket(int domain, int type, int protocol)
 
 int engine_close(int fd)
 {
+    uint32_t v = fdtab_get(fd);
+
     fdtab_set(fd, FD_UNKNOWN);
+    if (v & FD_ASSOC)
+        udp_close(fd); /* its control connections end with it */
     return sys.close(fd);
 }
 
@@ -174,6 +182,9 @@ static int decide_and_dial(int fd, uint32_t fst, const struct sockaddr *sa, sock
     d.host = dst.name;
     if (d.host || state.conf->dialers[d.dialer].type != DIALER_DIRECT)
         fst |= FD_ENGINE;
+    fst = (fst & ~FD_ASSOC) | (fdtab_get(fd) & FD_ASSOC); /* udp_dial may have associated */
+    if (!err && (fst & FD_ASSOC))
+        udp_set_view(fd, sa, len); /* replies come "from" what the program connected to */
     fdtab_set(fd, fst | (d.applied ? FD_APPLIED : 0));
     if (err && err != EINPROGRESS) {
         bool quiet =
@@ -203,6 +214,8 @@ int engine_connect(int fd, const struct sockaddr *sa, socklen_t len)
      * detour must not become a direct connection. */
     if ((fst & FD_KIND_MASK) == FD_TCP && (fst & FD_APPLIED) && !(fst & FD_ENGINE))
         return sys.connect(fd, sa, len);
+    if (fst & FD_ASSOC)
+        udp_forget_peer(fd); /* a new peer: through the relay again only if routed there */
     err = decide_and_dial(fd, fst, sa, len);
     if (err) {
         errno = err;
@@ -211,7 +224,8 @@ int engine_connect(int fd, const struct sockaddr *sa, socklen_t len)
     return 0;
 }
 
-/* A datagram (or a TCP Fast Open SYN) to TO: route it, set options once, send. */
+/* A TCP Fast Open SYN to TO: route it, set options once, send. (Datagrams take
+ * udp_out.) */
 static int before_send(int fd, int flags, const struct sockaddr *to, socklen_t tolen)
 {
     uint32_t fst = fd_state(fd), kind = fst & FD_KIND_MASK;
@@ -237,78 +251,188 @@ static int before_send(int fd, int flags, const struct sockaddr *to, socklen_t t
         log_decision(err ? LOG_LVL_WARN : LOG_LVL_INFO, &d, rule, err, &t0);
         return err;
     }
-    if (kind != FD_UDP)
-        return 0;
-    {
-        struct dest dst = {.sa = to, .port = addr_port(to), .net = NET_UDP};
-        struct dial d = {.conf = state.conf,
-                         .fd = fd,
-                         .sa = to,
-                         .len = tolen,
-                         .type = SOCK_DGRAM,
-                         .applied = fst & FD_APPLIED};
-        const struct conf_dialer *cd;
-
-        d.dialer = route_pick(state.conf, state.app, &dst, &rule);
-        cd = &state.conf->dialers[d.dialer];
-        if (cd->type == DIALER_DIRECT && d.applied)
-            return 0; /* every later datagram: one route lookup, nothing else */
-        if (log_enabled(LOG_LVL_INFO))
-            clock_gettime(CLOCK_MONOTONIC, &t0);
-        if (cd->type == DIALER_DIRECT) {
-            err = default_prepare(&d);
-            if (!err)
-                fdtab_set(fd, fst | FD_APPLIED);
-            log_decision(err ? LOG_LVL_WARN : LOG_LVL_INFO, &d, rule, err, &t0);
-            return err;
-        }
-        err = dialer_dial(&d); /* block or a proxy: refuses the datagram, says why */
-        log_decision((fst & FD_BLOCK_LOGGED) ? LOG_LVL_DEBUG : LOG_LVL_WARN, &d, rule, err, &t0);
-        fdtab_set(fd, fst | FD_BLOCK_LOGGED);
-        return err;
-    }
+    return 0;
 }
 
-/* A datagram to a fake address goes to the first address its name resolves to
- * (UDP has nothing to race). Returns 0 with TO and TOLEN replaced, or an errno. */
-static int unfake(int fd, const struct sockaddr **to, socklen_t *tolen,
-                  struct sockaddr_storage *real)
-{
-    struct dest dst = {.port = addr_port(*to), .net = NET_UDP};
-    struct dns_addr addrs[4];
-    char name[FAKEIP_NAME_MAX], why[300];
-    int rule, dialer, n;
+/* ---- UDP: every datagram with a destination is routed on its own ---- */
 
-    if ((fd_state(fd) & FD_KIND_MASK) != FD_UDP)
-        return 0;
-    if (!fakeip_lookup(*to, *tolen, name, sizeof(name)))
-        return EHOSTUNREACH;
-    dst.name = name;
-    dialer = route_pick(state.conf, state.app, &dst, &rule);
-    if (state.conf->dialers[dialer].type != DIALER_DIRECT)
-        return 0; /* blocked or proxied: before_send refuses it */
-    n = resolve_name(state.conf, dialer, name, addrs, 4, false, why, sizeof(why));
+/* The first address NAME resolves to for DIALER (UDP has nothing to race) that a
+ * socket of FAMILY can carry (0: any; an IPv6 socket takes IPv4 mapped). Returns 0
+ * or an errno. */
+static int udp_resolve(int dialer, const char *name, uint16_t port, int family,
+                       struct sockaddr_storage *real, socklen_t *len)
+{
+    struct dns_addr addrs[4];
+    char why[300];
+    int n = resolve_name(state.conf, dialer, name, addrs, 4, false, why, sizeof(why)), pick = -1;
+
     if (n < 0) {
         log_warn("%s[%d] udp %s: %s", state.prog, (int)getpid(), name, why);
         return -n;
     }
-    dns_addr_to_sockaddr(&addrs[0], dst.port, real);
-    *to = (const struct sockaddr *)real;
-    *tolen = addrs[0].family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+    for (int i = 0; i < n && pick < 0; i++)
+        if (!family || addrs[i].family == family)
+            pick = i;
+    for (int i = 0; i < n && pick < 0 && family == AF_INET6; i++)
+        if (addrs[i].family == AF_INET) {
+            struct sockaddr_in6 *m = (struct sockaddr_in6 *)real;
+            memset(real, 0, sizeof(*real));
+            m->sin6_family = AF_INET6;
+            m->sin6_port = htons(port);
+            m->sin6_addr.s6_addr[10] = m->sin6_addr.s6_addr[11] = 0xff;
+            memcpy(&m->sin6_addr.s6_addr[12], addrs[i].addr, 4);
+            *len = sizeof(*m);
+            return 0;
+        }
+    if (pick < 0) {
+        log_warn("%s[%d] udp %s: no address of the socket's family", state.prog, (int)getpid(),
+                 name);
+        return EAFNOSUPPORT;
+    }
+    dns_addr_to_sockaddr(&addrs[pick], port, real);
+    *len = addrs[pick].family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
     return 0;
+}
+
+/* The family of FD's socket (0 when the kernel will not say). */
+static int socket_family(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+
+    return getsockname(fd, (struct sockaddr *)&ss, &len) == 0 ? ss.ss_family : 0;
+}
+
+/* A direct datagram: the dialer's options once per socket, then the real call. */
+static ssize_t udp_direct(struct dial *d, uint32_t fst, int rule, const struct msghdr *msg,
+                          int flags, bool is_sendto)
+{
+    struct sockaddr_storage real;
+    struct msghdr m = *msg;
+    struct timespec t0 = {0, 0};
+    int err;
+
+    if (d->host) {
+        if ((err = udp_resolve(d->dialer, d->host, addr_port(d->sa), socket_family(d->fd), &real,
+                               &m.msg_namelen))) {
+            errno = err;
+            return -1;
+        }
+        m.msg_name = &real;
+    }
+    if (!(fst & FD_APPLIED)) {
+        if (log_enabled(LOG_LVL_INFO))
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+        err = default_prepare(d);
+        if (!err)
+            fdtab_set(d->fd, fdtab_get(d->fd) | FD_APPLIED);
+        log_decision(err ? LOG_LVL_WARN : LOG_LVL_INFO, d, rule, err, &t0);
+        if (err) {
+            errno = err;
+            return -1;
+        }
+    }
+    if (is_sendto)
+        return sys.sendto(d->fd, m.msg_iov[0].iov_base, m.msg_iov[0].iov_len, flags, m.msg_name,
+                          m.msg_namelen);
+    return sys.sendmsg(d->fd, &m, flags);
+}
+
+/* A datagram through SOCKS5 UDP ASSOCIATE: the socket's association (opened by
+ * its first such datagram), then the datagram wrapped for the relay. */
+static ssize_t udp_relayed(struct dial *d, uint32_t fst, int rule, const struct msghdr *msg,
+                           int flags)
+{
+    const struct conf_dialer *cd = &state.conf->dialers[d->dialer];
+    struct udp_target t = {
+        .sa = d->sa, .port = addr_port(d->sa), .view = d->sa, .view_len = msg->msg_namelen};
+    struct sockaddr_storage real;
+    struct timespec t0 = {0, 0};
+    socklen_t rlen;
+    bool created = false;
+    int err;
+
+    if (!(fst & FD_ASSOC) && log_enabled(LOG_LVL_INFO))
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+    err = udp_associate(d, &created);
+    if (d->applied && !(fst & FD_APPLIED))
+        fdtab_set(d->fd, fdtab_get(d->fd) | FD_APPLIED);
+    if (err) {
+        /* One warning per socket: a program retrying into a dead proxy must not flood. */
+        d->failed = d->why[0] ? d->why : NULL;
+        log_decision((fst & FD_BLOCK_LOGGED) ? LOG_LVL_DEBUG : LOG_LVL_WARN, d, rule, err, &t0);
+        fdtab_set(d->fd, fdtab_get(d->fd) | FD_BLOCK_LOGGED);
+        errno = err;
+        return -1;
+    }
+    if (created) {
+        snprintf(d->why, sizeof(d->why), "via UDP ASSOCIATE");
+        log_decision(LOG_LVL_INFO, d, rule, 0, &t0);
+    }
+    if (d->host && conf_remote_dns(cd)) {
+        t.host = d->host; /* the proxy resolves it: no query leaves here */
+    } else if (d->host) {
+        if ((err = udp_resolve(d->dialer, d->host, t.port, 0, &real, &rlen))) {
+            errno = err;
+            return -1;
+        }
+        t.sa = (struct sockaddr *)&real;
+    }
+    return udp_send(d->fd, msg, flags, &t);
+}
+
+/* A datagram of a UDP socket to msg_name: route it (a fake address by its name)
+ * and send it directly, through the proxy, or not at all (EPERM, nothing sent). */
+static ssize_t udp_out(int fd, uint32_t fst, const struct msghdr *msg, int flags, bool is_sendto)
+{
+    const struct sockaddr *to = msg->msg_name;
+    struct dest dst = {.sa = to, .port = addr_port(to), .net = NET_UDP};
+    struct dial d = {.conf = state.conf,
+                     .fd = fd,
+                     .sa = to,
+                     .len = msg->msg_namelen,
+                     .type = SOCK_DGRAM,
+                     .applied = fst & FD_APPLIED};
+    struct timespec t0 = {0, 0};
+    char name[FAKEIP_NAME_MAX];
+    int rule, err;
+
+    if (fakeip_is_fake(to, msg->msg_namelen)) {
+        if (!fakeip_lookup(to, msg->msg_namelen, name, sizeof(name))) {
+            errno = EHOSTUNREACH; /* a name recycled away: never its old address */
+            return -1;
+        }
+        dst.sa = NULL;
+        dst.name = d.host = name;
+    }
+    d.dialer = route_pick(state.conf, state.app, &dst, &rule);
+    if (state.conf->dialers[d.dialer].type == DIALER_DIRECT && (fst & FD_APPLIED) && !d.host &&
+        conf_udp_mode(&state.conf->dialers[d.dialer]) != UDP_BLOCK)
+        return is_sendto ? sys.sendto(fd, msg->msg_iov[0].iov_base, msg->msg_iov[0].iov_len, flags,
+                                      to, msg->msg_namelen)
+                         : sys.sendmsg(fd, msg, flags); /* every later direct datagram */
+    err = udp_chain_check(state.conf, d.dialer, d.why, sizeof(d.why));
+    if (err) {
+        log_decision((fst & FD_BLOCK_LOGGED) ? LOG_LVL_DEBUG : LOG_LVL_WARN, &d, rule, err, &t0);
+        fdtab_set(fd, fdtab_get(fd) | FD_BLOCK_LOGGED);
+        errno = err;
+        return -1;
+    }
+    if (state.conf->dialers[d.dialer].type == DIALER_DIRECT)
+        return udp_direct(&d, fst, rule, msg, flags, is_sendto);
+    return udp_relayed(&d, fst, rule, msg, flags);
 }
 
 ssize_t engine_sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *to,
                       socklen_t tolen)
 {
-    struct sockaddr_storage real;
+    uint32_t fst = fd_state(fd);
 
-    if (fakeip_is_fake(to, tolen)) {
-        int err = unfake(fd, &to, &tolen, &real);
-        if (err) {
-            errno = err;
-            return -1;
-        }
+    if ((fst & FD_KIND_MASK) == FD_UDP && addr_is_inet(to, tolen)) {
+        struct iovec iov = {.iov_base = (void *)buf, .iov_len = n};
+        struct msghdr m = {
+            .msg_name = (void *)to, .msg_namelen = tolen, .msg_iov = &iov, .msg_iovlen = 1};
+        return udp_out(fd, fst, &m, flags, true);
     }
     if (addr_is_inet(to, tolen)) {
         int err = before_send(fd, flags, to, tolen);
@@ -322,23 +446,13 @@ ssize_t engine_sendto(int fd, const void *buf, size_t n, int flags, const struct
 
 ssize_t engine_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-    struct sockaddr_storage real;
-    struct msghdr copy;
+    uint32_t fst = fd_state(fd);
 
-    if (msg && fakeip_is_fake(msg->msg_name, msg->msg_namelen)) {
-        const struct sockaddr *to = msg->msg_name;
-        socklen_t tolen = msg->msg_namelen;
-        int err = unfake(fd, &to, &tolen, &real);
-        if (err) {
-            errno = err;
-            return -1;
-        }
-        copy = *msg;
-        copy.msg_name = (void *)to;
-        copy.msg_namelen = tolen;
-        msg = &copy;
-    }
-    if (msg && addr_is_inet(msg->msg_name, msg->msg_namelen)) {
+    if (!msg || !addr_is_inet(msg->msg_name, msg->msg_namelen))
+        return sys.sendmsg(fd, msg, flags);
+    if ((fst & FD_KIND_MASK) == FD_UDP)
+        return udp_out(fd, fst, msg, flags, false);
+    {
         int err = before_send(fd, flags, msg->msg_name, msg->msg_namelen);
         if (err) {
             errno = err;
@@ -346,4 +460,27 @@ ssize_t engine_sendmsg(int fd, const struct msghdr *msg, int flags)
         }
     }
     return sys.sendmsg(fd, msg, flags);
+}
+
+ssize_t engine_send_assoc(int fd, const struct msghdr *msg, int flags)
+{
+    return udp_send(fd, msg, flags, NULL);
+}
+
+ssize_t engine_recv_assoc(int fd, struct msghdr *msg, int flags)
+{
+    return udp_recv(fd, msg, flags);
+}
+
+int engine_getpeername(int fd, struct sockaddr *sa, socklen_t *len)
+{
+    if (sa && len && udp_peer(fd, sa, len))
+        return 0;
+    return sys.getpeername(fd, sa, len);
+}
+
+void engine_forget(int fd)
+{
+    udp_close(fd);
+    fdtab_set(fd, FD_UNKNOWN);
 }

@@ -27,4 +27,16 @@ ssize_t engine_sendto(int fd, const void *buf, size_t n, int flags, const struct
 ssize_t engine_sendmsg(int fd, const struct msghdr *msg, int flags);
 int engine_close(int fd);
 
+/* A socket with a SOCKS5 association (fdtab FD_ASSOC, common/udp.h): a send
+ * without a destination (send, write, sendto/sendmsg with none) and every receive. */
+ssize_t engine_send_assoc(int fd, const struct msghdr *msg, int flags);
+ssize_t engine_recv_assoc(int fd, struct msghdr *msg, int flags);
+
+/* getpeername(2) of a socket with an association: its peer, not the relay. */
+int engine_getpeername(int fd, struct sockaddr *sa, socklen_t *len);
+
+/* FD is no socket of ours any more (ENOTSOCK: its number was reused behind our
+ * back): forget it. */
+void engine_forget(int fd);
+
 #endif

@@ -11,6 +11,7 @@
 #include <netdb.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <time.h>
 
 struct sys_table {
     int (*socket)(int domain, int type, int protocol);
@@ -38,6 +39,19 @@ struct sys_table {
     struct hostent *(*gethostbyaddr)(const void *addr, socklen_t len, int type);
     int (*gethostbyaddr_r)(const void *addr, socklen_t len, int type, struct hostent *ret,
                            char *buf, size_t buflen, struct hostent **result, int *h_errnop);
+    /* UDP ASSOCIATE: the calls that carry datagrams of an associated socket */
+    ssize_t (*send)(int fd, const void *buf, size_t n, int flags);
+    ssize_t (*write)(int fd, const void *buf, size_t n);
+    int (*sendmmsg)(int fd, struct mmsghdr *vec, unsigned int vlen, int flags);
+    int (*recvmmsg)(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
+                    struct timespec *timeout);
+    int (*getpeername)(int fd, struct sockaddr *sa, socklen_t *len);
+    long (*syscall)(long number, ...); /* libuv's sendmmsg/recvmmsg come this way */
+    /* _FORTIFY_SOURCE builds call these instead of read, recv, recvfrom */
+    ssize_t (*read_chk)(int fd, void *buf, size_t n, size_t buflen);
+    ssize_t (*recv_chk)(int fd, void *buf, size_t n, size_t buflen, int flags);
+    ssize_t (*recvfrom_chk)(int fd, void *buf, size_t n, size_t buflen, int flags,
+                            struct sockaddr *from, socklen_t *fromlen);
 };
 
 /* The one table; zero until filled. */

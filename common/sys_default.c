@@ -5,6 +5,12 @@
 
 #include <unistd.h>
 
+/* glibc's fortified entry points (declared by its headers only under _FORTIFY_SOURCE). */
+ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
+ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags);
+ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags, struct sockaddr *from,
+                       socklen_t *fromlen);
+
 void sys_init_default(void)
 {
     sys.socket = socket;
@@ -25,4 +31,13 @@ void sys_init_default(void)
     sys.gethostbyname2_r = gethostbyname2_r;
     sys.gethostbyaddr = gethostbyaddr;
     sys.gethostbyaddr_r = gethostbyaddr_r;
+    sys.send = send;
+    sys.write = write;
+    sys.sendmmsg = sendmmsg;
+    sys.recvmmsg = recvmmsg;
+    sys.getpeername = getpeername;
+    sys.syscall = syscall;
+    sys.read_chk = __read_chk;
+    sys.recv_chk = __recv_chk;
+    sys.recvfrom_chk = __recvfrom_chk;
 }

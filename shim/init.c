@@ -62,6 +62,9 @@ static void *find(const char *name)
 
 static void resolve(void)
 {
+    /* First: find() reports a failed lookup with write(2), which is hooked too and
+     * must not come back here (pthread_once would wait for itself). */
+    REAL(write);
     REAL(socket);
     REAL(connect);
     REAL(close);
@@ -80,6 +83,14 @@ static void resolve(void)
     REAL(gethostbyname2_r);
     REAL(gethostbyaddr);
     REAL(gethostbyaddr_r);
+    REAL(send);
+    REAL(sendmmsg);
+    REAL(recvmmsg);
+    REAL(getpeername);
+    REAL(syscall);
+    sys.read_chk = (__typeof__(sys.read_chk))find("__read_chk");
+    sys.recv_chk = (__typeof__(sys.recv_chk))find("__recv_chk");
+    sys.recvfrom_chk = (__typeof__(sys.recvfrom_chk))find("__recvfrom_chk");
 }
 
 void shim_resolve(void)

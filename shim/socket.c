@@ -1,6 +1,8 @@
 /* socket(2) and close(2): the descriptor table's birth and death, and MPTCP,
- * which can only be chosen when the socket is made. */
+ * which can only be chosen when the socket is made; getpeername(2) of a UDP
+ * socket connected through a SOCKS5 relay. */
 #include "common/engine.h"
+#include "common/fdtab.h"
 #include "common/sys.h"
 #include "shim/init.h"
 
@@ -33,6 +35,26 @@ HOOK int close(int fd)
     if (!shim_enter())
         return sys.close(fd);
     r = engine_close(fd);
+    shim_leave();
+    return r;
+}
+
+/* A UDP socket connected through a SOCKS5 relay is connected to the relay: the
+ * program is told the peer it connected to. Others: one fdtab_get(). */
+HOOK int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
+{
+    int r;
+
+    if (!(fdtab_get(fd) & FD_ASSOC) || !shim_enter()) {
+        if (!sys.getpeername)
+            shim_resolve();
+        if (!sys.getpeername) {
+            errno = ENOSYS;
+            return -1;
+        }
+        return sys.getpeername(fd, sa, len);
+    }
+    r = engine_getpeername(fd, sa, len);
     shim_leave();
     return r;
 }

@@ -9,6 +9,7 @@
 #include "common/state.h"
 #include "common/support.h"
 #include "common/sys.h"
+#include "common/udp.h"
 #include "conf/conf.h"
 
 #include <arpa/inet.h>
@@ -289,6 +290,11 @@ static int cmd_explain(const struct opts *o, int argc, char **argv)
     else
         printf("rule: none matched; the app's dialer -> %s\n", c->dialers[di].name);
     print_chain(c, di);
+    if (net == NET_UDP) {
+        char line[1024];
+        udp_explain(c, di, (uint16_t)port, line, sizeof(line));
+        printf("%s\n", line);
+    }
     if (dst.name)
         explain_name(c, di, host);
     if (o->dial) {

@@ -1,6 +1,7 @@
 #include "common/dialer/dialer.h"
 
 #include "common/addr.h"
+#include "common/udp.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -27,6 +28,10 @@ int dialer_dial(struct dial *d)
 
     switch (cd->type) {
     case DIALER_DIRECT:
+        if (d->type == SOCK_DGRAM && conf_udp_mode(cd) == UDP_BLOCK) {
+            d->failed = "UDP blocked by the direct dialer (udp = block)";
+            return EPERM;
+        }
         if (d->type == SOCK_STREAM && parallel_wanted(cd))
             return interface_dial(d);
         return default_dial(d, conf_connect_timeout(d->conf, d->dialer));
@@ -37,11 +42,12 @@ int dialer_dial(struct dial *d)
     case DIALER_SOCKS4:
     case DIALER_HTTP:
         if (d->type == SOCK_DGRAM) {
-            /* Never let a datagram meant for a proxy leave directly. */
-            d->failed = conf_udp_mode(cd) == UDP_ASSOCIATE
-                            ? "UDP through a proxy (udp = associate) is not built yet"
-                            : "UDP blocked by the proxy dialer (udp = block)";
-            return EPERM;
+            /* By SOCKS5 UDP ASSOCIATE, or refused (EPERM): a datagram meant for a
+             * proxy never leaves directly. */
+            int err = udp_dial(d);
+            if (err)
+                d->failed = d->why[0] ? d->why : "UDP ASSOCIATE failed";
+            return err;
         }
         return detour_dial(d, conf_connect_timeout(d->conf, d->dialer));
     }

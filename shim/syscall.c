@@ -1,0 +1,38 @@
+/* syscall(2): libuv (1.44, Debian 12; node, bind9's dig) sends and receives UDP
+ * batches with syscall(SYS_sendmmsg / SYS_recvmmsg), not with the libc functions.
+ * Those two numbers take the sendmmsg/recvmmsg hooks; every other number goes to
+ * the real syscall() untouched (one compare: futex-heavy programs call it often). */
+#include "common/sys.h"
+#include "shim/init.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+HOOK long syscall(long number, ...)
+{
+    va_list ap;
+    long a[6];
+
+    /* Like glibc's own syscall(), take six arguments whatever the number needs. */
+    va_start(ap, number);
+    for (int i = 0; i < 6; i++)
+        a[i] = va_arg(ap, long);
+    va_end(ap);
+    switch (number) {
+    case SYS_sendmmsg:
+        return sendmmsg((int)a[0], (struct mmsghdr *)a[1], (unsigned int)a[2], (int)a[3]);
+    case SYS_recvmmsg:
+        return recvmmsg((int)a[0], (struct mmsghdr *)a[1], (unsigned int)a[2], (int)a[3],
+                        (struct timespec *)a[4]);
+    }
+    if (!sys.syscall)
+        shim_resolve();
+    if (!sys.syscall) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return sys.syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
