@@ -3,13 +3,20 @@
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
-BUILD   ?= build
 CC      ?= cc
 VERSION := 0.1.0
 
-# SANITIZE=address,undefined or SANITIZE=thread builds everything instrumented.
+# SANITIZE=address,undefined or SANITIZE=thread builds everything instrumented, in a
+# build directory of its own (build/san-address,undefined/, build/san-thread/), so its
+# objects never mix with the normal build. `make check SANITIZE=...` runs the unit
+# suite and the t_stress_* integration scenarios (which preload the sanitizer runtime
+# before the shim); the other integration files expect an uninstrumented shim.
 SANITIZE ?=
 SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer,)
+ifneq ($(SANITIZE),)
+BUILD   ?= build/san-$(SANITIZE)
+endif
+BUILD   ?= build
 
 DEP_CFLAGS := $(shell pkg-config --cflags libcares inih check 2>/dev/null)
 STATIC_LIBS := -Wl,-Bstatic $(shell pkg-config --libs libcares inih 2>/dev/null) -Wl,-Bdynamic
@@ -28,7 +35,7 @@ SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HEADERS  := $(wildcard common/*.h common/dialer/*.h common/proto/*.h conf/*.h shim/*.h)
 
-.PHONY: all deps demo check unit integration bench install uninstall clean format
+.PHONY: all deps demo check unit integration bench install uninstall clean format fuzz
 
 all: $(BUILD)/libdialshim.so $(BUILD)/dialshim
 
@@ -59,11 +66,14 @@ $(BUILD)/tests/tcpinfo: tests/integration/tcpinfo.c
 deps:
 	@sh tools/deps.sh
 
+# Under a sanitizer, a report fails the test that caused it (UBSan recovers otherwise).
+SANENV := $(if $(SANITIZE),UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 TSAN_OPTIONS=halt_on_error=1,)
+
 unit: all $(UNIT_BIN)
-	@sh tests/unit/run.sh $(UNIT_BIN)
+	@$(SANENV) sh tests/unit/run.sh $(UNIT_BIN)
 
 integration: all $(BUILD)/tests/tcpinfo
-	@sh tests/integration/run.sh
+	@BUILD='$(BUILD)' sh tests/integration/run.sh $(if $(SANITIZE),$(sort $(wildcard tests/integration/t_stress_*.sh)))
 
 check: deps
 	@$(MAKE) --no-print-directory all
@@ -86,6 +96,32 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/libdialshim.so $(DESTDIR)$(PREFIX)/bin/dialshim
+
+# `make fuzz FUZZ_SECONDS=N`: every libFuzzer target tests/fuzz/fuzz_*.c, built by clang
+# (with its own copy of the core in build/fuzz/, never mixed with the normal build),
+# runs N seconds on a scratch copy of its seed corpus tests/fuzz/corpus/<target>/.
+FUZZ_SECONDS ?= 10
+FUZZ_CC      ?= clang
+FUZZ_BUILD   ?= build/fuzz
+FUZZ_CFLAGS  := -O1 -g -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -DDIALSHIM_VERSION='"$(VERSION)"' \
+                -I. $(DEP_CFLAGS) -fno-omit-frame-pointer \
+                -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_OBJ     := $(CORE_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
+
+$(FUZZ_BUILD)/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/libcore.a: $(FUZZ_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_BUILD)/libcore.a $(HEADERS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libcore.a $(LDLIBS)
+
+fuzz: $(FUZZ_BIN)
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
