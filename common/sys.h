@@ -10,6 +10,7 @@
 
 #include <netdb.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -45,6 +46,8 @@ struct sys_table {
     int (*sendmmsg)(int fd, struct mmsghdr *vec, unsigned int vlen, int flags);
     int (*recvmmsg)(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
                     struct timespec *timeout);
+    ssize_t (*readv)(int fd, const struct iovec *iov, int n);
+    ssize_t (*writev)(int fd, const struct iovec *iov, int n);
     int (*getpeername)(int fd, struct sockaddr *sa, socklen_t *len);
     long (*syscall)(long number, ...); /* libuv's sendmmsg/recvmmsg come this way */
     /* _FORTIFY_SOURCE builds call these instead of read, recv, recvfrom */

@@ -3,6 +3,7 @@
  * out of libdialshim.so, where these names would be the shim's own hooks. */
 #include "common/sys.h"
 
+#include <sys/uio.h>
 #include <unistd.h>
 
 /* glibc's fortified entry points (declared by its headers only under _FORTIFY_SOURCE). */
@@ -35,6 +36,8 @@ void sys_init_default(void)
     sys.write = write;
     sys.sendmmsg = sendmmsg;
     sys.recvmmsg = recvmmsg;
+    sys.readv = readv;
+    sys.writev = writev;
     sys.getpeername = getpeername;
     sys.syscall = syscall;
     sys.read_chk = __read_chk;

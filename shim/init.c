@@ -86,6 +86,8 @@ static void resolve(void)
     REAL(send);
     REAL(sendmmsg);
     REAL(recvmmsg);
+    REAL(readv);
+    REAL(writev);
     REAL(getpeername);
     REAL(syscall);
     sys.read_chk = (__typeof__(sys.read_chk))find("__read_chk");

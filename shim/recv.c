@@ -1,4 +1,4 @@
-/* recv(2), recvfrom(2), recvmsg(2), recvmmsg(2), read(2) and their _FORTIFY_SOURCE
+/* recv(2), recvfrom(2), recvmsg(2), recvmmsg(2), read(2), readv(2) and the _FORTIFY_SOURCE
  * twins: the receive side of SOCKS5 UDP ASSOCIATE. Only sockets with an association
  * (fdtab FD_ASSOC) reach the engine; every other descriptor costs one fdtab_get(),
  * which matters for read(2) on files and pipes. */
@@ -91,6 +91,20 @@ HOOK ssize_t read(int fd, void *buf, size_t n)
     r = recv_one(fd, buf, n, 0, NULL, NULL);
     if (not_ours(fd, r))
         r = sys.read(fd, buf, n);
+    shim_leave();
+    return r;
+}
+
+HOOK ssize_t readv(int fd, const struct iovec *iov, int n)
+{
+    struct msghdr m = {.msg_iov = (struct iovec *)iov, .msg_iovlen = n > 0 ? (size_t)n : 0};
+    ssize_t r;
+
+    if (n <= 0 || !assoc(fd) || !shim_enter())
+        REAL(readv, -1, fd, iov, n);
+    r = engine_recv_assoc(fd, &m, 0);
+    if (not_ours(fd, r))
+        r = sys.readv(fd, iov, n);
     shim_leave();
     return r;
 }

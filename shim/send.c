@@ -1,5 +1,5 @@
 /* sendto(2), sendmsg(2), sendmmsg(2): UDP datagrams and TCP Fast Open's MSG_FASTOPEN.
- * send(2) and write(2): only for sockets with a SOCKS5 association (fdtab FD_ASSOC),
+ * send(2), write(2) and writev(2): only for sockets with a SOCKS5 association (fdtab FD_ASSOC),
  * whose datagrams to the connected peer must be wrapped; any other descriptor
  * costs one fdtab_get(). */
 #include "common/engine.h"
@@ -149,6 +149,20 @@ HOOK ssize_t send(int fd, const void *buf, size_t n, int flags)
     r = send_assoc(fd, buf, n, flags);
     if (not_ours(fd, r))
         r = sys.send(fd, buf, n, flags);
+    shim_leave();
+    return r;
+}
+
+HOOK ssize_t writev(int fd, const struct iovec *iov, int n)
+{
+    struct msghdr m = {.msg_iov = (struct iovec *)iov, .msg_iovlen = n > 0 ? (size_t)n : 0};
+    ssize_t r;
+
+    if (n <= 0 || !assoc(fd) || !shim_enter())
+        REAL(writev, -1, fd, iov, n);
+    r = engine_send_assoc(fd, &m, 0);
+    if (not_ours(fd, r))
+        r = sys.writev(fd, iov, n);
     shim_leave();
     return r;
 }

@@ -6,8 +6,8 @@ datagram with `you are <ip>\\n` followed by the datagram itself.
     udp_client.py echo HOST PORT [options]
         --count=N      datagrams (default 1), sizes spread evenly over --min..--max
         --min=N --max=N  payload sizes (default 1..1400); payloads are random bytes
-        --connect      connect() first, then send()/recv() (alternating with
-                       write()/read() on odd datagrams)
+        --connect      connect() first, then send()/recv(), write()/read() and
+                       writev()/readv() in turn
         --sendmsg      sendmsg/recvmsg (with --connect: without a destination)
         --nonblock     O_NONBLOCK, an epoll registration made before the first
                        send, and --wait=select|poll|epoll (default poll) for replies
@@ -83,11 +83,15 @@ def recv_reply(s, flags, i, waiter, deadline):
             if "--peek" in flags:
                 s.recv(65535, socket.MSG_PEEK)
             if "--connect" in flags and "--sendmsg" not in flags:
-                if i % 2:
+                if i % 3:
                     # the descriptor is non-blocking under a Python timeout
                     if not waiter and not select.select([s], [], [], left)[0]:
                         return None
-                    return os.read(s.fileno(), 65535), None
+                    if i % 3 == 1:
+                        return os.read(s.fileno(), 65535), None
+                    a, b = bytearray(7), bytearray(65535)
+                    n = os.readv(s.fileno(), [a, b])
+                    return bytes((a + b)[:n]), None
                 return s.recv(65535), None
             if "--sendmsg" in flags:
                 data, _, _, peer = s.recvmsg(65535)
@@ -104,8 +108,10 @@ def send_one(s, data, dest, flags, i):
     if "--connect" in flags:
         if "--sendmsg" in flags:
             return s.sendmsg([data])
-        if i % 2:
+        if i % 3 == 1:
             return os.write(s.fileno(), data)
+        if i % 3 == 2:
+            return os.writev(s.fileno(), [data[:3], data[3:]])
         return s.send(data)
     if "--sendmsg" in flags:
         return s.sendmsg([data], [], 0, dest)
