@@ -71,7 +71,9 @@ static int normalize(const char *name, char *out)
         return EINVAL;
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)name[i];
-        if (ch <= ' ' || ch == 0x7f)
+        /* An empty label ("a..", ".a") is no DNS name, and "a.." would come
+         * back from a lookup as "a.", which maps to another slot. */
+        if (ch <= ' ' || ch == 0x7f || (ch == '.' && (i == 0 || i == n - 1 || name[i - 1] == '.')))
             return EINVAL;
         out[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : (char)ch;
     }

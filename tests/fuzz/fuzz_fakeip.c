@@ -54,8 +54,8 @@ static int ref_normalize(const char *name, char *out)
         return EINVAL;
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)name[i];
-        if (ch <= ' ' || ch == 0x7f)
-            return EINVAL;
+        if (ch <= ' ' || ch == 0x7f || (ch == '.' && (i == 0 || i == n - 1 || name[i - 1] == '.')))
+            return EINVAL; /* an empty label */
         out[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
     }
     out[n] = '\0';
