@@ -111,8 +111,8 @@ START_TEST(full_global)
     ck_assert_str_eq(c->log_file, "/var/log/dialshim.log");
     ck_assert_int_eq(c->default_app, conf_app_index(c, "browsers"));
     ck_assert_int_eq(c->default_app, 0);
-    ck_assert_str_eq(ip4(c->fake_ip_range.addr), "10.64.0.0");
-    ck_assert_uint_eq(c->fake_ip_range.prefix, 10);
+    ck_assert_str_eq(ip4(c->fake_ip_range.addr), "198.18.0.0");
+    ck_assert_uint_eq(c->fake_ip_range.prefix, 16);
     ck_assert_str_eq(ip6(&c->fake_ip6_range.addr), "fd00:1::");
     ck_assert_uint_eq(c->fake_ip6_range.prefix, 64);
     ck_assert_int_eq(c->on_config_error, ON_ERROR_PASS_THROUGH);
@@ -693,7 +693,7 @@ static const struct {
     {"bad-bool.ini",
      "2: bad boolean 'maybe' for tcp_fast_open: expected true, false, yes, no, on, off, 1 or 0\n"},
     {"bad-cidr.ini",
-     "3: bad route 'cidr:10.1.2.3/8 -> direct': host bits set (did you mean 10.0.0.0/8?)\n"},
+     "3: bad route 'cidr:198.51.100.7/24 -> direct': host bits set (did you mean 198.51.100.0/24?)\n"},
     {"bad-connect-timeout-zero.ini",
      "2: bad duration '0s' for connect_timeout: must be greater than 0\n"},
     {"bad-cycle-2.ini", "9: detour cycle: a -> b -> a\n"},
@@ -741,10 +741,10 @@ static const struct {
      "3: remote_dns is not allowed for type direct (no type given: direct is the default)\n"},
     {"bad-relative-path.ini",
      "2: bad path 'run/protect.sock' for protect_path: must be absolute\n"},
-    {"bad-route-matcher.ini", "2: bad route 'ip:10.0.0.0/8 -> direct': unknown matcher 'ip' "
+    {"bad-route-matcher.ini", "2: bad route 'ip:198.51.100.0/24 -> direct': unknown matcher 'ip' "
                               "(expected cidr, domain, port or network)\n"},
     {"bad-route-syntax.ini",
-     "2: bad route 'cidr:10.0.0.0/8 direct': expected 'MATCHER -> DIALER'\n"},
+     "2: bad route 'cidr:198.51.100.0/24 direct': expected 'MATCHER -> DIALER'\n"},
     {"bad-section-name.ini",
      "1: bad dialer name 'my/proxy': use letters, digits, '_', '-' and '.'\n"},
     {"bad-section-no-name.ini", "1: section [dialer] needs a name: [dialer NAME]\n"},
@@ -967,7 +967,7 @@ START_TEST(parse_cidr)
         int family, prefix;
         const char *net;
     } good[] = {
-        {"10.0.0.0/8", AF_INET, 8, "10.0.0.0"},
+        {"198.51.100.0/24", AF_INET, 24, "198.51.100.0"},
         {"192.0.2.7", AF_INET, 32, "192.0.2.7"},
         {"0.0.0.0/0", AF_INET, 0, "0.0.0.0"},
         {"198.18.0.0/15", AF_INET, 15, "198.18.0.0"},
@@ -979,16 +979,16 @@ START_TEST(parse_cidr)
     static const struct {
         const char *s, *why;
     } no[] = {
-        {"10.1.2.3/8", "host bits set (did you mean 10.0.0.0/8?)"},
+        {"198.51.100.7/24", "host bits set (did you mean 198.51.100.0/24?)"},
         {"198.19.0.0/15", "host bits set (did you mean 198.18.0.0/15?)"},
         {"2001:db8::1/64", "host bits set (did you mean 2001:db8::/64?)"},
-        {"10.0.0.0/33", "bad prefix length '33' (0-32)"},
+        {"198.51.100.0/33", "bad prefix length '33' (0-32)"},
         {"2001:db8::/129", "bad prefix length '129' (0-128)"},
-        {"10.0.0.0/", "bad prefix length '' (0-32)"},
-        {"10.0.0.0/-1", "bad prefix length '-1' (0-32)"},
-        {"10.0.0.0/8x", "bad prefix length '8x' (0-32)"},
+        {"198.51.100.0/", "bad prefix length '' (0-32)"},
+        {"198.51.100.0/-1", "bad prefix length '-1' (0-32)"},
+        {"198.51.100.0/24x", "bad prefix length '24x' (0-32)"},
         {"/8", "not an IP address"},
-        {"10.0.0/8", "not an IP address"},
+        {"198.51.100/24", "not an IP address"},
         {"", "not an IP address"},
         {"example.com/8", "not an IP address"},
     };
@@ -1016,10 +1016,10 @@ START_TEST(parse_route_good)
     struct conf_rule r;
     char dialer[CONF_NAME_MAX], why[128];
 
-    ck_assert_int_eq(conf_parse_route("cidr:10.0.0.0/8 -> lan", &r, dialer, why), 0);
+    ck_assert_int_eq(conf_parse_route("cidr:198.51.100.0/24 -> lan", &r, dialer, why), 0);
     ck_assert_int_eq(r.kind, MATCH_CIDR);
     ck_assert_str_eq(dialer, "lan");
-    ck_assert_str_eq(r.text, "cidr:10.0.0.0/8");
+    ck_assert_str_eq(r.text, "cidr:198.51.100.0/24");
 
     ck_assert_int_eq(conf_parse_route("  domain:*.Example.COM.->x  ", &r, dialer, why), 0);
     ck_assert_int_eq(r.kind, MATCH_DOMAIN);
@@ -1054,16 +1054,16 @@ START_TEST(parse_route_bad)
     static const struct {
         const char *s, *why;
     } no[] = {
-        {"cidr:10.0.0.0/8 direct", "expected 'MATCHER -> DIALER'"},
+        {"cidr:198.51.100.0/24 direct", "expected 'MATCHER -> DIALER'"},
         {"-> direct", "missing matcher before '->' (expected 'MATCHER -> DIALER')"},
         {"port:1 ->", "missing dialer after '->' (expected 'MATCHER -> DIALER')"},
         {"port:1 -> a -> b", "more than one '->'"},
         {"port:1 -> a b", "bad dialer name 'a b': use letters, digits, '_', '-' and '.'"},
-        {"10.0.0.0/8 -> a", "matcher '10.0.0.0/8' has no type (cidr:, domain:, port: or network:)"},
-        {"ip:10.0.0.0/8 -> a", "unknown matcher 'ip' (expected cidr, domain, port or network)"},
-        {"CIDR:10.0.0.0/8 -> a", "unknown matcher 'CIDR' (expected cidr, domain, port or network)"},
+        {"198.51.100.0/24 -> a", "matcher '198.51.100.0/24' has no type (cidr:, domain:, port: or network:)"},
+        {"ip:198.51.100.0/24 -> a", "unknown matcher 'ip' (expected cidr, domain, port or network)"},
+        {"CIDR:198.51.100.0/24 -> a", "unknown matcher 'CIDR' (expected cidr, domain, port or network)"},
         {"cidr: -> a", "empty cidr matcher"},
-        {"cidr:10.0.0.1/8 -> a", "host bits set (did you mean 10.0.0.0/8?)"},
+        {"cidr:198.51.100.1/24 -> a", "host bits set (did you mean 198.51.100.0/24?)"},
         {"domain:*.* -> a", "'*' is only allowed as a leading '*.'"},
         {"domain:* -> a", "'*' is only allowed as a leading '*.'"},
         {"domain:a..b -> a", "labels must be 1-63 characters"},
