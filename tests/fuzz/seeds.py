@@ -142,7 +142,7 @@ def route():
         "cidr:203.0.113.1/24 -> x", "domain:*.corp.example -> corp", "domain:corp.example -> c",
         "domain:Example.COM. -> c", "port:53 -> block", "port:1000-2000 -> p",
         "port:0-65535 -> p", "network:udp -> block", "network:tcp -> d",
-        "cidr: 10.0.0.0/8 -> a -> b", "domain:* -> x", "port:2000-1000 -> x",
+        "cidr: 203.0.0.0/8 -> a -> b", "domain:* -> x", "port:2000-1000 -> x",
     ]
     for i, r in enumerate(rules):
         put("route", "rule%02d" % i, r.encode() + b"\x00" + dests)
