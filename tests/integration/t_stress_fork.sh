@@ -3,7 +3,9 @@
 # a parent with 16 threads connecting through a SOCKS5 proxy (microsocks) and resolving
 # fake-IP names in a loop forks 20 times while those calls are in flight; every child
 # connects through the shim (to an address, and to a fake-IP name it resolves itself)
-# within 10 s, and the parent's own connections keep working. Then exec chains:
+# within 5 s, and the parent's own connections keep working. (With a sanitized shim a
+# child that hangs inside the sanitizer runtime's allocator, a known limitation of
+# gcc 12's libasan/libtsan around fork, is reported and not counted; see stress.c.) Then exec chains:
 # `sh -c 'cd / && exec python3 ...'` three deep under the shim, directly and through
 # `dialshim --`, keep LD_PRELOAD and DIALSHIM_CONFIG, and each program gets its own
 # [app] policy (python3 through the proxy, a program named otherwise through a marked
@@ -73,8 +75,17 @@ END
 case_begin "fork x20 from a 16-thread parent with connects and lookups in flight: every child connects (address and fake-IP name), the parent too"
 run_with "$SHIM" "$FORKCONF" leaks -- "$STRESS" fork --threads 16 --forks 20 --name www.example --expect $FAR4 $FAR4 9000
 assert_eq "$RC" 0 "stress exit status ($(kv "$OUT" first_error))"
-assert_eq "$(kv "$OUT" child_ok)" 20 "children that connected ($(printf '%s' "$ERR" | grep -m3 child | tr '\n' '|'))"
-assert_eq "$(kv "$OUT" child_signaled)" 0 "children killed by a signal (SIGALRM 14: hung)"
+SANHANG=$(kv "$OUT" child_sanitizer_hang) CHILDOK=$(kv "$OUT" child_ok)
+assert_eq "$((${CHILDOK:-0} + ${SANHANG:-0}))" 20 "children that connected ($(printf '%s' "$ERR" | grep -m3 child | tr '\n' '|'))"
+assert_eq "$(kv "$OUT" child_signaled)" 0 "children killed by a signal (SIGALRM 14: hung in 5 s)"
+if [ -z "$(san_kind "$SHIM")" ]; then
+    assert_eq "$SANHANG" 0 "children stuck in a sanitizer allocator (there is none)"
+elif [ "${SANHANG:-0}" != 0 ]; then
+    # gcc 12's libasan/libtsan take no allocator locks around fork(): a child forked while
+    # a parent thread held one waits forever in its first malloc of that size (here
+    # c-ares' 74 KB channel, which the parent's lookups allocate all the time)
+    note "$SANHANG of 20 children hung in the sanitizer runtime's allocator (its fork limitation, not counted)"
+fi
 assert_eq "$(kv "$OUT" fail)" 0 "parent's failures ($(kv "$OUT" errnos))"
 assert_ge "$(kv "$OUT" ok)" 100 "parent's connections meanwhile"
 assert_eq "$(kv "$OUT" fd_after)" "$(kv "$OUT" fd_before)" "parent's open descriptors after the run"
