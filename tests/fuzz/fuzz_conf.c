@@ -174,8 +174,7 @@ static void check_conf(const struct conf *c)
     struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(443)};
     struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6, .sin6_port = htons(53)};
     sin.sin_addr.s_addr = htonl(0xcb007102); /* 203.0.113.2 */
-    sin6.sin6_addr.s6_addr[0] = 0x20;
-    sin6.sin6_addr.s6_addr[1] = 0x01;
+    inet_pton(AF_INET6, "2001:db8::2", &sin6.sin6_addr);
     const struct dest dests[] = {
         {(struct sockaddr *)&sin, NULL, 443, NET_TCP},
         {(struct sockaddr *)&sin6, "www.example.com", 53, NET_UDP},

@@ -77,7 +77,7 @@ def socks5_udp():
         "frag": b"\x00\x00\x01" + v4("203.0.113.2", 53),
         "empty-dom": b"\x00\x00\x00\x03\x00\x00\x35",
         "short": b"\x00\x00\x00\x01\xcb\x00",
-        "rsv": b"\xff\xff\x00" + v4("1.2.3.4", 1),
+        "rsv": b"\xff\xff\x00" + v4("192.0.2.4", 1),
     }
     for k, v in s.items():
         put("socks5_udp", k, v)
@@ -94,7 +94,7 @@ def socks4():
         "enc-ip": b"\x01\x01\x20\x00\x50\xcb\x00\x71\x02user\x00",
         "enc-4a": b"\x01\x01\x20\x01\xbb\x00\x00\x00\x00\x00www.example.com",
         "enc-v6": b"\x01\x01\x20\x01\xbb\x00\x00\x00\x00u\x002001:db8::2",
-        "enc-small": b"\x01\x00\x08\x00\x50\x01\x02\x03\x04\x00",
+        "enc-small": b"\x01\x00\x08\x00\x50\xc0\x00\x02\x04\x00",
     }
     for k, v in s.items():
         put("socks4", k, v)
