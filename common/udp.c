@@ -310,14 +310,6 @@ int udp_chain_check(const struct conf *c, int dialer, char *why, size_t whycap)
     return 0;
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /* The program's socket is bound (as a sendto would bind it), so the proxy can be
  * told the port the datagrams come from. Returns the local address in *LOCAL. */
 static void bind_local(int fd, int family, struct sockaddr_storage *local)
@@ -403,7 +395,7 @@ static int open_chain(struct dial *d, struct assoc *a, const int *hops, int n,
                       const struct sockaddr_storage *local)
 {
     const struct conf *c = d->conf;
-    long long deadline = now_ms() + conf_connect_timeout(c, d->dialer);
+    long long deadline = dial_now_ms() + conf_connect_timeout(c, d->dialer);
     struct proto_addr bound[UDP_MAX_HOPS];
     char why[400];
     int err;

@@ -9,23 +9,15 @@
 #include <poll.h>
 #include <time.h>
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 int dial_wait_connected(int fd, uint32_t timeout_ms)
 {
-    long long deadline = now_ms() + timeout_ms;
+    long long deadline = dial_now_ms() + timeout_ms;
     struct pollfd p = {.fd = fd, .events = POLLOUT};
     int err = 0;
     socklen_t len = sizeof(err);
 
     for (;;) {
-        long long left = deadline - now_ms();
+        long long left = deadline - dial_now_ms();
         int r;
 
         if (left <= 0)

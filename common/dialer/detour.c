@@ -49,21 +49,13 @@ static void learn_as(int dialer, int mode)
         __atomic_store_n(&learned_mode[dialer], mode, __ATOMIC_RELAXED);
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /* Wait for EVENTS on FD until DEADLINE; 0, ETIMEDOUT or an errno. */
 static int wait_fd(int fd, short events, long long deadline)
 {
     struct pollfd p = {.fd = fd, .events = events};
 
     for (;;) {
-        long long left = deadline - now_ms();
+        long long left = deadline - dial_now_ms();
         int r;
         if (left <= 0)
             return ETIMEDOUT;
@@ -258,7 +250,7 @@ static int socks5_lockstep(struct hop_ctx *h, const struct target *t)
  * came in the same segment, so waiting the whole connect_timeout would be a hang. */
 static long long probe_deadline(const struct hop_ctx *h, long long sent)
 {
-    long long now = now_ms(), probe = now + 1000 + 4 * (now - sent);
+    long long now = dial_now_ms(), probe = now + 1000 + 4 * (now - sent);
 
     return probe < h->deadline ? probe : h->deadline;
 }
@@ -268,12 +260,11 @@ static int socks5_pipelined(struct hop_ctx *h, const struct target *t)
     uint8_t buf[SOCKS5_PIPELINED_MAX];
     bool auth = h->p->has_auth, probing = h->p->handshake == HANDSHAKE_AUTO && !h->proven;
     struct socks5_pipelined_reply rep;
-    ssize_t n = socks5_encode_pipelined(buf, sizeof(buf), auth ? h->p->username : NULL,
-                                        auth ? h->p->password : NULL,
-                                        h->cmd ? h->cmd : SOCKS5_CMD_CONNECT, t->host, t->sa,
-                                        t->port);
+    ssize_t n = socks5_encode_pipelined(
+        buf, sizeof(buf), auth ? h->p->username : NULL, auth ? h->p->password : NULL,
+        h->cmd ? h->cmd : SOCKS5_CMD_CONNECT, t->host, t->sa, t->port);
     size_t have = 0;
-    long long sent = now_ms(), until = 0;
+    long long sent = dial_now_ms(), until = 0;
     int err, r;
 
     if (n < 0)
@@ -576,7 +567,7 @@ int detour_dial(struct dial *d, uint32_t timeout_ms)
     n = chain_of(d->conf, d->dialer, hops, &maker);
     if (n > 0 && !d->conf->dialers[d->dialer].connect_timeout_ms)
         timeout_ms = chain_timeout(d->conf, hops, n, maker, timeout_ms);
-    deadline = now_ms() + timeout_ms;
+    deadline = dial_now_ms() + timeout_ms;
     if (n <= 0) {
         d->failed = "detour chain too long";
         return ECONNREFUSED;

@@ -13,6 +13,8 @@
 #include "common/strategy.h"
 #include "conf/conf.h"
 
+#include <time.h>
+
 struct dial {
     const struct conf *conf;
     int dialer; /* index into conf->dialers */
@@ -25,6 +27,15 @@ struct dial {
     const char *failed; /* out: the option the kernel refused, or a short reason */
     char why[600];      /* out: a detour's explanation of a failure, for the log */
 };
+
+/* Milliseconds on the monotonic clock: every dial's deadline is counted in these. */
+static inline long long dial_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
 
 /* Dialers past this index never learn "lockstep" (they keep trying pipelined first). */
 #define DETOUR_LEARN_MAX 1024

@@ -43,14 +43,6 @@ struct attempt {
     long long not_before;
 };
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /* ADDR as a sockaddr for a socket of FAMILY (IPv4 through an IPv6 socket goes
  * IPv4-mapped); false when that socket cannot reach it. */
 static bool sockaddr_for(int family, const struct dns_addr *a, uint16_t port,
@@ -191,7 +183,7 @@ static int race(struct dial *d, const struct attempt *at, int n, uint16_t port, 
     for (int i = 0; i < n; i++)
         rs[i].fd = -1;
     for (;;) {
-        long long now = now_ms();
+        long long now = dial_now_ms();
         int wait, np = 0, idx[MAX_RACERS];
 
         if (now >= deadline)
@@ -357,7 +349,7 @@ int happy_dial(struct dial *d, const struct dns_addr *addrs, int n, uint16_t por
     {
         struct attempt at[MAX_RACERS];
         char ifs[2 * CONF_LIST_MAX][IF_NAMESIZE];
-        long long t0 = now_ms();
+        long long t0 = dial_now_ms();
         int na = plan(&d->conf->dialers[d->dialer], addrs, n, ifs, at, t0);
 
         (void)delay_ms;
