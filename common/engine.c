@@ -11,6 +11,7 @@
 #include "common/udp.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -477,6 +478,75 @@ int engine_getpeername(int fd, struct sockaddr *sa, socklen_t *len)
     if (sa && len && udp_peer(fd, sa, len))
         return 0;
     return sys.getpeername(fd, sa, len);
+}
+
+/* ---- connect(AF_UNSPEC) ---- */
+
+/* What a UDP disconnect takes from the socket: the kernel unbinds the device
+ * (SO_BINDTODEVICE) and, unless the port was bound explicitly, the local port. */
+struct kept {
+    char dev[IFNAMSIZ];
+    struct sockaddr_storage local;
+    socklen_t local_len;
+};
+
+static void keep(int fd, struct kept *k)
+{
+    socklen_t len = sizeof(k->dev);
+
+    memset(k, 0, sizeof(*k));
+    if (getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, k->dev, &len) < 0)
+        k->dev[0] = '\0';
+    k->local_len = sizeof(k->local);
+    if (getsockname(fd, (struct sockaddr *)&k->local, &k->local_len) < 0)
+        k->local_len = 0;
+}
+
+/* Put back what the disconnect took. The device: a dialer's bind_interface must
+ * hold for every later datagram (else they leave by the main table). The port of
+ * an associated socket: the proxy was told it and relays for it alone. A failure
+ * leaves the options to be applied again by the next datagram (direct) and is
+ * logged. */
+static void restore(int fd, uint32_t fst, const struct kept *k)
+{
+    char dev[IFNAMSIZ] = "";
+    struct sockaddr_storage now;
+    socklen_t len = sizeof(dev);
+    int err = 0;
+
+    getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, &len);
+    if (k->dev[0] && !dev[0] &&
+        setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, k->dev, strlen(k->dev) + 1) < 0)
+        err = errno;
+    len = sizeof(now);
+    if (!err && (fst & FD_ASSOC) && k->local_len && addr_port((struct sockaddr *)&k->local) &&
+        getsockname(fd, (struct sockaddr *)&now, &len) == 0 &&
+        addr_port((struct sockaddr *)&now) == 0 &&
+        bind(fd, (struct sockaddr *)&k->local, k->local_len) < 0)
+        err = errno;
+    if (!err)
+        return;
+    fdtab_set(fd, fdtab_get(fd) & ~FD_APPLIED);
+    log_warn("%s[%d] udp fd %d: after connect(AF_UNSPEC) the dialer's %s could not be set "
+             "again (%s)",
+             state.prog, (int)getpid(), fd, k->dev[0] && !dev[0] ? "interface" : "local port",
+             strerror(err));
+}
+
+int engine_disconnect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+    uint32_t fst = fdtab_get(fd);
+    struct kept k;
+
+    if ((fst & FD_KIND_MASK) != FD_UDP || !(fst & (FD_APPLIED | FD_ASSOC)))
+        return sys.connect(fd, sa, len);
+    keep(fd, &k);
+    if (sys.connect(fd, sa, len) < 0)
+        return -1;
+    if (fst & FD_ASSOC)
+        udp_forget_peer(fd); /* later datagrams name their destination, or fail */
+    restore(fd, fst, &k);
+    return 0;
 }
 
 void engine_forget(int fd)

@@ -35,6 +35,12 @@ ssize_t engine_recv_assoc(int fd, struct msghdr *msg, int flags);
 /* getpeername(2) of a socket with an association: its peer, not the relay. */
 int engine_getpeername(int fd, struct sockaddr *sa, socklen_t *len);
 
+/* connect(2) with AF_UNSPEC on a socket the shim knows: the kernel dissolves the
+ * association; a UDP socket also forgets the peer it had through a relay, and keeps
+ * what the kernel's disconnect would drop of the dialer's options (its device, the
+ * local port its relay knows). Returns like connect(2). */
+int engine_disconnect(int fd, const struct sockaddr *sa, socklen_t len);
+
 /* FD is no socket of ours any more (ENOTSOCK: its number was reused behind our
  * back): forget it. */
 void engine_forget(int fd);

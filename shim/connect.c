@@ -1,14 +1,34 @@
-/* connect(2): every TCP and UDP connect of the program goes through the engine. */
+/* connect(2): every TCP and UDP connect of the program goes through the engine, and
+ * so does a disconnect (AF_UNSPEC) of a socket the shim knows; any other AF_UNSPEC
+ * connect costs one fdtab_get(). */
 #include "common/engine.h"
+#include "common/fdtab.h"
 #include "common/sys.h"
 #include "shim/init.h"
 
 #include <errno.h>
 
+static int disconnect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+    int r, saved = errno;
+
+    if (!fdtab_get(fd) || !shim_enter()) {
+        shim_resolve(); /* the program's first call may come before our constructor */
+        return sys.connect(fd, sa, len);
+    }
+    r = engine_disconnect(fd, sa, len);
+    shim_leave();
+    if (r == 0)
+        errno = saved;
+    return r;
+}
+
 HOOK int connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
     int r, saved = errno;
 
+    if (sa && len >= sizeof(sa_family_t) && sa->sa_family == AF_UNSPEC)
+        return disconnect(fd, sa, len);
     if (!sa || len < sizeof(sa_family_t) || !shim_enter())
         return sys.connect(fd, sa, len);
     switch (engine_gate(sa->sa_family)) {

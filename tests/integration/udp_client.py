@@ -19,6 +19,10 @@ datagram with `you are <ip>\\n` followed by the datagram itself.
                        prints trunc_len= and trunc_flags=
         --peek         peek (MSG_PEEK) each reply before reading it
     udp_client.py dns HOST PORT NAME     one DNS query for NAME (type A), sendto/recvfrom
+    udp_client.py unspec HOST PORT PORT2
+        connect to HOST PORT, one echo, then connect(AF_UNSPEC) (through libc, as C
+        programs do); then getpeername (peer_after=), sendto HOST PORT2 and its reply
+        (from2=, seen2=, ok2=), send() with no destination (send_after=)
 
 Output key=value lines: sent=, ok=, bad= (corrupted or wrong peer), lost=,
 from=IP PORT (the peer the program was told), seen=IP (what the server saw),
@@ -246,6 +250,59 @@ def do_dns(host, port, name):
     return 0 if an else 4
 
 
+def echo_once(s, dest, connected, tag):
+    """One random datagram and its echo: (ok, peer or None, seen) or None if lost."""
+    data = tag + os.urandom(32)
+    if connected:
+        s.send(data)
+    else:
+        s.sendto(data, dest)
+    try:
+        reply, peer = s.recvfrom(65535)
+    except socket.timeout:
+        return None
+    head, _, body = reply.partition(b"\n")
+    return body == data, peer, head.decode(errors="replace").replace("you are ", "")
+
+
+def oserr(f):
+    try:
+        f()
+        return "0"
+    except OSError as e:
+        return ename(e.errno)
+
+
+def do_unspec(host, port, port2):
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    s = socket.socket(family(host), socket.SOCK_DGRAM)
+    s.settimeout(3)
+    try:
+        s.connect((host, port))
+        got = echo_once(s, None, True, b"first")
+    except OSError as e:
+        print("errno=%s" % ename(e.errno))
+        return 3
+    print("ok1=%d" % (got is not None and got[0]))
+    print("seen1=%s" % (got[2] if got else ""))
+    unspec = (ctypes.c_ubyte * 128)()  # sa_family 0: AF_UNSPEC
+    rc = libc.connect(s.fileno(), unspec, ctypes.sizeof(unspec))
+    print("unspec=%s" % ("0" if rc == 0 else ename(ctypes.get_errno())))
+    print("peer_after=%s" % oserr(s.getpeername))
+    try:
+        got = echo_once(s, (host, port2), False, b"second")
+    except OSError as e:
+        got = None
+        print("errno2=%s" % ename(e.errno))
+    print("ok2=%d" % (got is not None and got[0]))
+    print("from2=%s" % ("%s %d" % got[1][:2] if got else ""))
+    print("seen2=%s" % (got[2] if got else ""))
+    print("send_after=%s" % oserr(lambda: s.send(b"nowhere")))
+    return 0 if got and got[0] else 4
+
+
 def main(argv):
     flags = [a for a in argv[1:] if a.startswith("--")]
     args = [a for a in argv[1:] if not a.startswith("--")]
@@ -257,6 +314,8 @@ def main(argv):
         return do_echo(host, port, flags)
     if mode == "dns":
         return do_dns(host, port, args[3])
+    if mode == "unspec":
+        return do_unspec(host, port, int(args[3]))
     print("unknown mode %s" % mode, file=sys.stderr)
     return 1
 
