@@ -480,7 +480,7 @@ int engine_getpeername(int fd, struct sockaddr *sa, socklen_t *len)
     return sys.getpeername(fd, sa, len);
 }
 
-/* ---- connect(AF_UNSPEC) ---- */
+/* ---- connect(AF_UNSPEC) and duplicated descriptors ---- */
 
 /* What a UDP disconnect takes from the socket: the kernel unbinds the device
  * (SO_BINDTODEVICE) and, unless the port was bound explicitly, the local port. */
@@ -547,6 +547,33 @@ int engine_disconnect(int fd, const struct sockaddr *sa, socklen_t len)
         udp_forget_peer(fd); /* later datagrams name their destination, or fail */
     restore(fd, fst, &k);
     return 0;
+}
+
+int engine_dup_reserve(int oldfd, int newfd)
+{
+    return (fdtab_get(oldfd) & FD_ASSOC) ? udp_reserve(newfd) : 0;
+}
+
+int engine_dup(int oldfd, int newfd, bool new)
+{
+    uint32_t v = fdtab_get(oldfd);
+    int err;
+
+    if (newfd == oldfd)
+        return newfd;
+    if (fdtab_get(newfd) & FD_ASSOC)
+        udp_close(newfd); /* dup2/dup3 closed it (or a close we never saw did) */
+    err = (v & FD_ASSOC) ? udp_dup(oldfd, newfd) : 0;
+    if (err && new) {
+        fdtab_set(newfd, FD_UNKNOWN);
+        sys.close(newfd);
+        errno = err;
+        return -1;
+    }
+    /* Without a share (no memory after all) the copy must not claim one: its
+     * datagrams then open their own association, never go direct. */
+    fdtab_set(newfd, err ? v & ~(FD_ASSOC | FD_APPLIED) : v);
+    return newfd;
 }
 
 void engine_forget(int fd)

@@ -10,6 +10,7 @@
 #ifndef DIALSHIM_ENGINE_H
 #define DIALSHIM_ENGINE_H
 
+#include <stdbool.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -40,6 +41,16 @@ int engine_getpeername(int fd, struct sockaddr *sa, socklen_t *len);
  * what the kernel's disconnect would drop of the dialer's options (its device, the
  * local port its relay knows). Returns like connect(2). */
 int engine_disconnect(int fd, const struct sockaddr *sa, socklen_t len);
+
+/* dup2/dup3 are about to make NEWFD a copy of OLDFD: take what sharing needs now,
+ * so nothing can fail once the kernel has closed NEWFD. Returns 0 or an errno. */
+int engine_dup_reserve(int oldfd, int newfd);
+
+/* NEWFD was just made a copy of OLDFD (dup, dup2, dup3, F_DUPFD): it carries OLDFD's
+ * state, the fdtab bits and a share of its SOCKS5 association; what NEWFD held
+ * before is forgotten. Returns NEWFD, or -1 with errno after closing NEWFD again
+ * (NEW: it was a new descriptor; never for dup2/dup3 after engine_dup_reserve). */
+int engine_dup(int oldfd, int newfd, bool new);
 
 /* FD is no socket of ours any more (ENOTSOCK: its number was reused behind our
  * back): forget it. */

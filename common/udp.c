@@ -44,7 +44,7 @@ struct peer {
 };
 
 struct assoc {
-    int fd, family; /* the program's socket and its family */
+    int fd, family; /* the program's socket (as first numbered, for logs) and its family */
     int dialer;     /* the route's dialer: the last proxy */
     int n;          /* proxies crossed */
     int ctl[UDP_MAX_HOPS];
@@ -53,7 +53,8 @@ struct assoc {
     socklen_t relay_len;
     uint8_t prefix[HDR_CAP]; /* the headers addressing the relays of p1..pN */
     size_t prefix_len;
-    int refs;             /* under table_lock: the table's one and one per call inside */
+    int refs;             /* under table_lock: one per slot holding it and one per call inside */
+    int fds;              /* under table_lock: the slots holding it (dup shares the socket) */
     int dead;             /* atomic: 0, or the errno that ended a control connection */
     pthread_mutex_t lock; /* peer, connected, recent */
     bool connected;
@@ -125,39 +126,47 @@ static void put(struct assoc *a)
         destroy(a);
 }
 
+/* Room in the table for FD; under table_lock. Returns 0 or ENOMEM. */
+static int grow(int fd)
+{
+    size_t n = n_slots ? n_slots : 64;
+    struct assoc **p;
+
+    if ((size_t)fd < n_slots)
+        return 0;
+    while (n <= (size_t)fd)
+        n *= 2;
+    p = realloc(slots, n * sizeof(*p));
+    if (!p)
+        return ENOMEM;
+    memset(p + n_slots, 0, (n - n_slots) * sizeof(*p));
+    slots = p;
+    n_slots = n;
+    return 0;
+}
+
 /* Returns 0 with two references taken (the table's and the caller's), EEXIST when
  * FD got one meanwhile (another thread), or ENOMEM. */
 static int insert(int fd, struct assoc *a)
 {
-    int err = 0;
+    int err;
 
     pthread_mutex_lock(&table_lock);
-    if ((size_t)fd >= n_slots) {
-        size_t n = n_slots ? n_slots : 64;
-        struct assoc **p;
-        while (n <= (size_t)fd)
-            n *= 2;
-        p = realloc(slots, n * sizeof(*p));
-        if (!p) {
-            err = ENOMEM;
-            goto out;
-        }
-        memset(p + n_slots, 0, (n - n_slots) * sizeof(*p));
-        slots = p;
-        n_slots = n;
-    }
-    if (slots[fd]) {
+    err = grow(fd);
+    if (!err && slots[fd])
         err = EEXIST;
-        goto out;
+    if (!err) {
+        a->refs = 2;
+        a->fds = 1;
+        slots[fd] = a;
     }
-    a->refs = 2;
-    slots[fd] = a;
-out:
     pthread_mutex_unlock(&table_lock);
     return err;
 }
 
-static struct assoc *take(int fd)
+/* FD's slot, emptied; *LAST tells whether no other descriptor holds the association
+ * (the caller puts the slot's reference). */
+static struct assoc *take(int fd, bool *last)
 {
     struct assoc *a = NULL;
 
@@ -166,6 +175,7 @@ static struct assoc *take(int fd)
         a = slots[fd];
         slots[fd] = NULL;
     }
+    *last = a && --a->fds == 0;
     pthread_mutex_unlock(&table_lock);
     return a;
 }
@@ -663,7 +673,7 @@ static int ctl_state(int ctl)
 
 /* A control connection that ended ends the association, for good. One
  * non-blocking read per proxy: EAGAIN means alive and quiet, as it should be. */
-static int alive(struct assoc *a)
+static int alive(struct assoc *a, int fd)
 {
     int dead = __atomic_load_n(&a->dead, __ATOMIC_RELAXED);
 
@@ -678,7 +688,7 @@ static int alive(struct assoc *a)
                                         __ATOMIC_RELAXED))
             log_info("%s[%d] udp association via %s dropped (fd %d): the control connection to "
                      "%s ended (%s); sends fail with ECONNRESET",
-                     state.prog, (int)getpid(), dialer_name(a), a->fd,
+                     state.prog, (int)getpid(), dialer_name(a), fd,
                      state.conf ? state.conf->dialers[a->hop_dialer[i]].name : "?", strerror(dead));
     }
     return dead;
@@ -722,7 +732,7 @@ static ssize_t headers(const struct assoc *a, const struct udp_target *t, uint8_
 
 /* Payload iovecs after the header: on the stack, or flattened into one buffer when
  * the program passes more than STACK_IOV. */
-static ssize_t send_wrapped(struct assoc *a, const struct msghdr *msg, int flags,
+static ssize_t send_wrapped(struct assoc *a, int fd, const struct msghdr *msg, int flags,
                             const uint8_t *hdr, size_t h)
 {
     struct iovec iov[STACK_IOV + 1];
@@ -757,7 +767,7 @@ static ssize_t send_wrapped(struct assoc *a, const struct msghdr *msg, int flags
         iov[1].iov_len = total;
         m.msg_iovlen = 2;
     }
-    r = sys.sendmsg(a->fd, &m, flags);
+    r = sys.sendmsg(fd, &m, flags);
     free(flat);
     return r < 0 ? -1 : r - (ssize_t)h;
 }
@@ -773,7 +783,7 @@ ssize_t udp_send(int fd, const struct msghdr *msg, int flags, const struct udp_t
 
     if (!a)
         return sys.sendmsg(fd, msg, flags);
-    if ((err = alive(a))) {
+    if ((err = alive(a, fd))) {
         put(a);
         errno = ECONNRESET;
         return -1;
@@ -803,7 +813,7 @@ ssize_t udp_send(int fd, const struct msghdr *msg, int flags, const struct udp_t
         errno = EINVAL;
         return -1;
     }
-    r = send_wrapped(a, msg, flags, hdr, (size_t)h);
+    r = send_wrapped(a, fd, msg, flags, hdr, (size_t)h);
     if (r >= 0) {
         count(&a->out);
         errno = saved;
@@ -984,7 +994,8 @@ static int rx_setup(struct rx *x, const struct msghdr *msg, struct iovec *one)
 }
 
 /* One datagram: 1 delivered (*LEN as recvmsg returns it), 0 dropped, -1 error (errno). */
-static int rx_one(struct assoc *a, struct msghdr *msg, int flags, struct rx *x, ssize_t *len)
+static int rx_one(struct assoc *a, int fd, struct msghdr *msg, int flags, struct rx *x,
+                  ssize_t *len)
 {
     uint8_t hdr[HDR_CAP];
     size_t hcap = (size_t)a->n * SOCKS5_UDP_HEADER_MAX;
@@ -1007,7 +1018,7 @@ static int rx_one(struct assoc *a, struct msghdr *msg, int flags, struct rx *x, 
     for (size_t i = 0; i < x->n; i++)
         iov[i + 1] = x->iov[i];
     /* MSG_TRUNC: the real length, to tell the program how long the payload was. */
-    r = sys.recvmsg(a->fd, &m, flags | MSG_TRUNC);
+    r = sys.recvmsg(fd, &m, flags | MSG_TRUNC);
     if (r < 0)
         return -1;
     filled = (size_t)r < hcap + x->cap ? (size_t)r : hcap + x->cap;
@@ -1063,7 +1074,7 @@ ssize_t udp_recv(int fd, struct msghdr *msg, int flags)
     }
     /* A dropped datagram is followed by the next one, in the program's blocking
      * mode: a non-blocking call ends with EAGAIN when none is left. */
-    while ((got = rx_one(a, msg, flags, &x, &len)) == 0) {
+    while ((got = rx_one(a, fd, msg, flags, &x, &len)) == 0) {
         count(&a->dropped);
         if (flags & MSG_PEEK)
             discard(fd, flags);
@@ -1080,16 +1091,49 @@ ssize_t udp_recv(int fd, struct msghdr *msg, int flags)
 
 void udp_close(int fd)
 {
-    struct assoc *a = take(fd);
+    bool last;
+    struct assoc *a = take(fd, &last);
 
     if (!a)
         return;
-    log_info("%s[%d] udp association via %s closed (fd %d): %llu datagrams out, %llu in, "
-             "%llu dropped",
-             state.prog, (int)getpid(), dialer_name(a), fd,
-             __atomic_load_n(&a->out, __ATOMIC_RELAXED), __atomic_load_n(&a->in, __ATOMIC_RELAXED),
-             __atomic_load_n(&a->dropped, __ATOMIC_RELAXED));
+    if (last)
+        log_info("%s[%d] udp association via %s closed (fd %d): %llu datagrams out, %llu in, "
+                 "%llu dropped",
+                 state.prog, (int)getpid(), dialer_name(a), fd,
+                 __atomic_load_n(&a->out, __ATOMIC_RELAXED),
+                 __atomic_load_n(&a->in, __ATOMIC_RELAXED),
+                 __atomic_load_n(&a->dropped, __ATOMIC_RELAXED));
     put(a);
+}
+
+int udp_reserve(int fd)
+{
+    int err;
+
+    if (fd < 0)
+        return EBADF;
+    pthread_mutex_lock(&table_lock);
+    err = grow(fd);
+    pthread_mutex_unlock(&table_lock);
+    return err;
+}
+
+int udp_dup(int oldfd, int newfd)
+{
+    struct assoc *a = NULL;
+    int err = 0;
+
+    if (oldfd < 0 || newfd < 0 || oldfd == newfd)
+        return 0;
+    udp_close(newfd); /* whatever the number held before is gone */
+    pthread_mutex_lock(&table_lock);
+    if ((size_t)oldfd < n_slots && (a = slots[oldfd]) && !(err = grow(newfd))) {
+        slots[newfd] = a;
+        a->refs++;
+        a->fds++;
+    }
+    pthread_mutex_unlock(&table_lock);
+    return err;
 }
 
 void udp_explain(const struct conf *c, int dialer, uint16_t port, char *buf, size_t cap)

@@ -1,7 +1,8 @@
 /* udp: the program's UDP sockets through SOCKS5 UDP ASSOCIATE (RFC 1928 section 7,
  * SPEC.md 4.1 last bullet).
  *
- * An association belongs to one program socket (its descriptor number): a control
+ * An association belongs to one program socket (its descriptor number, and the numbers
+ * dup/dup2/dup3/F_DUPFD made of it: they are the same socket): a control
  * TCP connection to each proxy of the chain (close-on-exec, ours alone), the relay
  * address the first proxy gave, and the headers that address the next relays
  * (a chain of SOCKS5 proxies nests its associations). The program's own socket
@@ -81,8 +82,16 @@ ssize_t udp_send(int fd, const struct msghdr *msg, int flags, const struct udp_t
 ssize_t udp_recv(int fd, struct msghdr *msg, int flags);
 
 /* The program closes FD: end its association (the control connections close once
- * no other thread is inside a call on it). */
+ * no other descriptor holds it and no other thread is inside a call on it). */
 void udp_close(int fd);
+
+/* Room in the table for descriptor FD, taken before dup2/dup3 makes FD a copy, so
+ * sharing cannot fail after the kernel has closed what FD was. 0 or ENOMEM. */
+int udp_reserve(int fd);
+
+/* NEWFD was just made a duplicate of OLDFD: it shares OLDFD's association, if any
+ * (what NEWFD held before ends as on close). 0, or ENOMEM (NEWFD then has none). */
+int udp_dup(int oldfd, int newfd);
 
 /* One line for `dialshim explain ... udp HOST PORT`: what a datagram routed to
  * DIALER does, and for port 53 where DNS queries leave from. */

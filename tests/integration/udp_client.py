@@ -23,6 +23,10 @@ datagram with `you are <ip>\\n` followed by the datagram itself.
         connect to HOST PORT, one echo, then connect(AF_UNSPEC) (through libc, as C
         programs do); then getpeername (peer_after=), sendto HOST PORT2 and its reply
         (from2=, seen2=, ok2=), send() with no destination (send_after=)
+    udp_client.py dup HOST PORT [--connect]
+        one echo on the socket, then copies of it by dup (F_DUPFD_CLOEXEC), fcntl
+        F_DUPFD, dup2 and dup3, three echoes on each; the original closed, three more
+        on two copies; a fresh socket dup2'd over a copy, three echoes on that number
 
 Output key=value lines: sent=, ok=, bad= (corrupted or wrong peer), lost=,
 from=IP PORT (the peer the program was told), seen=IP (what the server saw),
@@ -303,6 +307,72 @@ def do_unspec(host, port, port2):
     return 0 if got and got[0] else 4
 
 
+def do_dup(host, port, flags):
+    import fcntl
+
+    connected = "--connect" in flags
+    dest = (host, port)
+    tally = {"ok": 0, "bad": 0, "lost": 0}
+    froms, seen = set(), set()
+
+    def echo(s, what, n):
+        for _ in range(n):
+            try:
+                got = echo_once(s, dest, connected, what.encode())
+            except OSError as e:
+                print("errno_%s=%s" % (what, ename(e.errno)))
+                tally["bad"] += 1
+                continue
+            if got is None:
+                tally["lost"] += 1
+                print("lost_%s=1" % what)
+                continue
+            tally["ok" if got[0] else "bad"] += 1
+            if not got[0]:
+                print("bad_%s=1" % what)
+            froms.add("%s %d" % got[1][:2])
+            seen.add(got[2])
+
+    def wrap(fd):
+        c = socket.socket(fileno=fd)
+        c.settimeout(3)
+        return c
+
+    s = socket.socket(family(host), socket.SOCK_DGRAM)
+    s.settimeout(3)
+    if connected:
+        s.connect(dest)
+    echo(s, "orig", 1)
+    fd = s.fileno()
+    copies = {
+        "dup": wrap(os.dup(fd)),  # python: fcntl(F_DUPFD_CLOEXEC)
+        "dupfd": wrap(fcntl.fcntl(fd, fcntl.F_DUPFD, 50)),
+        "dup2": wrap(os.dup2(fd, 60)),  # inheritable: dup2
+        "dup3": wrap(os.dup2(fd, 61, inheritable=False)),  # dup3(O_CLOEXEC)
+    }
+    for what, c in copies.items():
+        echo(c, what, 3)
+    s.close()
+    for what in ("dup", "dup3"):
+        echo(copies[what], what + "-after-close", 3)
+    fresh = socket.socket(family(host), socket.SOCK_DGRAM)
+    n = os.dup2(fresh.fileno(), copies["dupfd"].fileno())
+    fresh.close()
+    copies["dupfd"].detach()
+    over = wrap(n)
+    if connected:
+        over.connect(dest)
+    echo(over, "dup2-over", 3)
+    over.close()
+    for c in copies.values():
+        if c.fileno() >= 0:
+            c.close()
+    print("ok=%d bad=%d lost=%d" % (tally["ok"], tally["bad"], tally["lost"]))
+    print("from=%s" % ",".join(sorted(froms)))
+    print("seen=%s" % ",".join(sorted(seen)))
+    return 0 if tally["ok"] == 22 and not tally["bad"] else 4
+
+
 def main(argv):
     flags = [a for a in argv[1:] if a.startswith("--")]
     args = [a for a in argv[1:] if not a.startswith("--")]
@@ -316,6 +386,8 @@ def main(argv):
         return do_dns(host, port, args[3])
     if mode == "unspec":
         return do_unspec(host, port, int(args[3]))
+    if mode == "dup":
+        return do_dup(host, port, flags)
     print("unknown mode %s" % mode, file=sys.stderr)
     return 1
 

@@ -451,6 +451,59 @@ START_TEST(connected_socket)
 }
 END_TEST
 
+/* dup: the copy shares the association (one control connection); closing the
+ * original leaves it working; the control connection ends with the last copy. */
+START_TEST(copies_share_the_association)
+{
+    struct fake f;
+    struct conf *c = fake_start(&f, true);
+    struct sockaddr_in dst = sin4("192.0.2.7", 53);
+    int u = socket(AF_INET, SOCK_DGRAM, 0), u2, u3;
+    struct dial d = dial_for(c, u, &dst);
+    struct udp_target t = {.sa = (struct sockaddr *)&dst, .port = 53};
+    struct iovec iov = {"dup", 3};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+    uint8_t b[256], dg[256];
+    bool created;
+    size_t n;
+
+    ck_assert_int_eq(udp_associate(&d, &created), 0);
+    pthread_join(f.th, NULL);
+    u2 = dup(u);
+    ck_assert_int_ge(u2, 0);
+    ck_assert_int_eq(udp_dup(u, u2), 0);
+    ck_assert_int_eq(udp_assoc_dialer(u2), d.dialer);
+    /* a copy over a number the table has not reached yet */
+    ck_assert_int_eq(udp_reserve(900), 0);
+    u3 = dup2(u, 900);
+    ck_assert_int_eq(u3, 900);
+    ck_assert_int_eq(udp_dup(u, u3), 0);
+
+    udp_close(u);
+    close(u);
+    ck_assert_int_eq(udp_assoc_dialer(u), -1);
+    ck_assert_int_eq(udp_send(u2, &m, 0, &t), 3);
+    ck_assert_int_eq(recv(f.ufd, b, sizeof(b), 0), 13);
+    ck_assert_mem_eq(b + 10, "dup", 3);
+    n = wrapped(dg, "back", 4);
+    relay_say(&f, bound_port(u2), dg, n);
+    ck_assert_int_eq(rx(u3, b, sizeof(b), 0, NULL, NULL), 4);
+    ck_assert_mem_eq(b, "back", 4);
+
+    /* the control connection is still open: the proxy reads nothing, no EOF */
+    ck_assert_int_eq(recv(f.cfd, b, sizeof(b), MSG_DONTWAIT), -1);
+    udp_close(u2);
+    close(u2);
+    ck_assert_int_eq(recv(f.cfd, b, sizeof(b), MSG_DONTWAIT), -1);
+    udp_close(u3);
+    close(u3);
+    ck_assert_int_eq(recv(f.cfd, b, sizeof(b), 0), 0); /* the last copy ended it */
+    fdtab_set(u, FD_UNKNOWN);
+    fake_stop(&f);
+    conf_free(c);
+}
+END_TEST
+
 START_TEST(proxy_refuses_or_is_absent)
 {
     struct conf *c = load("[dialer p]\ntype = socks5\nserver = 127.0.0.1:9\n"
@@ -484,6 +537,7 @@ int main(void)
     tcase_set_timeout(ta, 20);
     tcase_add_test(ta, associate_send_receive_close);
     tcase_add_test(ta, connected_socket);
+    tcase_add_test(ta, copies_share_the_association);
     tcase_add_test(ta, proxy_refuses_or_is_absent);
     suite_add_tcase(s, tp);
     suite_add_tcase(s, ta);

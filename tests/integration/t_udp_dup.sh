@@ -1,0 +1,59 @@
+#!/bin/bash
+# Copies of a relayed UDP socket (dup, fcntl F_DUPFD / F_DUPFD_CLOEXEC, dup2, dup3)
+# are the same socket: their datagrams go through the same SOCKS5 association, the
+# far server sees dante's address only, replies come back byte-exact from the far
+# server's real address; closing the original leaves the copies working (the control
+# connection lives until the last copy closes); a fresh socket dup2'd over a copy
+# gets an association of its own: two associations in all, both ended by the
+# program's closes.
+# Verified to fail without the fix (shim/dup.c, udp_dup): a connected copy sent its
+# payloads unwrapped to the relay and read wrapped ones (bad/lost), an unconnected
+# copy opened a second association, and the socket dup2'd over a copy reused the
+# stale one (lost); and without the shim (SHIM=/nonexistent): the far server sees
+# the client itself.
+. "$(dirname "$0")/lib.sh"
+. "$IT_DIR/proxy_lib.sh"
+lab_up
+shim_present
+srv_start far --udp --echo $FAR4:5353 "[$FAR6]:5353"
+start_dante dante 1081 none $FAR4 $FAR6
+LOG=$T/far.log DL=$T/dante.log
+UDPC=$IT_DIR/udp_client.py
+
+P=$(proxy_conf p socks5 $B4_SRV:1081 <<<'connect_timeout = 3s')
+
+dup_case() { # WHAT DEST [--connect]
+    local what=$1 dest=$2 got
+    shift 2
+    : >"$DL"
+    run_shim "$P" $PY $UDPC dup $dest 5353 "$@"
+    assert_eq "$RC" 0 "$what: client exit status"
+    assert_match "$OUT" "^ok=22 bad=0 lost=0" "$what: every echo on every copy, byte-exact"
+    assert_eq "$(kv "$OUT" from)" "$dest 5353" "$what: the peer the program was told"
+    assert_eq "$(kv "$OUT" seen)" "$dest" "$what: who the server said it saw"
+    got=$(peers "$LOG" | sort -u | tr '\n' ' ' | sed 's/ $//')
+    assert_eq "$got" "$dest" "$what: every datagram the far server got came from dante"
+    : >"$LOG"
+    sleep 0.3 # dante logs an association as it ends
+    note "$what: dante: $(grep udpassociate "$DL" | tr '\n' '|')"
+    # dante's own account, one line per association as it ends: datagrams from the
+    # client (bytes/datagrams). 19: the original and its four copies; 3: the fresh
+    # socket dup2'd over a copy.
+    got=$(sed -n 's/.*udp\/udpassociate \]: [0-9]*\/\([0-9]*\) -> .*/\1/p' "$DL" | sort -n | tr '\n' ' ')
+    assert_eq "$got" "3 19 " "$what: associations dante relayed, datagrams in each"
+    assert_eq "$(grep -c 'udp association via p created' <<<"$ERR")" 2 "$what: associations the shim made"
+    assert_eq "$(grep -c 'udp association via p closed' <<<"$ERR")" 2 "$what: associations the shim ended"
+}
+
+case_begin "dup/F_DUPFD/dup2/dup3 of a relayed socket share its association; closing the original keeps it"
+run_bare $PY $UDPC dup $FAR4 5353
+assert_eq "$(kv "$OUT" seen)" $A4_CLI "bare run (lab sanity)"
+: >"$LOG"
+dup_case "sendto" $FAR4
+dup_case "ipv6 sendto" $FAR6
+
+case_begin "copies of a connected relayed socket: send/recv wrapped on every copy"
+dup_case "connected" $FAR4 --connect
+dup_case "ipv6 connected" $FAR6 --connect
+
+finish
