@@ -7,11 +7,13 @@
 #include "common/support.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/auxv.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct state state;
@@ -76,32 +78,29 @@ static enum log_level level_from(const char *s, enum log_level dflt)
     return dflt;
 }
 
-bool state_scan_pass_through(const char *path)
+/* The file could not be parsed: did its [global] ask for pass_through? A plain
+ * line scan, for files too broken to parse. */
+static bool scan_pass_through(const char *text, size_t len)
 {
-    char line[512];
+    const char *p = text, *end = text + len;
     bool in_global = false, pass = false;
-    FILE *f = fopen(path, "re");
 
-    if (!f)
-        return false;
-    while (fgets(line, sizeof(line), f)) {
-        char *p = line + strspn(line, " \t");
-        if (*p == '[') {
-            in_global = strncmp(p, "[global]", 8) == 0;
-        } else if (in_global && strncmp(p, "on_config_error", 15) == 0) {
-            pass = strstr(p, "pass_through") != NULL;
-        }
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p)), *q = p;
+        size_t n;
+
+        if (!eol)
+            eol = end;
+        while (q < eol && (*q == ' ' || *q == '\t'))
+            q++;
+        n = (size_t)(eol - q);
+        if (n && *q == '[')
+            in_global = n >= 8 && memcmp(q, "[global]", 8) == 0;
+        else if (in_global && n >= 15 && memcmp(q, "on_config_error", 15) == 0)
+            pass = memmem(q, n, "pass_through", 12) != NULL;
+        p = eol + 1;
     }
-    fclose(f);
     return pass;
-}
-
-static void who_am_i(void)
-{
-    ssize_t n = readlink("/proc/self/exe", state.exe, sizeof(state.exe) - 1);
-
-    state.exe[n > 0 ? n : 0] = '\0';
-    snprintf(state.prog, sizeof(state.prog), "%s", program_invocation_short_name);
 }
 
 static bool uses_fake_ip(const struct conf *c)
@@ -118,35 +117,192 @@ static bool uses_fake_ip(const struct conf *c)
     return false;
 }
 
+/* What state_capture() keeps for state_load(): the file's bytes and the
+ * environment as they were when the program started. The strings and the text
+ * share one arena, back to back, so an ordinary start touches one or two pages of
+ * it rather than one per PATH_MAX array. */
+#define CAPTURE_INLINE 16384 /* most files fit: no heap touched at start-up */
+#define FILE_MAX       (1024 * 1024)
+
+static struct {
+    const char *log, *log_file, *app; /* NULL: not set */
+    char *text; /* in the arena, or the heap for a big file; NULL: unreadable */
+    size_t len, used;
+    mode_t mode;
+    char why[160]; /* why the file could not be read */
+    char arena[3 * PATH_MAX + CAPTURE_INLINE];
+} cap;
+
+static size_t room(void)
+{
+    return sizeof(cap.arena) - cap.used;
+}
+
+/* A copy of S in the arena (S's length is bounded by the caller's room). */
+static const char *keep(const char *s)
+{
+    char *out = cap.arena + cap.used;
+    size_t n = strnlen(s, PATH_MAX - 1);
+
+    memcpy(out, s, n);
+    out[n] = '\0';
+    cap.used += n + 1;
+    return out;
+}
+
+static const char *keep_env(const char *name)
+{
+    const char *v = state_env(name);
+
+    return v ? keep(v) : NULL;
+}
+
+static void who_am_i(void)
+{
+    char *out = cap.arena + cap.used;
+    ssize_t n = readlink("/proc/self/exe", out, PATH_MAX - 1);
+
+    out[n > 0 ? n : 0] = '\0';
+    state.exe = out;
+    cap.used += (n > 0 ? (size_t)n : 0) + 1;
+    snprintf(state.prog, sizeof(state.prog), "%s", program_invocation_short_name);
+}
+
+/* open(2) and pread(2) are not among the shim's hooks and close_range(2) stands
+ * in for close(2), so reading the file from the constructor never wakes the hook
+ * machinery (the real-function lookups are a tenth of a small program's start). */
+static void drop_fd(int fd)
+{
+    if (close_range((unsigned)fd, (unsigned)fd, 0) != 0) {
+        FILE *f = fdopen(fd, "r"); /* kernels before 5.9: stdio closes it */
+        if (f)
+            fclose(f);
+    }
+}
+
+static void cannot(const char *what, int e)
+{
+    char buf[96];
+
+    snprintf(cap.why, sizeof(cap.why), "%s: %s", what, strerror_r(e, buf, sizeof(buf)));
+}
+
+static char *read_whole(int fd, size_t size, size_t *len)
+{
+    char *buf = size < room() ? cap.arena + cap.used : malloc(size + 1);
+    ssize_t got = 0;
+
+    *len = 0;
+    if (!buf) {
+        cannot("cannot read", ENOMEM);
+        return NULL;
+    }
+    while (*len < size) {
+        got = pread(fd, buf + *len, size - *len, (off_t)*len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        *len += (size_t)got;
+    }
+    if (got < 0) {
+        cannot("cannot read", errno);
+        if (buf != cap.arena + cap.used)
+            free(buf);
+        return NULL;
+    }
+    buf[*len] = '\0';
+    return buf;
+}
+
+static void capture_file(const char *path)
+{
+    /* O_NONBLOCK: a FIFO would block the program's start-up until a writer came. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    struct stat st;
+
+    if (fd < 0) {
+        cannot("cannot open", errno);
+        return;
+    }
+    if (fstat(fd, &st) < 0)
+        cannot("cannot open", errno);
+    else if (S_ISDIR(st.st_mode))
+        snprintf(cap.why, sizeof(cap.why), "cannot open: Is a directory");
+    else if (!S_ISREG(st.st_mode))
+        snprintf(cap.why, sizeof(cap.why), "cannot open: not a regular file");
+    else if (st.st_size > FILE_MAX)
+        snprintf(cap.why, sizeof(cap.why), "cannot read: file too large (max 1 MiB)");
+    else {
+        cap.text = read_whole(fd, (size_t)st.st_size, &cap.len);
+        cap.mode = st.st_mode;
+    }
+    drop_fd(fd);
+}
+
+void state_capture(void)
+{
+    char *path;
+
+    state.path = state.exe = "";
+    cap.log = keep_env("DIALSHIM_LOG");
+    cap.log_file = keep_env("DIALSHIM_LOG_FILE");
+    cap.app = keep_env("DIALSHIM_APP");
+    path = cap.arena + cap.used;
+    if (!state_find_config(path, PATH_MAX))
+        return; /* no configuration anywhere: the shim stays out of the way */
+    state.path = path;
+    cap.used += strlen(path) + 1;
+    who_am_i();
+    capture_file(state.path);
+}
+
+static void release_text(void)
+{
+    if (!cap.text)
+        return;
+    explicit_bzero(cap.text, cap.len); /* it may hold a password */
+    if (cap.text < cap.arena || cap.text >= cap.arena + sizeof(cap.arena))
+        free(cap.text);
+    cap.text = NULL;
+}
+
+static void load_broken(void)
+{
+    state.broken = !(cap.text && scan_pass_through(cap.text, cap.len));
+    log_error("%s: configuration unusable; %s", state.path,
+              state.broken ? "network calls fail with EACCES (on_config_error = fail_closed)"
+                           : "network calls pass through untouched (on_config_error = "
+                             "pass_through)");
+}
+
 void state_load(void)
 {
-    const char *lvl = state_env("DIALSHIM_LOG"), *logfile = state_env("DIALSHIM_LOG_FILE");
-    struct conf *c;
+    const char *lvl = cap.log, *logfile = cap.log_file, *app = cap.app;
+    struct conf *c = NULL;
 
-    who_am_i();
-    fdtab_init();
     log_open(level_from(lvl, LOG_LVL_WARN), logfile);
-    if (!state_find_config(state.path, sizeof(state.path)))
-        return; /* no configuration anywhere: the shim stays out of the way */
-    c = conf_load(state.path, report, NULL);
+    if (!state.path[0])
+        return;
+    fdtab_init();
+    if (!cap.text)
+        report(NULL, state.path, 0, cap.why);
+    else
+        c = conf_load_text(state.path, cap.text, cap.len, cap.mode, report, NULL);
     if (c && support_check(c, report, NULL)) {
         conf_free(c);
         c = NULL;
     }
     if (!c) {
-        state.broken = !state_scan_pass_through(state.path);
-        log_error("%s: configuration unusable; %s", state.path,
-                  state.broken ? "network calls fail with EACCES (on_config_error = fail_closed)"
-                               : "network calls pass through untouched (on_config_error = "
-                                 "pass_through)");
+        load_broken();
+        release_text();
         return;
     }
+    release_text();
     log_open(level_from(lvl, c->log_level), logfile && *logfile ? logfile : c->log_file);
-    state.app = app_pick(c, state_env("DIALSHIM_APP"), state.prog, state.exe, &state.app_why,
-                         &state.app_matched);
+    state.app = app_pick(c, app, state.prog, state.exe, &state.app_why, &state.app_matched);
     if (state.app == -2) {
-        log_error("DIALSHIM_APP=%s: no [app %s] in %s", state_env("DIALSHIM_APP"),
-                  state_env("DIALSHIM_APP"), state.path);
+        log_error("DIALSHIM_APP=%s: no [app %s] in %s", app, app, state.path);
         state.broken = c->on_config_error == ON_ERROR_FAIL_CLOSED;
         conf_free(c);
         return;

@@ -1,9 +1,13 @@
 /* state: the process's loaded configuration and who the process is.
  *
- * Promise: state_load() runs once per process image (the shim calls it under
- * pthread_once); after it returns, `state` never changes, so every hook reads it
- * without a lock. It never exits or aborts: a bad file leaves state.broken set
- * and the errors logged.
+ * Promise: state_capture() runs once per process image, from the constructor (or
+ * the first hook, if that comes first); it only reads: the environment, the file's
+ * bytes, /proc/self/exe, so a program that later chroots, drops privileges or
+ * clears its environment keeps its policy, and one that never touches the network
+ * pays a few system calls. state_load() runs once after it, on the first hook that
+ * needs the policy (the shim calls both under pthread_once); after it returns,
+ * `state` never changes, so every hook reads it without a lock. Neither exits nor
+ * aborts: a bad file leaves state.broken set and the errors logged.
  */
 #ifndef DIALSHIM_STATE_H
 #define DIALSHIM_STATE_H
@@ -22,8 +26,8 @@ struct state {
     enum app_reason app_why;
     const char *app_matched; /* the match pattern that chose the app */
     char prog[64];           /* basename, for logs */
-    char exe[PATH_MAX];      /* /proc/self/exe */
-    char path[PATH_MAX];     /* the configuration file, "" when none */
+    const char *exe;         /* /proc/self/exe, "" if unknown */
+    const char *path;        /* the configuration file, "" when none */
 };
 
 extern struct state state;
@@ -40,6 +44,7 @@ bool state_secure(void);
 /* Environment lookup that honours AT_SECURE (returns NULL there). */
 const char *state_env(const char *name);
 
+void state_capture(void);
 void state_load(void);
 
 /* pthread_atfork handlers: modules with locks take them before fork and make
@@ -47,9 +52,5 @@ void state_load(void);
 void state_atfork_prepare(void);
 void state_atfork_parent(void);
 void state_atfork_child(void);
-
-/* On a file that failed to load: did its [global] ask for pass_through?
- * A plain scan, for files too broken to parse. */
-bool state_scan_pass_through(const char *path);
 
 #endif

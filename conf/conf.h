@@ -16,12 +16,12 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define CONF_NAME_MAX 64   /* section names */
-#define CONF_HOST_MAX 256  /* a proxy server's host */
-#define CONF_CRED_MAX 256  /* username, password (SOCKS5 limits both to 255) */
-#define CONF_LIST_MAX 16   /* entries of network_type, fallback_network_type, servers */
-#define CONF_MATCH_MAX 32  /* entries of an app's match list */
-#define CONF_PATH_MAX 4096 /* file paths */
+#define CONF_NAME_MAX  64   /* section names */
+#define CONF_HOST_MAX  256  /* a proxy server's host */
+#define CONF_CRED_MAX  256  /* username, password (SOCKS5 limits both to 255) */
+#define CONF_LIST_MAX  16   /* entries of network_type, fallback_network_type, servers */
+#define CONF_MATCH_MAX 32   /* entries of an app's match list */
+#define CONF_PATH_MAX  4096 /* file paths */
 
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG, LOG_LVL_TRACE };
 
@@ -80,7 +80,7 @@ struct conf_dialer {
     char username[CONF_CRED_MAX]; /* "" = none */
     char password[CONF_CRED_MAX];
     bool has_auth;
-    int detour;             /* index into conf.dialers, -1 = none (dial directly) */
+    int detour; /* index into conf.dialers, -1 = none (dial directly) */
     enum tristate remote_dns;
     enum handshake handshake;
     enum udp_mode udp;
@@ -117,7 +117,7 @@ struct conf_dialer {
 struct conf_resolver {
     char name[CONF_NAME_MAX];
     int line;
-    int n_servers; /* 0 = /etc/resolv.conf */
+    int n_servers;                           /* 0 = /etc/resolv.conf */
     struct conf_addr servers[CONF_LIST_MAX]; /* port 53 unless given */
     enum strategy strategy;                  /* never UNSET after load: default as_is */
     uint32_t timeout_ms;                     /* per attempt, default 2000 */
@@ -151,7 +151,7 @@ struct conf_rule {
         } port;
         enum net_kind network;
     } m;
-    int dialer; /* index into conf.dialers */
+    int dialer;     /* index into conf.dialers */
     char text[128]; /* the matcher as written, for logs and explain */
 };
 
@@ -201,6 +201,12 @@ struct conf *conf_load(const char *path, conf_error_fn err, void *ctx);
 
 /* The same from a string (for tests and fuzzing); NAME is used in messages. */
 struct conf *conf_load_string(const char *name, const char *text, conf_error_fn err, void *ctx);
+
+/* The bytes of a file read elsewhere (the shim reads it at start-up): LEN bytes
+ * of TEXT, NUL-terminated; MODE its permissions, for the readable-password
+ * warning. NAME is the path used in messages. */
+struct conf *conf_load_text(const char *name, const char *text, size_t len, mode_t mode,
+                            conf_error_fn err, void *ctx);
 
 void conf_free(struct conf *c);
 

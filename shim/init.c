@@ -14,6 +14,7 @@
 __thread int shim_depth __attribute__((tls_model("initial-exec")));
 
 static pthread_once_t resolve_once = PTHREAD_ONCE_INIT;
+static pthread_once_t capture_once = PTHREAD_ONCE_INIT;
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 
 /* Where this library's code lies, to recognise a lookup that found us again. */
@@ -100,9 +101,15 @@ void shim_resolve(void)
     pthread_once(&resolve_once, resolve);
 }
 
+static void capture(void)
+{
+    state_capture();
+}
+
 static void load(void)
 {
     shim_depth++;
+    pthread_once(&capture_once, capture);
     state_load();
     pthread_atfork(state_atfork_prepare, state_atfork_parent, state_atfork_child);
     shim_depth--;
@@ -118,12 +125,14 @@ bool shim_enter(void)
     return true;
 }
 
-/* Load early in an ordinary start, so a bad file is reported before the program
- * runs; hooks called earlier (another library's constructor) load it themselves.
- * No thread is created here. */
+/* Read the file and the environment at start-up, so a program that later
+ * chroots, drops privileges or clears its environment still gets its policy;
+ * parse it, and look up the real functions, on the first hook: most programs
+ * never touch the network, and that work would be a fifth of a small program's
+ * start (`dialshim run` checks the file before it starts the program). Hooks
+ * called earlier (another library's constructor) do both themselves. No thread
+ * is created here. */
 __attribute__((constructor)) static void shim_constructor(void)
 {
-    shim_resolve();
-    if (shim_depth == 0)
-        pthread_once(&load_once, load);
+    pthread_once(&capture_once, capture);
 }

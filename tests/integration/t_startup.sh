@@ -1,0 +1,65 @@
+#!/bin/bash
+# Start-up: the shim reads its file and the environment when the program starts
+# and parses them on the first network call. The policy is the file as it was at
+# start, even if the program clears its environment or the file changes before it
+# connects; a file that is a FIFO never blocks the start; a program that never
+# touches the network hears nothing from the shim, even about a broken file.
+# Verified to fail without the shim (SHIM=/nonexistent): the first two cases reach
+# the server by link A / connect, the third gets no EACCES.
+. "$(dirname "$0")/lib.sh"
+lab_up
+shim_present
+srv_start far $FAR4:8080
+LOG=$T/far.log
+
+CFG=$(write_conf viab <<'EOF'
+[dialer viab]
+type = direct
+bind_interface = vb
+
+[app all]
+match = *
+dialer = viab
+EOF
+)
+
+case_begin "policy fixed at start: environment cleared, file replaced by a broken one, then connect by link B"
+out=$(shim "$CFG" $PY -c '
+import os, socket, sys
+path = os.environ.pop("DIALSHIM_CONFIG")       # unsetenv too
+os.rename(path, path + ".old")
+with open(path, "w") as f:
+    f.write("this is not a configuration\n")
+s = socket.create_connection((sys.argv[1], 8080), timeout=5)
+print("reply=" + s.recv(100).decode().strip())
+' $FAR4 2>"$T/err")
+assert_eq "$?" 0 "client exit status ($out $(head -c 300 "$T/err"))"
+assert_eq "$(kv "$out" reply)" "you are $B4_CLI" "reply"
+assert_saw "$LOG" $B4_CLI "server"
+assert_eq "$(grep -c dialshim: "$T/err")" 0 "dialshim lines on stderr"
+mv "$CFG.old" "$CFG"
+
+case_begin "DIALSHIM_CONFIG names a FIFO: the program starts at once, connect fails closed"
+mkfifo "$T/fifo.ini"
+t0=$(date +%s.%N)
+out=$(shim "$T/fifo.ini" $PY $PYCLIENT tcp $FAR4 8080 2>"$T/err")
+rc=$?
+took=$(echo "$(date +%s.%N) - $t0" | bc)
+assert_eq "$rc" 3 "client exit status ($out)"
+assert_le "$took" 3 "seconds to run"
+assert_eq "$(kv "$out" errno)" EACCES "errno"
+assert_match "$(cat "$T/err")" "^dialshim: .*fifo\\.ini:0: cannot open: not a regular file" "stderr"
+assert_saw_nothing "$LOG" "server"
+
+case_begin "broken file, program without network calls: its own output and status, nothing from the shim"
+printf '[app all]\nthis line is broken\n' >"$T/broken.ini"
+out=$(shim "$T/broken.ini" sh -c 'echo hello; exit 7' 2>"$T/err")
+rc=$?
+assert_eq "$rc" 7 "exit status"
+assert_eq "$out" hello "stdout"
+assert_eq "$(cat "$T/err")" "" "stderr"
+out=$(shim "$T/broken.ini" $PY $PYCLIENT tcp $FAR4 8080 2>"$T/err")
+assert_eq "$(kv "$out" errno)" EACCES "then a connect: errno"
+assert_match "$(cat "$T/err")" "^dialshim: .*broken\\.ini:2: " "then a connect: stderr"
+
+finish
