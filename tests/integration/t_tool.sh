@@ -91,6 +91,29 @@ assert_eq "$?" 2 "exit status (two problems)"
 assert_match "$out" "^([^ ]*/)?bad2\\.ini:3: ." "first problem"
 assert_match "$out" "^([^ ]*/)?bad2\\.ini:6: ." "second problem"
 
+case_begin "dialshim check on a file holding passwords, readable by group or others: one warning FILE:11, still ok"
+# the corpus's permission case (tests/unit/fixtures/conf/perm-password-readable.ini):
+# passwords at lines 11 and 18; the warning points at the first, names no password
+PERM=$T/perm-password-readable.ini
+cp "$ROOT/tests/unit/fixtures/conf/perm-password-readable.ini" "$PERM"
+for mode in 644 640 604; do
+    chmod $mode "$PERM"
+    out=$(in_cli timeout 5 "$DIALSHIM" check -c "$PERM" 2>"$T/perm.err")
+    assert_eq "$?" 0 "exit status (mode $mode)"
+    assert_match "$out" '^ok: [0-9]+ dialers, [0-9]+ apps$' "stdout (mode $mode)"
+    assert_eq "$(cat "$T/perm.err")" \
+        "$PERM:11: warning: $PERM holds a password and is readable by others (chmod 600)" \
+        "stderr (mode $mode)"
+done
+assert_no_match "$(cat "$T/perm.err")" "secret" "a password in the warning"
+out=$(in_cli timeout 5 "$DIALSHIM" -c "$PERM" -- sh -c 'exit 7' 2>"$T/perm.err")
+assert_eq "$?" 7 "dialshim -- CMD still runs CMD (its exit status)"
+assert_match "$(cat "$T/perm.err")" "^$PERM:11: warning: .* readable by others" "dialshim -- CMD warns"
+chmod 600 "$PERM"
+out=$(in_cli timeout 5 "$DIALSHIM" check -c "$PERM" 2>"$T/perm.err")
+assert_eq "$?" 0 "exit status (mode 600)"
+assert_eq "$(cat "$T/perm.err")" "" "stderr (mode 600: no warning)"
+
 case_begin "dialshim -c FILE -- CMD runs CMD through the shim"
 bare "$TCPINFO" $FAR4 8080 >/dev/null
 assert_saw "$LOG" $A4_CLI "bare run"

@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -643,6 +644,55 @@ START_TEST(password_private_or_absent_is_quiet)
 }
 END_TEST
 
+/* The corpus's permission case: the fixture, copied under its own name into a
+ * private directory (git keeps no modes but the x bit, so the checkout's are
+ * unknown), in each mode. Group- or other-readable: one warning at the first
+ * password line, naming the file, never the password; the file still loads. */
+START_TEST(perm_fixture)
+{
+    static const struct {
+        mode_t mode;
+        bool warns;
+    } cases[] = {{0644, true}, {0640, true},  {0604, true},  {0444, true},
+                 {0660, true}, {0600, false}, {0400, false}, {0700, false}};
+    const char *name = "perm-password-readable.ini";
+    char dir[64] = "/tmp/test_conf_XXXXXX", path[128], expect[512], text[2048];
+    FILE *f = fopen(FIXTURES "perm-password-readable.ini", "r");
+    size_t n;
+
+    ck_assert_ptr_nonnull(f);
+    n = fread(text, 1, sizeof(text), f);
+    fclose(f);
+    ck_assert_uint_lt(n, sizeof(text));
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    keep_warnings = true;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write(fd, text, n), (int)n);
+        ck_assert_int_eq(fchmod(fd, cases[i].mode), 0);
+        close(fd);
+
+        struct conf *c = load_file(path);
+        ck_assert_msg(c != NULL, "mode %o: load failed:\n%s", (unsigned)cases[i].mode, out);
+        ck_assert_int_eq(c->secret_readable, cases[i].warns);
+        if (cases[i].warns)
+            snprintf(expect, sizeof(expect),
+                     "%s:11: warning: %s holds a password and is readable by others (chmod 600)\n",
+                     path, path);
+        else
+            expect[0] = '\0';
+        ck_assert_msg(strcmp(out, expect) == 0, "mode %o: got '%s', expected '%s'",
+                      (unsigned)cases[i].mode, out, expect);
+        ck_assert_ptr_null(strstr(out, "secret"));
+        conf_free(c);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+END_TEST
+
 START_TEST(nul_byte_in_file)
 {
     char path[64];
@@ -1152,6 +1202,7 @@ int main(void)
     tcase_add_test(t, missing_file);
     tcase_add_test(t, password_readable_by_others_warns);
     tcase_add_test(t, password_private_or_absent_is_quiet);
+    tcase_add_test(t, perm_fixture);
     tcase_add_test(t, nul_byte_in_file);
     tcase_add_test(t, password_never_in_messages);
     tcase_add_test(t, null_callback);
