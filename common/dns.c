@@ -627,6 +627,7 @@ static int channel_open(const struct conf_resolver *r, struct lookup *lk, ares_c
 {
     static char lookups[] = "b"; /* hosts files are read by hosts_answer() */
     struct ares_options o;
+    struct in_addr placeholder;
     int mask = ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_LOOKUPS;
 
     memset(&o, 0, sizeof(o));
@@ -635,10 +636,18 @@ static int channel_open(const struct conf_resolver *r, struct lookup *lk, ares_c
     o.lookups = lookups;
     if (r->n_servers > 0) {
         /* Explicit servers: the name as given, no search list from resolv.conf
-         * or the host's domain. */
-        mask |= ARES_OPT_DOMAINS;
+         * or the host's domain. With servers, ndots and sortlist given too,
+         * c-ares leaves resolv.conf unread (a file read in every first lookup);
+         * the placeholder server is replaced by set_servers() below. */
+        mask |= ARES_OPT_DOMAINS | ARES_OPT_SERVERS | ARES_OPT_NDOTS | ARES_OPT_SORTLIST;
         o.domains = NULL;
         o.ndomains = 0;
+        placeholder.s_addr = htonl(INADDR_LOOPBACK);
+        o.servers = &placeholder;
+        o.nservers = 1;
+        o.ndots = 1;
+        o.sortlist = NULL;
+        o.nsort = 0;
     }
     int st = ares_init_options(ch, &o, mask);
     if (st != ARES_SUCCESS)

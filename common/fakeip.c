@@ -15,7 +15,7 @@
 struct fake_entry {
     char *name;    /* NULL: free */
     uint32_t hash; /* of name, so chain walks rarely compare strings */
-    int32_t next;  /* next slot in the same hash bucket, -1 = end */
+    uint32_t next; /* next slot in the same hash bucket, as a link (see below) */
     uint8_t ref;   /* used since the clock hand last passed: spared once */
 };
 
@@ -26,7 +26,10 @@ struct fake_table {
     uint32_t used;     /* slots filled so far; below cap no recycling is needed */
     uint32_t hand;     /* clock hand over the slots once full */
     uint32_t nbuckets; /* power of two */
-    int32_t *buckets;
+    /* Links are slot + 1, 0 = end: fresh zeroed memory is an empty table, so the
+     * tables cost no page until a name lands in them (a memset to -1 of both
+     * bucket arrays was a millisecond of page faults in the first lookup). */
+    uint32_t *buckets;
     struct fake_entry *e;
 };
 
@@ -117,12 +120,11 @@ static int table_build(struct fake_table *t, const uint8_t *base, size_t alen, i
     while (t->nbuckets < t->cap)
         t->nbuckets <<= 1;
     t->e = calloc(t->cap, sizeof(*t->e));
-    t->buckets = malloc(t->nbuckets * sizeof(*t->buckets));
+    t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
     if (!t->e || !t->buckets) {
         table_release(t);
         return ENOMEM;
     }
-    memset(t->buckets, 0xff, t->nbuckets * sizeof(*t->buckets)); /* all -1 */
     return 0;
 }
 
@@ -286,19 +288,19 @@ static int32_t slot_of(const struct fake_table *t, const uint8_t *a)
 
 static int32_t find_name(const struct fake_table *t, const char *name, uint32_t h)
 {
-    for (int32_t i = t->buckets[h & (t->nbuckets - 1)]; i >= 0; i = t->e[i].next)
-        if (t->e[i].hash == h && strcmp(t->e[i].name, name) == 0)
-            return i;
+    for (uint32_t l = t->buckets[h & (t->nbuckets - 1)]; l; l = t->e[l - 1].next)
+        if (t->e[l - 1].hash == h && strcmp(t->e[l - 1].name, name) == 0)
+            return (int32_t)(l - 1);
     return -1;
 }
 
 static void unlink_slot(struct fake_table *t, int32_t i)
 {
-    int32_t *link = &t->buckets[t->e[i].hash & (t->nbuckets - 1)];
+    uint32_t *link = &t->buckets[t->e[i].hash & (t->nbuckets - 1)], me = (uint32_t)i + 1;
 
-    while (*link >= 0 && *link != i)
-        link = &t->e[*link].next;
-    if (*link == i)
+    while (*link && *link != me)
+        link = &t->e[*link - 1].next;
+    if (*link == me)
         *link = t->e[i].next;
     free(t->e[i].name);
     t->e[i].name = NULL;
@@ -324,13 +326,13 @@ static int32_t take_slot(struct fake_table *t)
 
 static void insert_slot(struct fake_table *t, int32_t i, char *name, uint32_t h)
 {
-    int32_t *head = &t->buckets[h & (t->nbuckets - 1)];
+    uint32_t *head = &t->buckets[h & (t->nbuckets - 1)];
 
     t->e[i].name = name;
     t->e[i].hash = h;
     t->e[i].ref = 0;
     t->e[i].next = *head;
-    *head = i;
+    *head = (uint32_t)i + 1;
 }
 
 int fakeip_for_name(const char *name, int family, void *out_addr)

@@ -99,4 +99,8 @@ int dial_wait_connected(int fd, uint32_t timeout_ms);
  * and flags from the old socket (of OLD_FAMILY); SCRATCH is closed. 0 or errno. */
 int dial_swap(int fd, int scratch, int old_family);
 
+/* Note the buffer sizes of FD, a TCP socket just made and not yet touched: the
+ * kernel's defaults, which dial_swap() does not copy. */
+void dial_note_fresh(int fd);
+
 #endif

@@ -115,6 +115,7 @@ static int start(struct dial *d, struct racer *r, const struct attempt *at, uint
         r->own = false;
         if (r->fd < 0)
             return errno;
+        dial_note_fresh(r->fd);
     }
     sockaddr_for(family, a, port, &r->ss, &r->len);
     if (!r->own || !d->applied) {

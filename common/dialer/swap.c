@@ -29,24 +29,48 @@ static const struct copied copied_opts[] = {
     {SOL_SOCKET, SO_RCVBUF, true},      {SOL_SOCKET, SO_OOBINLINE, false},
 };
 
-/* The kernel's default buffer size (the middle of tcp_wmem / tcp_rmem): a value
- * equal to it was never set by the program, and copying it would lock the new
- * socket's buffer and switch off autotuning. */
-static int default_buf(int name)
+/* The kernel's default buffer sizes (tcp_wmem[1], tcp_rmem[1]): a program's
+ * socket that still reads so never had its size set, and copying that value would
+ * lock the new socket's buffer and switch off autotuning. Learnt from each fresh
+ * racer socket (two getsockopt calls); reading /proc in the hand-over cost up to a
+ * millisecond of the connect. -1: not seen yet. */
+static int fresh_snd = -1, fresh_rcv = -1;
+
+void dial_note_fresh(int fd)
+{
+    int snd, rcv;
+    socklen_t len = sizeof(snd);
+
+    if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &snd, &len) == 0)
+        __atomic_store_n(&fresh_snd, snd, __ATOMIC_RELAXED);
+    len = sizeof(rcv);
+    if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, &len) == 0)
+        __atomic_store_n(&fresh_rcv, rcv, __ATOMIC_RELAXED);
+}
+
+/* The same from /proc, when no fresh socket was seen (a swap without a race). */
+static int proc_default_buf(int name)
 {
     const char *path =
         name == SO_SNDBUF ? "/proc/sys/net/ipv4/tcp_wmem" : "/proc/sys/net/ipv4/tcp_rmem";
     int lo = 0, mid = -1, fd = open(path, O_RDONLY | O_CLOEXEC);
     char buf[64];
-    ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+    ssize_t n = fd >= 0 ? pread(fd, buf, sizeof(buf) - 1, 0) : -1;
 
     if (fd >= 0)
-        close(fd);
+        sys.close(fd);
     if (n > 0) {
         buf[n] = '\0';
         sscanf(buf, "%d %d", &lo, &mid);
     }
     return mid;
+}
+
+static int default_buf(int name)
+{
+    int v = __atomic_load_n(name == SO_SNDBUF ? &fresh_snd : &fresh_rcv, __ATOMIC_RELAXED);
+
+    return v >= 0 ? v : proc_default_buf(name);
 }
 
 static void copy_int_opts(int from, int to)

@@ -47,6 +47,29 @@ el=$(kv "$out" elapsed)
 assert_ge "$el" 0.28 "the preferred IPv6 attempt got its fallback_delay"
 assert_le "$el" 1.2 "IPv4 started at fallback_delay, not after a TCP timeout"
 
+# The program's socket is replaced by the IPv4 racer: a buffer size the program set
+# must come along, and one it left alone must stay the kernel's (autotuned, as on a
+# plain IPv4 connection), not locked to the old socket's initial value.
+BUFCLIENT='import socket, sys
+def conn(host, snd, family):
+    s = socket.socket(family)
+    if snd:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, snd)
+    s.settimeout(4)
+    s.connect((host, 8081))
+    s.recv(100)
+    return s.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+# an IPv6 socket: its own (dead) attempt loses, the IPv4 racer takes its place
+print("set=%d" % conn(sys.argv[1], 65536, socket.AF_INET6))
+print("unset=%d" % conn(sys.argv[1], 0, socket.AF_INET6))
+print("plain=%d" % conn(sys.argv[2], 0, socket.AF_INET))'
+case_begin "dead AAAA: SO_SNDBUF the program set survives the racer swap; one it did not set is the kernel's"
+out=$(shim "$CFG" $PY -c "$BUFCLIENT" dead6.example $FAR4 2>&1)
+assert_eq "$?" 0 "client exit status ($out)"
+assert_eq "$(kv "$out" set)" 131072 "SO_SNDBUF after setting 65536 (the kernel doubles it)"
+assert_eq "$(kv "$out" unset)" "$(kv "$out" plain)" "SO_SNDBUF left alone vs a plain IPv4 connection"
+assert_saw "$LOG" "$A4_CLI $A4_CLI $A4_CLI" "far server (IPv4 each time)"
+
 case_begin "dead AAAA without the shim: the same client hangs on IPv6 (lab guard)"
 # the bare client cannot resolve at all (dead resolv.conf): give it the addresses
 out=$(bare $PY -c "$CLIENT" $SILENT6 8081 2 2>&1)
