@@ -382,21 +382,47 @@ static ssize_t udp_relayed(struct dial *d, uint32_t fst, int rule, const struct 
     return udp_send(d->fd, msg, flags, &t);
 }
 
+/* The first datagram of a socket to a direct destination, one to a name, one
+ * through a proxy, or one refused: everything but the common case. Kept out of
+ * line: its struct dial (with room for a failure's explanation) is no cost to the
+ * datagrams that do not need it. */
+static __attribute__((noinline)) ssize_t udp_route(int fd, uint32_t fst, const struct msghdr *msg,
+                                                   int flags, bool is_sendto,
+                                                   const struct dest *dst, int dialer, int rule)
+{
+    struct dial d = {.conf = state.conf,
+                     .dialer = dialer,
+                     .fd = fd,
+                     .sa = msg->msg_name,
+                     .len = msg->msg_namelen,
+                     .host = dst->name,
+                     .type = SOCK_DGRAM,
+                     .applied = fst & FD_APPLIED};
+    struct timespec t0 = {0, 0};
+    int err = udp_chain_check(state.conf, dialer, d.why, sizeof(d.why));
+
+    if (err) {
+        log_decision((fst & FD_BLOCK_LOGGED) ? LOG_LVL_DEBUG : LOG_LVL_WARN, &d, rule, err, &t0);
+        fdtab_set(fd, fdtab_get(fd) | FD_BLOCK_LOGGED);
+        errno = err;
+        return -1;
+    }
+    if (state.conf->dialers[dialer].type == DIALER_DIRECT)
+        return udp_direct(&d, fst, rule, msg, flags, is_sendto);
+    return udp_relayed(&d, fst, rule, msg, flags);
+}
+
 /* A datagram of a UDP socket to msg_name: route it (a fake address by its name)
- * and send it directly, through the proxy, or not at all (EPERM, nothing sent). */
+ * and send it directly, through the proxy, or not at all (EPERM, nothing sent).
+ * Once a socket has its options, a datagram to a literal address routed direct
+ * costs the route lookup and the real call, nothing more. */
 static ssize_t udp_out(int fd, uint32_t fst, const struct msghdr *msg, int flags, bool is_sendto)
 {
     const struct sockaddr *to = msg->msg_name;
     struct dest dst = {.sa = to, .port = addr_port(to), .net = NET_UDP};
-    struct dial d = {.conf = state.conf,
-                     .fd = fd,
-                     .sa = to,
-                     .len = msg->msg_namelen,
-                     .type = SOCK_DGRAM,
-                     .applied = fst & FD_APPLIED};
-    struct timespec t0 = {0, 0};
     char name[FAKEIP_NAME_MAX];
-    int rule, err;
+    const struct conf_dialer *cd;
+    int rule, dialer;
 
     if (fakeip_is_fake(to, msg->msg_namelen)) {
         if (!fakeip_lookup(to, msg->msg_namelen, name, sizeof(name))) {
@@ -404,24 +430,16 @@ static ssize_t udp_out(int fd, uint32_t fst, const struct msghdr *msg, int flags
             return -1;
         }
         dst.sa = NULL;
-        dst.name = d.host = name;
+        dst.name = name;
     }
-    d.dialer = route_pick(state.conf, state.app, &dst, &rule);
-    if (state.conf->dialers[d.dialer].type == DIALER_DIRECT && (fst & FD_APPLIED) && !d.host &&
-        conf_udp_mode(&state.conf->dialers[d.dialer]) != UDP_BLOCK)
+    dialer = route_pick(state.conf, state.app, &dst, &rule);
+    cd = &state.conf->dialers[dialer];
+    if (cd->type == DIALER_DIRECT && (fst & FD_APPLIED) && !dst.name &&
+        conf_udp_mode(cd) != UDP_BLOCK)
         return is_sendto ? sys.sendto(fd, msg->msg_iov[0].iov_base, msg->msg_iov[0].iov_len, flags,
                                       to, msg->msg_namelen)
                          : sys.sendmsg(fd, msg, flags); /* every later direct datagram */
-    err = udp_chain_check(state.conf, d.dialer, d.why, sizeof(d.why));
-    if (err) {
-        log_decision((fst & FD_BLOCK_LOGGED) ? LOG_LVL_DEBUG : LOG_LVL_WARN, &d, rule, err, &t0);
-        fdtab_set(fd, fdtab_get(fd) | FD_BLOCK_LOGGED);
-        errno = err;
-        return -1;
-    }
-    if (state.conf->dialers[d.dialer].type == DIALER_DIRECT)
-        return udp_direct(&d, fst, rule, msg, flags, is_sendto);
-    return udp_relayed(&d, fst, rule, msg, flags);
+    return udp_route(fd, fst, msg, flags, is_sendto, &dst, dialer, rule);
 }
 
 ssize_t engine_sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *to,
