@@ -66,7 +66,7 @@ SRV=
 echo "<!-- direct connects and process start: $(($(date +%s) - START)) s -->" >"$T/rows-direct"
 
 : >$B/bench-details.log
-for part in ${BENCH_PARTS-rtt socks5 resolve}; do
+for part in ${BENCH_PARTS-rtt socks5 resolve udp}; do
     s=$(date +%s)
     echo "== $part" >>$B/bench-details.log
     rc=0
@@ -75,7 +75,7 @@ for part in ${BENCH_PARTS-rtt socks5 resolve}; do
     echo "<!-- $part: $(($(date +%s) - s)) s -->" >>"$T/rows-$part"
 done
 
-python3 - "$T/conns" "$T/start.json" "$N" "$ROUNDS" "$T/rows-direct" ${BENCH_PARTS-rtt socks5 resolve} <<'PY' | tee $B/bench.md
+python3 - "$T/conns" "$T/start.json" "$N" "$ROUNDS" "$T/rows-direct" ${BENCH_PARTS-rtt socks5 resolve udp} <<'PY' | tee $B/bench.md
 import json, os, statistics, sys
 conns, start, n, rounds = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 direct_note, parts = sys.argv[5], sys.argv[6:]
