@@ -1061,8 +1061,10 @@ int netdb_gethostbyname_r(const char *name, struct hostent *ret, char *buf, size
 }
 
 /* The non-reentrant forms' storage: per thread (glibc's is per process). */
-static __thread struct hostent tls_he;
-static __thread char tls_buf[HOSTENT_BUF];
+/* initial-exec: the library is preloaded, never dlopen'ed late, and the
+ * general-dynamic model would import __tls_get_addr for these two alone. */
+static __thread struct hostent tls_he __attribute__((tls_model("initial-exec")));
+static __thread char tls_buf[HOSTENT_BUF] __attribute__((tls_model("initial-exec")));
 
 static struct hostent *routed_static(const char *call, const char *name, int af)
 {
