@@ -4,7 +4,7 @@
 set -e
 PKGS="build-essential pkg-config libc-ares-dev libinih-dev check
 iproute2 procps psmisc curl socat netcat-openbsd python3 dnsutils
-dante-server microsocks tinyproxy dnsmasq-base proxychains4 hyperfine
+dante-server microsocks tinyproxy dnsmasq-base proxychains4
 clang libclang-rt-14-dev iputils-ping"
 missing=""
 for p in $PKGS; do

@@ -1,0 +1,100 @@
+/* Process start: spawn a program bare and under a preloaded library, the
+ * variants interleaved one by one (machines here drift; a block of bare runs
+ * followed by a block of shim runs measures the drift as much as the shim).
+ * Usage: startbench N PROGRAM LIBRARY [LIBRARY2]
+ * Prints, per variant, the median wall time from posix_spawn to waitpid in
+ * microseconds, and the median of the per-iteration ratios against bare. */
+#define _GNU_SOURCE
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+extern char **environ;
+
+static double now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, n, sizeof *v, cmp);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* environ with LD_PRELOAD replaced by lib (or removed when lib is NULL) */
+static char **env_with(const char *lib)
+{
+    int n = 0;
+    while (environ[n])
+        n++;
+    char **e = calloc(n + 2, sizeof *e);
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (strncmp(environ[i], "LD_PRELOAD=", 11))
+            e[k++] = environ[i];
+    if (lib) {
+        char *s = malloc(strlen(lib) + 12);
+        sprintf(s, "LD_PRELOAD=%s", lib);
+        e[k++] = s;
+    }
+    return e;
+}
+
+static double spawn_once(char *prog, char **env)
+{
+    char *argv[] = {prog, NULL};
+    pid_t pid;
+    int st;
+    double t0 = now_us();
+    if (posix_spawn(&pid, prog, NULL, NULL, argv, env)) {
+        perror("posix_spawn");
+        exit(1);
+    }
+    if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st)) {
+        fprintf(stderr, "startbench: %s failed\n", prog);
+        exit(1);
+    }
+    return now_us() - t0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 4) {
+        fprintf(stderr, "usage: startbench N PROGRAM LIBRARY [LIBRARY2]\n");
+        return 2;
+    }
+    int n = atoi(argv[1]), nv = argc - 2; /* bare + libraries */
+    char **env[3] = {env_with(NULL), env_with(argv[3]), argc > 4 ? env_with(argv[4]) : NULL};
+    double *t[3], *r[3];
+    for (int v = 0; v < nv; v++) {
+        t[v] = calloc(n, sizeof(double));
+        r[v] = calloc(n, sizeof(double));
+    }
+    for (int i = 0; i < 20; i++) /* warm the page cache and the CPU */
+        for (int v = 0; v < nv; v++)
+            spawn_once(argv[2], env[v]);
+    for (int i = 0; i < n; i++) {
+        /* rotate the order so no variant always runs first */
+        for (int j = 0; j < nv; j++) {
+            int v = (i + j) % nv;
+            t[v][i] = spawn_once(argv[2], env[v]);
+        }
+        for (int v = 0; v < nv; v++)
+            r[v][i] = t[v][i] / t[0][i];
+    }
+    for (int v = 0; v < nv; v++)
+        printf("variant=%d median_us=%.1f ratio=%.4f\n", v, median(t[v], n), median(r[v], n));
+    return 0;
+}
