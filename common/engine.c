@@ -3,6 +3,7 @@
 #include "common/addr.h"
 #include "common/dialer/dialer.h"
 #include "common/fakeip.h"
+#include "common/family.h"
 #include "common/fdtab.h"
 #include "common/log.h"
 #include "common/route.h"
@@ -149,6 +150,8 @@ static void log_decision(enum log_level l, const struct dial *d, int rule, int e
             t0->tv_sec || t0->tv_nsec ? ms_since(t0) : 0.0);
 }
 
+static int socket_family(int fd);
+
 /* Route and dial one socket; returns 0 or an errno, logs the decision. */
 static int decide_and_dial(int fd, uint32_t fst, const struct sockaddr *sa, socklen_t len)
 {
@@ -187,6 +190,11 @@ static int decide_and_dial(int fd, uint32_t fst, const struct sockaddr *sa, sock
     if (!err && (fst & FD_ASSOC))
         udp_set_view(fd, sa, len); /* replies come "from" what the program connected to */
     fdtab_set(fd, fst | (d.applied ? FD_APPLIED : 0));
+    /* An IPv4 socket the dialers replaced with an IPv6 one keeps answering in IPv4. */
+    if ((!err || err == EINPROGRESS) && (fst & FD_ENGINE) && dst.net == NET_TCP &&
+        sa->sa_family == AF_INET && socket_family(fd) == AF_INET6 && !family_keep(fd, sa))
+        log_warn("%s[%d]: fd %d is now IPv6; out of memory to keep its IPv4 view", state.prog,
+                 (int)getpid(), fd);
     if (err && err != EINPROGRESS) {
         bool quiet =
             state.conf->dialers[d.dialer].type == DIALER_BLOCK && (fdtab_get(fd) & FD_BLOCK_LOGGED);
@@ -301,7 +309,7 @@ static int socket_family(int fd)
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
 
-    return getsockname(fd, (struct sockaddr *)&ss, &len) == 0 ? ss.ss_family : 0;
+    return sys.getsockname(fd, (struct sockaddr *)&ss, &len) == 0 ? ss.ss_family : 0;
 }
 
 /* A direct datagram: the dialer's options once per socket, then the real call. */
@@ -493,9 +501,18 @@ ssize_t engine_recv_assoc(int fd, struct msghdr *msg, int flags)
 
 int engine_getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 {
+    if (fdtab_get(fd) & FD_FAMILY)
+        return family_peer(fd, sa, len);
     if (sa && len && udp_peer(fd, sa, len))
         return 0;
     return sys.getpeername(fd, sa, len);
+}
+
+int engine_getsockname(int fd, struct sockaddr *sa, socklen_t *len)
+{
+    if (fdtab_get(fd) & FD_FAMILY)
+        return family_local(fd, sa, len);
+    return sys.getsockname(fd, sa, len);
 }
 
 /* ---- connect(AF_UNSPEC) and duplicated descriptors ---- */
@@ -516,7 +533,7 @@ static void keep(int fd, struct kept *k)
     if (getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, k->dev, &len) < 0)
         k->dev[0] = '\0';
     k->local_len = sizeof(k->local);
-    if (getsockname(fd, (struct sockaddr *)&k->local, &k->local_len) < 0)
+    if (sys.getsockname(fd, (struct sockaddr *)&k->local, &k->local_len) < 0)
         k->local_len = 0;
 }
 
@@ -538,7 +555,7 @@ static void restore(int fd, uint32_t fst, const struct kept *k)
         err = errno;
     len = sizeof(now);
     if (!err && (fst & FD_ASSOC) && k->local_len && addr_port((struct sockaddr *)&k->local) &&
-        getsockname(fd, (struct sockaddr *)&now, &len) == 0 &&
+        sys.getsockname(fd, (struct sockaddr *)&now, &len) == 0 &&
         addr_port((struct sockaddr *)&now) == 0 &&
         bind(fd, (struct sockaddr *)&k->local, k->local_len) < 0)
         err = errno;
@@ -591,6 +608,8 @@ int engine_dup(int oldfd, int newfd, bool new)
     /* Without a share (no memory after all) the copy must not claim one: its
      * datagrams then open their own association, never go direct. */
     fdtab_set(newfd, err ? v & ~(FD_ASSOC | FD_APPLIED) : v);
+    if (v & FD_FAMILY)
+        family_dup(oldfd, newfd);
     return newfd;
 }
 

@@ -33,8 +33,11 @@ int engine_close(int fd);
 ssize_t engine_send_assoc(int fd, const struct msghdr *msg, int flags);
 ssize_t engine_recv_assoc(int fd, struct msghdr *msg, int flags);
 
-/* getpeername(2) of a socket with an association: its peer, not the relay. */
+/* getpeername(2) of a socket with an association: its peer, not the relay; of a
+ * socket made IPv6 under the program (fdtab FD_FAMILY): the IPv4 address it
+ * connected to. getsockname(2) of the latter: 0.0.0.0 and the local port. */
 int engine_getpeername(int fd, struct sockaddr *sa, socklen_t *len);
+int engine_getsockname(int fd, struct sockaddr *sa, socklen_t *len);
 
 /* connect(2) with AF_UNSPEC on a socket the shim knows: the kernel dissolves the
  * association; a UDP socket also forgets the peer it had through a relay, and keeps

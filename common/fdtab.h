@@ -14,10 +14,13 @@
 enum fd_kind { FD_UNKNOWN = 0, FD_TCP = 1, FD_UDP = 2, FD_OTHER = 3 };
 
 #define FD_KIND_MASK 3u
-#define FD_APPLIED   4u /* the dialer's options are set: never again on this socket */
+#define FD_APPLIED   4u  /* the dialer's options are set: never again on this socket */
 #define FD_ENGINE    16u /* dialed through a proxy or a name: every connect goes to the engine */
 /* UDP with a SOCKS5 association (common/udp.c): every send and receive goes to the engine */
 #define FD_ASSOC 32u
+/* TCP made IPv6 under a program that made it IPv4 (common/family.h): getpeername and
+ * getsockname answer in IPv4 */
+#define FD_FAMILY 64u
 
 /* Reserve the table (idempotent). Returns 0 or an errno; without a table every
  * lookup reads FD_UNKNOWN. */

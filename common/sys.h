@@ -49,6 +49,7 @@ struct sys_table {
     ssize_t (*readv)(int fd, const struct iovec *iov, int n);
     ssize_t (*writev)(int fd, const struct iovec *iov, int n);
     int (*getpeername)(int fd, struct sockaddr *sa, socklen_t *len);
+    int (*getsockname)(int fd, struct sockaddr *sa, socklen_t *len);
     long (*syscall)(long number, ...); /* libuv's sendmmsg/recvmmsg come this way */
     /* _FORTIFY_SOURCE builds call these instead of read, recv, recvfrom */
     ssize_t (*read_chk)(int fd, void *buf, size_t n, size_t buflen);

@@ -39,6 +39,7 @@ void sys_init_default(void)
     sys.readv = readv;
     sys.writev = writev;
     sys.getpeername = getpeername;
+    sys.getsockname = getsockname;
     sys.syscall = syscall;
     sys.read_chk = __read_chk;
     sys.recv_chk = __recv_chk;

@@ -326,7 +326,7 @@ static void bind_local(int fd, int family, struct sockaddr_storage *local)
 {
     socklen_t len = sizeof(*local);
 
-    if (getsockname(fd, (struct sockaddr *)local, &len) < 0)
+    if (sys.getsockname(fd, (struct sockaddr *)local, &len) < 0)
         memset(local, 0, sizeof(*local));
     if (addr_port((struct sockaddr *)local) == 0) {
         struct sockaddr_storage any;
@@ -335,7 +335,7 @@ static void bind_local(int fd, int family, struct sockaddr_storage *local)
         /* Fails harmlessly on a socket bound with IP_BIND_ADDRESS_NO_PORT. */
         if (bind(fd, (struct sockaddr *)&any, sa_len(family)) == 0) {
             len = sizeof(*local);
-            getsockname(fd, (struct sockaddr *)local, &len);
+            sys.getsockname(fd, (struct sockaddr *)local, &len);
         }
     }
 }
@@ -462,7 +462,7 @@ static void log_created(const struct assoc *a, const struct sockaddr_storage *lo
 
     if (!log_enabled(LOG_LVL_INFO))
         return;
-    if (getsockname(a->ctl[0], (struct sockaddr *)&cs, &len) < 0)
+    if (sys.getsockname(a->ctl[0], (struct sockaddr *)&cs, &len) < 0)
         cs.ss_family = AF_UNSPEC;
     len = sizeof(ps);
     if (sys.getpeername(a->ctl[0], (struct sockaddr *)&ps, &len) < 0)
@@ -517,7 +517,7 @@ static int associate(struct dial *d, bool *created, struct assoc **out)
     a->fd = d->fd;
     a->dialer = d->dialer;
     pthread_mutex_init(&a->lock, NULL);
-    if (getsockname(d->fd, (struct sockaddr *)&local, &len) < 0) {
+    if (sys.getsockname(d->fd, (struct sockaddr *)&local, &len) < 0) {
         err = errno;
         goto fail;
     }

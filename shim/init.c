@@ -90,6 +90,7 @@ static void resolve(void)
     REAL(readv);
     REAL(writev);
     REAL(getpeername);
+    REAL(getsockname);
     REAL(syscall);
     sys.read_chk = (__typeof__(sys.read_chk))find("__read_chk");
     sys.recv_chk = (__typeof__(sys.recv_chk))find("__recv_chk");

@@ -1,6 +1,7 @@
 /* socket(2) and close(2): the descriptor table's birth and death, and MPTCP,
  * which can only be chosen when the socket is made; getpeername(2) of a UDP
- * socket connected through a SOCKS5 relay. */
+ * socket connected through a SOCKS5 relay, and getpeername(2)/getsockname(2) of
+ * an IPv4 socket the shim made IPv6 (common/family.h). */
 #include "common/engine.h"
 #include "common/fdtab.h"
 #include "common/sys.h"
@@ -45,7 +46,7 @@ HOOK int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 {
     int r;
 
-    if (!(fdtab_get(fd) & FD_ASSOC) || !shim_enter()) {
+    if (!(fdtab_get(fd) & (FD_ASSOC | FD_FAMILY)) || !shim_enter()) {
         if (!sys.getpeername)
             shim_resolve();
         if (!sys.getpeername) {
@@ -55,6 +56,24 @@ HOOK int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
         return sys.getpeername(fd, sa, len);
     }
     r = engine_getpeername(fd, sa, len);
+    shim_leave();
+    return r;
+}
+
+HOOK int getsockname(int fd, struct sockaddr *sa, socklen_t *len)
+{
+    int r;
+
+    if (!(fdtab_get(fd) & FD_FAMILY) || !shim_enter()) {
+        if (!sys.getsockname)
+            shim_resolve();
+        if (!sys.getsockname) {
+            errno = ENOSYS;
+            return -1;
+        }
+        return sys.getsockname(fd, sa, len);
+    }
+    r = engine_getsockname(fd, sa, len);
     shim_leave();
     return r;
 }

@@ -465,7 +465,7 @@ static int renew_socket(struct dial *d)
      * fresh socket take its place. */
     if (sys.connect(d->fd, &unspec, sizeof(unspec)) == 0)
         return 0;
-    if (getsockname(d->fd, (struct sockaddr *)&ss, &len) == 0)
+    if (sys.getsockname(d->fd, (struct sockaddr *)&ss, &len) == 0)
         family = ss.ss_family;
     getsockopt(d->fd, SOL_SOCKET, SO_PROTOCOL, &proto, &pl);
     scratch = sys.socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);

@@ -79,7 +79,7 @@ static int socket_family(int fd)
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
 
-    return getsockname(fd, (struct sockaddr *)&ss, &len) == 0 ? ss.ss_family : AF_UNSPEC;
+    return sys.getsockname(fd, (struct sockaddr *)&ss, &len) == 0 ? ss.ss_family : AF_UNSPEC;
 }
 
 static bool v6only(int fd)

@@ -9,6 +9,7 @@
 #include "common/dns.h"
 #include "common/log.h"
 #include "common/strategy.h"
+#include "common/sys.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -74,7 +75,7 @@ static int pick_for_socket(const struct dial *d, const struct dns_addr *a, int n
     struct sockaddr_storage own;
     socklen_t len = sizeof(own);
     bool proxy = d->conf->dialers[d->dialer].type != DIALER_DIRECT;
-    int family = getsockname(d->fd, (struct sockaddr *)&own, &len) == 0 ? own.ss_family : 0;
+    int family = sys.getsockname(d->fd, (struct sockaddr *)&own, &len) == 0 ? own.ss_family : 0;
 
     for (int i = 0; i < n; i++) {
         if (proxy || a[i].family == family) {

@@ -8,8 +8,10 @@
 . "$(dirname "$0")/names_lib.sh"
 names_lab_up
 shim_present
-# dead6.example: AAAA on the blackholed 2001:db8:f::99, A on the live far address
-dns_start --address=/dead6.example/$SILENT6 --address=/dead6.example/$FAR4
+# dead6.example: AAAA on the blackholed 2001:db8:f::99, A on the live far address;
+# dead4.example: the other way round
+dns_start --address=/dead6.example/$SILENT6 --address=/dead6.example/$FAR4 \
+    --address=/dead4.example/$SILENT4 --address=/dead4.example/$FAR6
 srv_start far $FAR4:8081 "[$FAR6]:8081"
 LOG=$T/far.log
 
@@ -69,6 +71,39 @@ assert_eq "$?" 0 "client exit status ($out)"
 assert_eq "$(kv "$out" set)" 131072 "SO_SNDBUF after setting 65536 (the kernel doubles it)"
 assert_eq "$(kv "$out" unset)" "$(kv "$out" plain)" "SO_SNDBUF left alone vs a plain IPv4 connection"
 assert_saw "$LOG" "$A4_CLI $A4_CLI $A4_CLI" "far server (IPv4 each time)"
+
+# An IPv4 socket whose name only answers over IPv6: the IPv6 racer wins and takes
+# the descriptor's place, but the program still holds sockaddr_in buffers and the
+# fake address it connected to; it must get IPv4 answers of IPv4 size from
+# getpeername/getsockname (on the descriptor and on a dup of it), not IPv6 ones
+# truncated into its buffer.
+V4CLIENT='import ctypes, os, socket, sys
+fake = socket.getaddrinfo(sys.argv[1], 8081, socket.AF_INET, socket.SOCK_STREAM)[0][4][0]
+s = socket.socket(socket.AF_INET)
+s.settimeout(4)
+s.connect((fake, 8081))
+print("reply=%s" % s.recv(100).decode().strip())
+print("fake=%s" % fake)
+print("peer=%s:%d" % s.getpeername())
+print("local=%s" % s.getsockname()[0])
+libc = ctypes.CDLL(None, use_errno=True)
+for what, fd in (("own", s.fileno()), ("dup", os.dup(s.fileno()))):
+    buf = ctypes.create_string_buffer(16)
+    n = ctypes.c_uint32(16)
+    rc = libc.getpeername(fd, buf, ctypes.byref(n))
+    fam = int.from_bytes(buf.raw[:2], "little")
+    print("%s=rc %d len %d family %d addr %s" % (what, rc, n.value, fam, socket.inet_ntoa(buf.raw[4:8])))'
+case_begin "dead A, live AAAA, an IPv4 socket: IPv6 wins, getpeername/getsockname stay IPv4"
+out=$(shim "$CFG" $PY -c "$V4CLIENT" dead4.example 2>&1)
+assert_eq "$?" 0 "client exit status ($out)"
+assert_eq "$(kv "$out" reply)" "you are $A6_CLI" "reply (the far server saw the client by IPv6)"
+fake=$(kv "$out" fake)
+assert_eq "$(kv "$out" peer)" "$fake:8081" "getpeername: the fake IPv4 address connected to"
+assert_eq "$(kv "$out" local)" "0.0.0.0" "getsockname: an IPv4 address"
+assert_eq "$(kv "$out" own)" "rc 0 len 16 family 2 addr $fake" "getpeername into a sockaddr_in"
+assert_eq "$(kv "$out" dup)" "rc 0 len 16 family 2 addr $fake" "getpeername of a dup"
+assert_saw "$LOG" $A6_CLI "far server (IPv6)"
+: >"$LOG"
 
 case_begin "dead AAAA without the shim: the same client hangs on IPv6 (lab guard)"
 # the bare client cannot resolve at all (dead resolv.conf): give it the addresses
