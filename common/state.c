@@ -33,26 +33,38 @@ static bool readable(const char *p)
     return access(p, R_OK) == 0;
 }
 
+/* OUT = A followed by B, cut to CAP - 1 bytes. (Not snprintf: the constructor
+ * would be the first caller of vfprintf in a small program and pay for faulting
+ * it in: a few percent of its start.) */
+static void join(char *out, size_t cap, const char *a, const char *b)
+{
+    size_t na = strnlen(a, cap - 1), nb = strnlen(b, cap - 1 - na);
+
+    memcpy(out, a, na);
+    memcpy(out + na, b, nb);
+    out[na + nb] = '\0';
+}
+
 bool state_find_config(char *out, size_t cap)
 {
     const char *env = state_env("DIALSHIM_CONFIG"), *xdg, *home;
 
     if (env && *env) {
-        snprintf(out, cap, "%s", env);
+        join(out, cap, env, "");
         return true;
     }
     xdg = state_env("XDG_CONFIG_HOME");
     home = state_env("HOME");
     if (xdg && *xdg) {
-        snprintf(out, cap, "%s/dialshim/dialshim.ini", xdg);
+        join(out, cap, xdg, "/dialshim/dialshim.ini");
         if (readable(out))
             return true;
     } else if (home && *home) {
-        snprintf(out, cap, "%s/.config/dialshim/dialshim.ini", home);
+        join(out, cap, home, "/.config/dialshim/dialshim.ini");
         if (readable(out))
             return true;
     }
-    snprintf(out, cap, "/etc/dialshim.ini");
+    join(out, cap, "/etc/dialshim.ini", "");
     if (readable(out))
         return true;
     out[0] = '\0';
@@ -157,15 +169,48 @@ static const char *keep_env(const char *name)
     return v ? keep(v) : NULL;
 }
 
-static void who_am_i(void)
+/* Does a match line of the file name a path? Only a path glob needs
+ * /proc/self/exe, and reading that link is the dearest system call of a small
+ * program's start under the shim (procfs makes an inode for each new process).
+ * Conservative: any line whose first word starts with "match" and that holds a
+ * slash anywhere counts. */
+static bool wants_exe(const char *text, size_t len)
 {
-    char *out = cap.arena + cap.used;
-    ssize_t n = readlink("/proc/self/exe", out, PATH_MAX - 1);
+    const char *p = text, *end = text + len;
 
-    out[n > 0 ? n : 0] = '\0';
-    state.exe = out;
-    cap.used += (n > 0 ? (size_t)n : 0) + 1;
-    snprintf(state.prog, sizeof(state.prog), "%s", program_invocation_short_name);
+    if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+        p += 3;
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p)), *q = p;
+
+        if (!eol)
+            eol = end;
+        while (q < eol && (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\v' || *q == '\f'))
+            q++;
+        if (eol - q >= 5 && memcmp(q, "match", 5) == 0 && memchr(q, '/', (size_t)(eol - q)))
+            return true;
+        p = eol + 1;
+    }
+    return false;
+}
+
+/* The program's name, and its path when a match pattern may need it (read now,
+ * not on the first hook: the program may chroot away from /proc before that). */
+static void who_am_i(bool need_exe)
+{
+    const char *name = program_invocation_short_name;
+    size_t k = strnlen(name, sizeof(state.prog) - 1);
+
+    memcpy(state.prog, name, k);
+    state.prog[k] = '\0';
+    if (need_exe) {
+        char *out = cap.arena + cap.used;
+        ssize_t n = readlink("/proc/self/exe", out, PATH_MAX - 1);
+
+        out[n > 0 ? n : 0] = '\0';
+        state.exe = out;
+        cap.used += (n > 0 ? (size_t)n : 0) + 1;
+    }
 }
 
 /* open(2) and pread(2) are not among the shim's hooks and close_range(2) stands
@@ -187,9 +232,10 @@ static void cannot(const char *what, int e)
     snprintf(cap.why, sizeof(cap.why), "%s: %s", what, strerror_r(e, buf, sizeof(buf)));
 }
 
+/* In the arena when it leaves room for the exe path after it. */
 static char *read_whole(int fd, size_t size, size_t *len)
 {
-    char *buf = size < room() ? cap.arena + cap.used : malloc(size + 1);
+    char *buf = size + PATH_MAX < room() ? cap.arena + cap.used : malloc(size + 1);
     ssize_t got = 0;
 
     *len = 0;
@@ -253,8 +299,11 @@ void state_capture(void)
         return; /* no configuration anywhere: the shim stays out of the way */
     state.path = path;
     cap.used += strlen(path) + 1;
-    who_am_i();
     capture_file(state.path);
+    if (cap.text == cap.arena + cap.used)
+        cap.used += cap.len + 1;
+    /* DIALSHIM_APP wins over any match; an unreadable file matches nothing. */
+    who_am_i(!(cap.app && *cap.app) && cap.text && wants_exe(cap.text, cap.len));
 }
 
 static void release_text(void)
