@@ -35,13 +35,23 @@ struct racer {
 
 /* One attempt: an address, the interface to leave by (NULL: the dialer's own),
  * how long to wait before the next attempt while this one is in flight, and the
- * earliest moment it may start (the fallback interfaces' delay). */
+ * earliest moment it may start (the fallback interfaces' delay). Times are in
+ * microseconds: a millisecond clock and poll's millisecond timeout started each
+ * fallback up to a millisecond late. */
 struct attempt {
     const struct dns_addr *addr;
     const char *ifname;
-    uint32_t pace_ms;
+    long long pace_us;
     long long not_before;
 };
+
+static long long now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
 
 /* ADDR as a sockaddr for a socket of FAMILY (IPv4 through an IPv6 socket goes
  * IPv4-mapped); false when that socket cannot reach it. */
@@ -184,8 +194,8 @@ static int race(struct dial *d, const struct attempt *at, int n, uint16_t port, 
     for (int i = 0; i < n; i++)
         rs[i].fd = -1;
     for (;;) {
-        long long now = dial_now_ms();
-        int wait, np = 0, idx[MAX_RACERS];
+        long long now = now_us(), wait;
+        int np = 0, idx[MAX_RACERS];
 
         if (now >= deadline)
             break;
@@ -204,7 +214,7 @@ static int race(struct dial *d, const struct attempt *at, int n, uint16_t port, 
                 continue;  /* a failure starts the next attempt at once */
             }
             live++;
-            next_at = now + at[i].pace_ms;
+            next_at = now + at[i].pace_us;
         }
         if (live == 0 && started >= n)
             break;
@@ -214,13 +224,16 @@ static int race(struct dial *d, const struct attempt *at, int n, uint16_t port, 
                 idx[np++] = i;
             }
         }
-        wait = (int)(deadline - now);
+        wait = deadline - now;
         if (started < n) {
             long long when = next_at > at[started].not_before ? next_at : at[started].not_before;
             if (when - now < wait)
-                wait = (int)(when - now);
+                wait = when - now;
         }
-        if (poll(pf, np, wait < 0 ? 0 : wait) < 0 && errno != EINTR)
+        if (wait < 0)
+            wait = 0;
+        struct timespec ts = {wait / 1000000, wait % 1000000 * 1000};
+        if (ppoll(pf, np, &ts, NULL) < 0 && errno != EINTR)
             return errno;
         for (int k = 0; k < np; k++) {
             int i = idx[k], err;
@@ -297,7 +310,7 @@ static int plan(const struct conf_dialer *cd, const struct dns_addr *addrs, int 
     int ni = expand_ifaces(cd->network_type, cd->n_network_type, ifs, CONF_LIST_MAX);
     int nf =
         expand_ifaces(cd->fallback_network_type, cd->n_fallback_network_type, fb, CONF_LIST_MAX);
-    uint32_t delay = cd->fallback_delay_ms < 10 ? 10 : cd->fallback_delay_ms;
+    long long delay = (cd->fallback_delay_ms < 10 ? 10 : cd->fallback_delay_ms) * 1000LL; /* us */
     bool hybrid = cd->network_strategy == NETSTRAT_HYBRID;
     int k = 0;
 
@@ -350,11 +363,11 @@ int happy_dial(struct dial *d, const struct dns_addr *addrs, int n, uint16_t por
     {
         struct attempt at[MAX_RACERS];
         char ifs[2 * CONF_LIST_MAX][IF_NAMESIZE];
-        long long t0 = dial_now_ms();
+        long long t0 = now_us();
         int na = plan(&d->conf->dialers[d->dialer], addrs, n, ifs, at, t0);
 
         (void)delay_ms;
-        deadline = t0 + (timeout_ms ? timeout_ms : 75000);
+        deadline = t0 + (timeout_ms ? timeout_ms : 75000) * 1000LL;
         fcntl(d->fd, F_SETFL, flags | O_NONBLOCK);
         err = race(d, at, na, port, deadline, own_family);
     }
