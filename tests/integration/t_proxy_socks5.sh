@@ -133,4 +133,21 @@ assert_saw "$LOG" $FAR4 "far server"
 assert_match "$(cat "$DL")" "tcp/connect \[: $B6_CLI\.[0-9]+ $B6_SRV\.1081 -> " "dante log: the client came by IPv6"
 : >"$DL"
 
+# The IPv4 socket became the IPv6 socket to the proxy: the program must still get
+# IPv4 answers (the address it connected to), not IPv6 ones.
+case_begin "socks5 dante over IPv6 from an IPv4 socket: getpeername/getsockname stay IPv4"
+run_shim "$DANTE6" $PY -c 'import socket, sys
+s = socket.socket(socket.AF_INET)
+s.settimeout(3)
+s.connect((sys.argv[1], 8081))
+print("peer=%s:%d" % s.getpeername())
+print("local=%s" % s.getsockname()[0])
+print("reply=%s" % s.recv(100).decode().strip())' $FAR4
+assert_eq "$RC" 0 "client exit status ($OUT)"
+assert_eq "$(kv "$OUT" reply)" "you are $FAR4" "reply"
+assert_eq "$(kv "$OUT" peer)" "$FAR4:8081" "getpeername: the address connected to"
+assert_eq "$(kv "$OUT" local)" "0.0.0.0" "getsockname: an IPv4 address"
+assert_match "$(cat "$DL")" "tcp/connect \[: $B6_CLI\.[0-9]+ $B6_SRV\.1081 -> " "dante log: the client came by IPv6"
+: >"$DL"
+
 finish
