@@ -613,6 +613,20 @@ int engine_dup(int oldfd, int newfd, bool new)
     return newfd;
 }
 
+void engine_forget_range(unsigned first, unsigned last)
+{
+    int high = fdtab_high();
+
+    for (long fd = first; fd <= (long)last && fd <= high; fd++) {
+        uint32_t v = fdtab_get((int)fd);
+        if (!v)
+            continue;
+        fdtab_set((int)fd, FD_UNKNOWN);
+        if (v & FD_ASSOC)
+            udp_close((int)fd);
+    }
+}
+
 void engine_forget(int fd)
 {
     udp_close(fd);

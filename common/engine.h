@@ -59,4 +59,9 @@ int engine_dup(int oldfd, int newfd, bool new);
  * back): forget it. */
 void engine_forget(int fd);
 
+/* Descriptors FIRST..LAST are being closed without close(2) (close_range,
+ * closefrom, a raw system call): forget what the shim knew of each, and end
+ * their associations. */
+void engine_forget_range(unsigned first, unsigned last);
+
 #endif

@@ -1,12 +1,14 @@
 #include "common/fdtab.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 
 static uint32_t *table;
 static unsigned long table_len;
+static int high = -1;
 
 /* Cap the reservation: 4 bytes a descriptor, 16 Mi descriptors = 64 MiB of
  * address space, never of memory (MAP_NORESERVE, untouched pages cost nothing). */
@@ -46,6 +48,18 @@ void fdtab_set(int fd, uint32_t v)
 {
     uint32_t *t = __atomic_load_n(&table, __ATOMIC_ACQUIRE);
 
-    if (t && fd >= 0 && (unsigned long)fd < table_len)
-        __atomic_store_n(&t[fd], v, __ATOMIC_RELAXED);
+    if (!t || fd < 0 || (unsigned long)fd >= table_len)
+        return;
+    __atomic_store_n(&t[fd], v, __ATOMIC_RELAXED);
+    if (v) {
+        int h = __atomic_load_n(&high, __ATOMIC_RELAXED);
+        while (fd > h && !__atomic_compare_exchange_n(&high, &h, fd, true, __ATOMIC_RELAXED,
+                                                      __ATOMIC_RELAXED))
+            ;
+    }
+}
+
+int fdtab_high(void)
+{
+    return __atomic_load_n(&high, __ATOMIC_RELAXED);
 }

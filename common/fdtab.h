@@ -29,4 +29,8 @@ int fdtab_init(void);
 uint32_t fdtab_get(int fd);
 void fdtab_set(int fd, uint32_t v);
 
+/* The highest number ever given a non-zero word (-1: none): a scan of the table
+ * (close_range) stops there instead of at the end of the reservation. */
+int fdtab_high(void);
+
 #endif

@@ -1,7 +1,9 @@
 /* syscall(2): libuv (1.44, Debian 12; node, bind9's dig) sends and receives UDP
  * batches with syscall(SYS_sendmmsg / SYS_recvmmsg), not with the libc functions.
- * Those two numbers take the sendmmsg/recvmmsg hooks; every other number goes to
- * the real syscall() untouched (one compare: futex-heavy programs call it often). */
+ * Those two numbers take the sendmmsg/recvmmsg hooks, SYS_close and
+ * SYS_close_range the close hooks; every other number goes to the real syscall()
+ * untouched (one jump table: futex-heavy programs call it often). */
+#include "common/fdtab.h"
 #include "common/sys.h"
 #include "shim/init.h"
 
@@ -10,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 HOOK long syscall(long number, ...)
 {
@@ -27,6 +30,17 @@ HOOK long syscall(long number, ...)
     case SYS_recvmmsg:
         return recvmmsg((int)a[0], (struct mmsghdr *)a[1], (unsigned int)a[2], (int)a[3],
                         (struct timespec *)a[4]);
+    /* The shim must see its sockets go (shim/socket.c). Only those: allocators
+     * (jemalloc) close their own files this way while holding their locks, and
+     * the close hook's first call would load the configuration, which allocates. */
+    case SYS_close:
+        if (fdtab_get((int)a[0]))
+            return close((int)a[0]);
+        break;
+    case SYS_close_range:
+        if (fdtab_high() >= 0)
+            return close_range((unsigned)a[0], (unsigned)a[1], (int)a[2]);
+        break;
     }
     if (!sys.syscall)
         shim_resolve();

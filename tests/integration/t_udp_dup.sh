@@ -56,4 +56,55 @@ case_begin "copies of a connected relayed socket: send/recv wrapped on every cop
 dup_case "connected" $FAR4 --connect
 dup_case "ipv6 connected" $FAR6 --connect
 
+# close_range(2), closefrom(3) and syscall(SYS_close) close without close(): the
+# shim must forget the socket and end its association, so the number's next owner
+# (here a file) is not taken for the socket. closefrom also closes the shim's
+# control connection to the relay behind its back: without the hooks the file's
+# write failed with ECONNRESET, and with close_range and SYS_close the association
+# lived on until the file's first write happened to fail with ENOTSOCK (verified).
+CLOSER='import ctypes, os, socket, sys
+host, how, path = sys.argv[1], sys.argv[2], sys.argv[3]
+libc = ctypes.CDLL(None, use_errno=True)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+s.sendto(b"ping", (host, 5353))
+data, peer = s.recvfrom(100)
+print("echo=%s" % data.split(b"\n")[0].decode())
+print("from=%s" % peer[0])
+fd = s.detach()
+if how == "close_range":
+    rc = libc.close_range(fd, fd, 0)
+elif how == "closefrom":
+    libc.closefrom(fd)
+    rc = 0
+else:
+    rc = libc.syscall(3, fd)  # SYS_close on x86-64
+print("closed=%d" % rc)
+sys.stderr.write("MARK: the program closed it\n")
+sys.stderr.flush()
+f = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+print("reused=%s" % ("yes" if f == fd else "no"))
+try:
+    print("written=%d" % os.write(f, b"0123456789"))
+except OSError as e:
+    print("written=error %s" % e.strerror)
+os.close(f)
+print("read=%s" % open(path).read())'
+case_begin "close_range, closefrom, syscall(SYS_close) of a relayed socket: its number's next owner is a plain file; the association ends"
+for how in close_range closefrom syscall; do
+    : >"$DL"
+    run_shim "$P" $PY -c "$CLOSER" $FAR4 $how "$T/reused.$how"
+    assert_eq "$RC" 0 "$how: client exit status ($OUT)"
+    assert_eq "$(kv "$OUT" echo)" "you are $FAR4" "$how: the far server saw dante"
+    assert_eq "$(kv "$OUT" from)" "$FAR4" "$how: the answer came from the far server's address"
+    assert_eq "$(kv "$OUT" reused)" yes "$how: the file got the relayed socket's number"
+    assert_eq "$(kv "$OUT" written)" 10 "$how: write(2) on it"
+    assert_eq "$(kv "$OUT" read)" 0123456789 "$how: what the file holds"
+    assert_eq "$(grep -c 'udp association via p closed' <<<"$ERR")" 1 "$how: associations the shim ended"
+    assert_eq "$(grep -e 'udp association via p closed' -e '^MARK' <<<"$ERR" | cut -c1-4 | tr '\n' ' ')" \
+        "$(grep -m1 'udp association via p closed' <<<"$ERR" | cut -c1-4) MARK " \
+        "$how: the association ended with the close, before the program went on"
+done
+: >"$LOG"
+
 finish
