@@ -52,6 +52,19 @@ assert_eq "$?" 0 "exit status ($out)"
 assert_saw "$HLOG" $A4_CLI "HTTP server (curl)"
 assert_saw "$LOG" $B4_CLI "line server (python3)"
 
+case_begin "a path glob after a name on an indented match line: python3 by link B, curl not"
+CFG=$(write_conf glob2 <<EOF
+$DIALERS
+[app py]
+    match = nosuchprogram, /usr/bin/python3*
+dialer = viab
+EOF
+)
+out=$(shim "$CFG" sh -c "$CURL; $PYTCP")
+assert_eq "$?" 0 "exit status ($out)"
+assert_saw "$HLOG" $A4_CLI "HTTP server (curl)"
+assert_saw "$LOG" $B4_CLI "line server (python3)"
+
 case_begin "apps are matched in file order: the first match wins"
 CFG=$(write_conf order <<EOF
 $DIALERS
