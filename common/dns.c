@@ -1,6 +1,7 @@
 #include "common/dns.h"
 
 #include "common/log.h"
+#include "common/nobss.h"
 #include "common/sockopt.h"
 #include "common/sys.h"
 
@@ -253,7 +254,7 @@ static struct {
     char *text; /* NUL-terminated; NULL: no such file */
     struct stat st;
     int64_t checked_ms;
-} hosts_mem;
+} hosts_mem NOBSS;
 static pthread_mutex_t hosts_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int64_t coarse_ms(void)
@@ -333,9 +334,16 @@ struct cache_slot { /* scanned on each lookup, so kept small; name/answer apart 
     uint64_t last_use;
 };
 
-static struct cache_slot slots[DNS_CACHE_SIZE];
-static char slot_name[DNS_CACHE_SIZE][DNS_NAME_MAX];
-static struct dns_answer slot_answer[DNS_CACHE_SIZE];
+/* Allocated by the first answer cached: as a static array its 370 KB of .bss
+ * were a mapping of their own that every process under the shim paid for at
+ * start (about 1% of /bin/true's), lookups or not. */
+struct cache {
+    struct cache_slot slots[DNS_CACHE_SIZE];
+    char name[DNS_CACHE_SIZE][DNS_NAME_MAX];
+    struct dns_answer answer[DNS_CACHE_SIZE];
+};
+
+static struct cache *cache; /* under cache_lock */
 static uint64_t cache_clock;
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -367,15 +375,15 @@ static void cache_key_make(struct cache_key *k, const struct conf *c, int resolv
 
 static bool slot_matches(int i, const struct cache_key *k)
 {
-    const struct cache_slot *s = &slots[i];
+    const struct cache_slot *s = &cache->slots[i];
     return s->used && s->hash == k->hash && s->conf == k->conf && s->resolver == k->resolver &&
-           s->family == k->family && strcmp(slot_name[i], k->name) == 0;
+           s->family == k->family && strcmp(cache->name[i], k->name) == 0;
 }
 
 /* Under cache_lock. */
 static int cache_find(const struct cache_key *k)
 {
-    for (int i = 0; i < DNS_CACHE_SIZE; i++)
+    for (int i = 0; cache && i < DNS_CACHE_SIZE; i++)
         if (slot_matches(i, k))
             return i;
     return -1;
@@ -394,13 +402,13 @@ static bool cache_get(const struct cache_key *k, struct dns_answer *out, int *rc
 
     pthread_mutex_lock(&cache_lock);
     int i = cache_find(k);
-    if (i >= 0 && slots[i].expires_ms <= now) {
-        slots[i].used = false;
+    if (i >= 0 && cache->slots[i].expires_ms <= now) {
+        cache->slots[i].used = false;
     } else if (i >= 0) {
-        uint32_t left = (uint32_t)((slots[i].expires_ms - now + 999) / 1000);
-        slots[i].last_use = ++cache_clock;
-        *out = slot_answer[i];
-        *rc = slots[i].rc;
+        uint32_t left = (uint32_t)((cache->slots[i].expires_ms - now + 999) / 1000);
+        cache->slots[i].last_use = ++cache_clock;
+        *out = cache->answer[i];
+        *rc = cache->slots[i].rc;
         out->ttl = min_u32(out->ttl, left);
         for (size_t j = 0; j < out->n; j++)
             out->addrs[j].ttl = min_u32(out->addrs[j].ttl, left);
@@ -420,9 +428,9 @@ static int cache_victim(const struct cache_key *k, int64_t now)
     if (i >= 0)
         return i;
     for (i = 0; i < DNS_CACHE_SIZE; i++) {
-        if (!slots[i].used || slots[i].expires_ms <= now)
+        if (!cache->slots[i].used || cache->slots[i].expires_ms <= now)
             return i;
-        if (slots[i].last_use < slots[lru].last_use)
+        if (cache->slots[i].last_use < cache->slots[lru].last_use)
             lru = i;
     }
     return lru;
@@ -435,8 +443,12 @@ static void cache_put(const struct cache_key *k, int rc, const struct dns_answer
     if (ttl == 0)
         return;
     pthread_mutex_lock(&cache_lock);
+    if (!cache && !(cache = calloc(1, sizeof(*cache)))) {
+        pthread_mutex_unlock(&cache_lock);
+        return; /* no memory: answers are not kept, lookups still work */
+    }
     int i = cache_victim(k, now);
-    slots[i] = (struct cache_slot){
+    cache->slots[i] = (struct cache_slot){
         .used = true,
         .rc = rc,
         .conf = k->conf,
@@ -446,16 +458,16 @@ static void cache_put(const struct cache_key *k, int rc, const struct dns_answer
         .expires_ms = now + (int64_t)ttl * 1000,
         .last_use = ++cache_clock,
     };
-    memcpy(slot_name[i], k->name, sizeof(slot_name[i]));
-    slot_answer[i] = *ans;
+    memcpy(cache->name[i], k->name, sizeof(cache->name[i]));
+    cache->answer[i] = *ans;
     pthread_mutex_unlock(&cache_lock);
 }
 
 void dns_cache_clear(void)
 {
     pthread_mutex_lock(&cache_lock);
-    for (int i = 0; i < DNS_CACHE_SIZE; i++)
-        slots[i].used = false;
+    for (int i = 0; cache && i < DNS_CACHE_SIZE; i++)
+        cache->slots[i].used = false;
     pthread_mutex_unlock(&cache_lock);
 }
 
@@ -478,8 +490,8 @@ void dns_atfork_child(void)
     pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
     memcpy(&cache_lock, &fresh, sizeof(cache_lock));
     memcpy(&hosts_lock, &fresh, sizeof(hosts_lock));
-    for (int i = 0; i < DNS_CACHE_SIZE; i++)
-        slots[i].used = false;
+    for (int i = 0; cache && i < DNS_CACHE_SIZE; i++)
+        cache->slots[i].used = false;
 }
 
 /* ---- c-ares ---- */

@@ -1,6 +1,7 @@
 #include "common/family.h"
 
 #include "common/fdtab.h"
+#include "common/nobss.h"
 #include "common/sys.h"
 
 #include <errno.h>
@@ -11,7 +12,7 @@
 #define CHUNK      1024
 #define MAX_CHUNKS 1024 /* descriptors below 1 Mi; above, the kernel's answer stands */
 
-static struct sockaddr_in *chunks[MAX_CHUNKS];
+static struct sockaddr_in *chunks[MAX_CHUNKS] NOBSS;
 
 /* The slot of FD, made on demand when MAKE. */
 static struct sockaddr_in *slot(int fd, bool make)

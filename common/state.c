@@ -4,6 +4,7 @@
 #include "common/fakeip.h"
 #include "common/fdtab.h"
 #include "common/log.h"
+#include "common/nobss.h"
 #include "common/support.h"
 
 #include <errno.h>
@@ -211,7 +212,7 @@ static struct {
     mode_t mode;
     char why[160]; /* why the file could not be read */
     char arena[3 * PATH_MAX + CAPTURE_INLINE];
-} cap;
+} cap NOBSS;
 
 static size_t room(void)
 {

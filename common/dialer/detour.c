@@ -10,6 +10,7 @@
 
 #include "common/addr.h"
 #include "common/log.h"
+#include "common/nobss.h"
 #include "common/proto/http.h"
 #include "common/proto/socks4.h"
 #include "common/proto/socks5.h"
@@ -30,7 +31,7 @@
  * LEARN_LOCKSTEP after a failed pipelined handshake, LEARN_PIPELINED after a
  * good one. Indexed by dialer; written once, read without a lock. */
 enum { LEARN_NOTHING, LEARN_LOCKSTEP, LEARN_PIPELINED };
-static uint8_t learned_mode[DETOUR_LEARN_MAX];
+static uint8_t learned_mode[DETOUR_LEARN_MAX] NOBSS;
 
 static int learned_of(int dialer)
 {
