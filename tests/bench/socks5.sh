@@ -10,7 +10,8 @@
 # One namespace bs-$$: the proxies listen on 127.0.0.1, the target (socks5bench
 # server, accept and close) on 203.0.113.7 on the namespace's lo, so no "local
 # network" exception of any client skips the proxy; microsocks' log is counted to
-# prove every connection went through it. Rounds alternate the variants; medians.
+# prove every connection went through it. Rounds turn the order of the variants;
+# rates are medians, ratios the median of the ratios within a round.
 # Prints markdown rows on stdout, details on stderr.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -68,14 +69,23 @@ run() { # VARIANT PORT COUNT -> "conns/s cpu_us_per_conn"
 VARIANTS="native pc shim"
 : >"$BT/conns"
 for v in $VARIANTS; do run $v 1080 200 >/dev/null; done # warm up
+# order: the variants turn every round (a run's rate swings by +-10% here, mostly
+# between rounds); the ratios are taken within a round, their median reported
+turn() { # ROUND -> the variants, rotated ROUND times
+    case $(($1 % 3)) in
+    0) echo native pc shim ;;
+    1) echo shim native pc ;;
+    2) echo pc shim native ;;
+    esac
+}
 for r in $(seq 1 "$ROUNDS"); do
-    for v in $VARIANTS; do echo "ms-$v $(run $v 1080 "$N")" >>"$BT/conns"; done
+    for v in $(turn $r); do echo "ms-$v $(run $v 1080 "$N") $r" >>"$BT/conns"; done
 done
 via_ms=$(grep -c "connected to $DST:$DPORT" "$BT/microsocks.log")
 T1=$SECONDS
 for v in $VARIANTS; do run $v 1081 100 >/dev/null; done
 for r in $(seq 1 "$ROUNDS"); do
-    for v in $VARIANTS; do echo "d-$v $(run $v 1081 "$DN")" >>"$BT/conns"; done
+    for v in $(turn $r); do echo "d-$v $(run $v 1081 "$DN") $r" >>"$BT/conns"; done
 done
 T2=$SECONDS
 expect_ms=$(((3 * ROUNDS * N) + 3 * 200))
@@ -87,10 +97,15 @@ for k in ms-native ms-pc ms-shim d-native d-pc d-shim; do
     U[$k]=$(awk -v k=$k '$1 == k && $3 != "" { print $3 }' "$BT/conns" | median)
     echo "bench socks5: $k: $(awk -v k=$k '$1 == k { printf "%s ", $2 }' "$BT/conns")-> median ${M[$k]:-none}/s; client CPU per connection ${U[$k]:-none} us" >&2
 done
-srow() { # WHAT BASEKEY KEY TARGET(>= x) [BASENAME]
+paired() { # BASEKEY KEY -> the median over the rounds of KEY's rate / BASEKEY's
+    awk -v a=$1 -v b=$2 'NF >= 4 && $2 != "" { r[$1, $4] = $2; n[$4] = 1 }
+        END { for (i in n) if (r[a, i] && r[b, i]) printf "%.6f\n", r[b, i] / r[a, i] }' "$BT/conns" |
+        median
+}
+srow() { # WHAT BASEKEY KEY TARGET(>= x)
     local base=${M[$2]:-} ours=${M[$3]:-} ratio=n/a met=NO
     if [ -n "$base" ] && [ -n "$ours" ]; then
-        ratio=$(calc "$ours / $base")
+        ratio=$(calc "%.3f" "$(paired $2 $3)")
         met=$(yesno "$ratio >= $4")
     fi
     row "$1" "${base:-failed}/s" "${ours:-failed}/s" "$ratio" ">= $4" "$met"
