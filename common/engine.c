@@ -150,8 +150,6 @@ static void log_decision(enum log_level l, const struct dial *d, int rule, int e
             t0->tv_sec || t0->tv_nsec ? ms_since(t0) : 0.0);
 }
 
-static int socket_family(int fd);
-
 /* Route and dial one socket; returns 0 or an errno, logs the decision. */
 static int decide_and_dial(int fd, uint32_t fst, const struct sockaddr *sa, socklen_t len)
 {
@@ -191,8 +189,8 @@ static int decide_and_dial(int fd, uint32_t fst, const struct sockaddr *sa, sock
         udp_set_view(fd, sa, len); /* replies come "from" what the program connected to */
     fdtab_set(fd, fst | (d.applied ? FD_APPLIED : 0));
     /* An IPv4 socket the dialers replaced with an IPv6 one keeps answering in IPv4. */
-    if ((!err || err == EINPROGRESS) && (fst & FD_ENGINE) && dst.net == NET_TCP &&
-        sa->sa_family == AF_INET && socket_family(fd) == AF_INET6 && !family_keep(fd, sa))
+    if ((!err || err == EINPROGRESS) && dst.net == NET_TCP && d.swapped_family == AF_INET6 &&
+        sa->sa_family == AF_INET && !family_keep(fd, sa))
         log_warn("%s[%d]: fd %d is now IPv6; out of memory to keep its IPv4 view", state.prog,
                  (int)getpid(), fd);
     if (err && err != EINPROGRESS) {

@@ -90,40 +90,37 @@ HOOK void closefrom(int lowfd)
         ranged.closefrom(lowfd);
 }
 
-/* A UDP socket connected through a SOCKS5 relay is connected to the relay: the
- * program is told the peer it connected to. Others: one fdtab_get(). */
-HOOK int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
+/* A UDP socket connected through a SOCKS5 relay is connected to the relay, and an
+ * IPv4 socket may have become IPv6 (common/family.h): the program is told what it
+ * connected to. Others: one fdtab_get(). REAL points into the sys table, read at
+ * each call: the hook may run before the table is filled. */
+typedef int (*name_fn)(int fd, struct sockaddr *sa, socklen_t *len);
+
+static int name_of(int fd, struct sockaddr *sa, socklen_t *len, uint32_t ours, name_fn *real,
+                   name_fn engine)
 {
     int r;
 
-    if (!(fdtab_get(fd) & (FD_ASSOC | FD_FAMILY)) || !shim_enter()) {
-        if (!sys.getpeername)
+    if (!(fdtab_get(fd) & ours) || !shim_enter()) {
+        if (!*real)
             shim_resolve();
-        if (!sys.getpeername) {
+        if (!*real) {
             errno = ENOSYS;
             return -1;
         }
-        return sys.getpeername(fd, sa, len);
+        return (*real)(fd, sa, len);
     }
-    r = engine_getpeername(fd, sa, len);
+    r = engine(fd, sa, len);
     shim_leave();
     return r;
 }
 
+HOOK int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
+{
+    return name_of(fd, sa, len, FD_ASSOC | FD_FAMILY, &sys.getpeername, engine_getpeername);
+}
+
 HOOK int getsockname(int fd, struct sockaddr *sa, socklen_t *len)
 {
-    int r;
-
-    if (!(fdtab_get(fd) & FD_FAMILY) || !shim_enter()) {
-        if (!sys.getsockname)
-            shim_resolve();
-        if (!sys.getsockname) {
-            errno = ENOSYS;
-            return -1;
-        }
-        return sys.getsockname(fd, sa, len);
-    }
-    r = engine_getsockname(fd, sa, len);
-    shim_leave();
-    return r;
+    return name_of(fd, sa, len, FD_FAMILY, &sys.getsockname, engine_getsockname);
 }

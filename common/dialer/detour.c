@@ -431,6 +431,8 @@ static int connect_first(struct dial *d, int maker, const struct conf_dialer *fi
         if ((err = dial_swap(d->fd, scratch, family)))
             return err;
         fcntl(d->fd, F_SETFL, fcntl(d->fd, F_GETFL) | O_NONBLOCK);
+        if (first->server.addr.u.sa.sa_family != family)
+            d->swapped_family = first->server.addr.u.sa.sa_family;
         family = first->server.addr.u.sa.sa_family;
         server_addr_for(family, &first->server, &ss, &len);
     }

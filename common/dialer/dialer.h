@@ -24,6 +24,7 @@ struct dial {
     socklen_t len;
     const char *host;   /* the destination's name, for a proxy to resolve, or NULL */
     bool applied;       /* options were set by an earlier call on this socket */
+    int swapped_family; /* out: a socket of this other family took the program's fd, or 0 */
     const char *failed; /* out: the option the kernel refused, or a short reason */
     char why[600];      /* out: a detour's explanation of a failure, for the log */
 };
@@ -35,6 +36,15 @@ static inline long long dial_now_ms(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* Microseconds on the same clock, for the Happy Eyeballs pacing. */
+static inline long long dial_now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
 }
 
 /* Dialers past this index never learn "lockstep" (they keep trying pipelined first). */

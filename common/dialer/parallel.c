@@ -45,14 +45,6 @@ struct attempt {
     long long not_before;
 };
 
-static long long now_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
-}
-
 /* ADDR as a sockaddr for a socket of FAMILY (IPv4 through an IPv6 socket goes
  * IPv4-mapped); false when that socket cannot reach it. */
 static bool sockaddr_for(int family, const struct dns_addr *a, uint16_t port,
@@ -169,7 +161,10 @@ static int crown(struct dial *d, struct racer *rs, int n, int w, int own_family)
             drop(&rs[i]);
     if (rs[w].own)
         return 0;
-    return dial_swap(d->fd, rs[w].fd, own_family);
+    int err = dial_swap(d->fd, rs[w].fd, own_family);
+    if (!err && rs[w].ss.ss_family != own_family)
+        d->swapped_family = rs[w].ss.ss_family;
+    return err;
 }
 
 static int settle(int fd)
@@ -194,7 +189,7 @@ static int race(struct dial *d, const struct attempt *at, int n, uint16_t port, 
     for (int i = 0; i < n; i++)
         rs[i].fd = -1;
     for (;;) {
-        long long now = now_us(), wait;
+        long long now = dial_now_us(), wait;
         int np = 0, idx[MAX_RACERS];
 
         if (now >= deadline)
@@ -363,7 +358,7 @@ int happy_dial(struct dial *d, const struct dns_addr *addrs, int n, uint16_t por
     {
         struct attempt at[MAX_RACERS];
         char ifs[2 * CONF_LIST_MAX][IF_NAMESIZE];
-        long long t0 = now_us();
+        long long t0 = dial_now_us();
         int na = plan(&d->conf->dialers[d->dialer], addrs, n, ifs, at, t0);
 
         (void)delay_ms;

@@ -39,31 +39,26 @@ assert_eq "$(kv "$out" reply)" "you are $A4_CLI" "python3's reply"
 assert_saw "$HLOG" $B4_CLI "HTTP server (curl)"
 assert_saw "$LOG" $A4_CLI "line server (python3)"
 
-case_begin "app match = /usr/bin/python3* (path glob of /proc/self/exe): python3 by link B, curl not"
-CFG=$(write_conf glob <<EOF
+# The second: the constructor reads /proc/self/exe only when a match line names
+# a path; its scan must find one after a name on an indented line.
+glob_case() { # WHAT NAME MATCH-LINE
+    case_begin "$1: python3 by link B, curl not"
+    CFG=$(write_conf "$2" <<EOF
 $DIALERS
 [app py]
-match = /usr/bin/python3*
+$3
 dialer = viab
 EOF
 )
-out=$(shim "$CFG" sh -c "$CURL; $PYTCP")
-assert_eq "$?" 0 "exit status ($out)"
-assert_saw "$HLOG" $A4_CLI "HTTP server (curl)"
-assert_saw "$LOG" $B4_CLI "line server (python3)"
-
-case_begin "a path glob after a name on an indented match line: python3 by link B, curl not"
-CFG=$(write_conf glob2 <<EOF
-$DIALERS
-[app py]
-    match = nosuchprogram, /usr/bin/python3*
-dialer = viab
-EOF
-)
-out=$(shim "$CFG" sh -c "$CURL; $PYTCP")
-assert_eq "$?" 0 "exit status ($out)"
-assert_saw "$HLOG" $A4_CLI "HTTP server (curl)"
-assert_saw "$LOG" $B4_CLI "line server (python3)"
+    out=$(shim "$CFG" sh -c "$CURL; $PYTCP")
+    assert_eq "$?" 0 "exit status ($out)"
+    assert_saw "$HLOG" $A4_CLI "HTTP server (curl)"
+    assert_saw "$LOG" $B4_CLI "line server (python3)"
+}
+glob_case "app match = /usr/bin/python3* (path glob of /proc/self/exe)" glob \
+    "match = /usr/bin/python3*"
+glob_case "a path glob after a name on an indented match line" glob2 \
+    "    match = nosuchprogram, /usr/bin/python3*"
 
 case_begin "apps are matched in file order: the first match wins"
 CFG=$(write_conf order <<EOF
