@@ -1,5 +1,5 @@
-/* dns: blocking name lookups with c-ares 1.18 (SPEC.md 3 [resolver], 4.2;
- * DESIGN.md "c-ares 1.18.1").
+/* dns: blocking name lookups with c-ares 1.18 (dialshim.ini(5) [resolver],
+ * NAMES; docs/architecture.md "c-ares").
  *
  * Promise: dns_lookup() answers from, in this order, a numeric name, `localhost`
  * (and names under .localhost), the resolver's hosts file, the cache, and only then

@@ -141,7 +141,7 @@ static void clear_host_bits(uint8_t *a, size_t alen, int prefix)
 
 int fakeip_init(const struct conf *c)
 {
-    /* SPEC defaults when there is no configuration: 198.18.0.0/15, fc00::/18 */
+    /* dialshim.ini(5) defaults when there is no configuration: 198.18.0.0/15, fc00::/18 */
     uint8_t b4[4] = {198, 18, 0, 0}, b6[16] = {0xfc, 0x00};
     int p4 = 15, p6 = 18;
 

@@ -1,4 +1,4 @@
-/* fakeip: addresses that stand for names (SPEC.md 3 fake_ip_range / fake_ip6_range, 4.2).
+/* fakeip: addresses that stand for names (dialshim.ini(5) FAKE ADDRESSES).
  *
  * Promise: one process-wide table per family maps a name to an address inside the
  * configured range and back. The same name gets the same address for as long as

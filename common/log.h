@@ -1,4 +1,4 @@
-/* log: one line per decision or problem, to stderr, syslog or a file (SPEC.md 2-3).
+/* log: one line per decision or problem, to stderr, syslog or a file (dialshim.ini(5) log_file).
  *
  * Promise: never writes to fd 1; each line is one write(2) of at most 1 KiB, so
  * lines from threads and processes sharing the file never interleave; allocates

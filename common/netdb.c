@@ -434,7 +434,7 @@ static bool is_proxy(const struct conf_dialer *d)
 }
 
 /* The resolver's mode; unset (and the built-in resolver): fake_ip for a proxy
- * that resolves names itself, real otherwise (SPEC.md 4.2). */
+ * that resolves names itself, real otherwise (dialshim.ini(5) mode). */
 static enum resolver_mode mode_of(const struct conf *c, const struct conf_dialer *d)
 {
     const struct conf_resolver *r =

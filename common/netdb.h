@@ -1,4 +1,4 @@
-/* netdb: the policy behind the name-lookup hooks (SPEC.md 4.2, 4.3).
+/* netdb: the policy behind the name-lookup hooks (dialshim.ini(5) NAMES).
  *
  * Promise: each function behaves like the glibc call it stands for (return
  * value, errno, h_errno, the layout of what it returns), except that names are

@@ -1,4 +1,4 @@
-/* sockopt: the DefaultDialer's socket options (SPEC.md 3, DESIGN.md "Socket options").
+/* sockopt: the DefaultDialer's socket options (dialshim.ini(5) [dialer], docs/architecture.md).
  *
  * Promise: sockopt_apply() sets, on an existing socket, every option the dialer
  * asks for, in an order that works (interface and mark before bind, bind before

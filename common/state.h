@@ -32,7 +32,7 @@ struct state {
 
 extern struct state state;
 
-/* Where the configuration is, per SPEC.md section 2: DIALSHIM_CONFIG, then
+/* Where the configuration is, per dialshim(1) FILES: DIALSHIM_CONFIG, then
  * $XDG_CONFIG_HOME (or ~/.config)/dialshim/dialshim.ini, then /etc/dialshim.ini;
  * environment ignored under AT_SECURE. Returns false when no file is there
  * (DIALSHIM_CONFIG set to a missing file returns true: that is an error to report). */

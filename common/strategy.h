@@ -1,5 +1,5 @@
 /* strategy: which resolved addresses a program gets, and in what order
- * (SPEC.md 3 `strategy`, 4.2; DESIGN.md "Happy Eyeballs").
+ * (dialshim.ini(5) strategy; docs/architecture.md "Happy Eyeballs").
  *
  * Promise: pure functions over caller-owned arrays. They allocate nothing, take no
  * lock and keep the resolver's order within each family (stable), so the same

@@ -1,5 +1,5 @@
 /* udp: the program's UDP sockets through SOCKS5 UDP ASSOCIATE (RFC 1928 section 7,
- * SPEC.md 4.1 last bullet).
+ * dialshim.ini(5) udp).
  *
  * An association belongs to one program socket (its descriptor number, and the numbers
  * dup/dup2/dup3/F_DUPFD made of it: they are the same socket): a control

@@ -1,4 +1,4 @@
-/* conf: the INI file (SPEC.md section 3) turned into one immutable struct.
+/* conf: the INI file (dialshim.ini(5)) turned into one immutable struct.
  *
  * Promise: conf_load() either returns a fully validated struct in which every
  * reference (detour, domain_resolver, app dialer, route target) is an index that

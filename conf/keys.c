@@ -1,4 +1,4 @@
-/* One setter per key of SPEC section 3, per section type, plus the checks that
+/* One setter per key of dialshim.ini(5), per section type, plus the checks that
  * need a whole section (which keys a dialer type takes). Setters parse and store;
  * references to other sections are recorded by name and resolved in check.c,
  * since a section may name one defined further down. */

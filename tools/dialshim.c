@@ -1,5 +1,5 @@
 /* dialshim: run a command through the shim, check a configuration, explain a
- * decision (SPEC.md section 2). */
+ * decision (dialshim(1)). */
 #include "common/addr.h"
 #include "common/dialer/dialer.h"
 #include "common/dns.h"
@@ -50,7 +50,7 @@ static void print_problem(void *ctx, const char *file, int line, const char *msg
         (*errors)++;
 }
 
-/* The file the shim would read, per SPEC.md section 2, made absolute. */
+/* The file the shim would read, per dialshim(1) FILES, made absolute. */
 static int find_config(const struct opts *o, char *out, size_t cap)
 {
     char found[PATH_MAX];

@@ -7,7 +7,7 @@
  * fails; the first to connect wins and the rest are closed. The program's own
  * socket is one of the racers, so a race it wins needs no descriptor swap; when a
  * scratch socket wins, it is dup3'd over the program's descriptor before connect
- * returns (DESIGN.md "connect"). One deadline bounds the whole race. */
+ * returns (docs/architecture.md "connect"). One deadline bounds the whole race. */
 #include "common/dialer/dialer.h"
 
 #include "common/log.h"

@@ -3,7 +3,7 @@
  * Why: a racer that won (Happy Eyeballs), a fresh socket for a lockstep retry, or
  * a socket of the proxy's address family must become the program's fd before
  * connect returns; after it returns, epoll registrations would be lost. dup3 keeps
- * the number; we copy what the program set on the old socket (DESIGN.md list). */
+ * the number; we copy what the program set on the old socket (docs/architecture.md "connect"). */
 #include "common/dialer/dialer.h"
 
 #include "common/sys.h"

@@ -7,7 +7,7 @@
  * length depends on its address type (10 IPv4, 22 IPv6, 7+n domain): parse_reply
  * returns exactly that, so the first bytes of a server-first protocol are never eaten.
  *
- * Errno decisions (SPEC 4.1):
+ * Errno decisions (dialshim(1) ERRORS):
  *   REP 1 general failure      ECONNREFUSED   REP 5 connection refused   ECONNREFUSED
  *   REP 2 not allowed          EACCES         REP 6 TTL expired          ETIMEDOUT
  *   REP 3 network unreachable  ENETUNREACH    REP 7 command unsupported  EOPNOTSUPP

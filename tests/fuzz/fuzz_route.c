@@ -1,7 +1,7 @@
 /* libFuzzer: route rules. A rule is parsed from the input with conf_parse_route();
  * when it parses, it is matched against destinations built from the rest of the input
  * and route_rule_matches() is compared with a plain reference matcher written here
- * from SPEC 3 and conf.h (bit-by-bit CIDR, an IPv4 rule also matching an IPv4-mapped
+ * from dialshim.ini(5) and conf.h (bit-by-bit CIDR, an IPv4 rule also matching an IPv4-mapped
  * IPv6 destination; exact names or strictly-below for "*.", case-insensitive, one
  * trailing dot ignored; port ranges; tcp/udp). A rule always matches its own network
  * address / its own name.

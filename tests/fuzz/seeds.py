@@ -2,7 +2,7 @@
 """Writes the seed corpora tests/fuzz/corpus/<target>/ (checked in; rerun after
 changing a seed here). Seeds are recorded proxy replies, good and malformed, in the
 input format each fuzz_<target>.c describes, plus the unit tests' configuration
-fixtures and the SPEC example for the loader.
+fixtures and the INI examples of man/dialshim.ini.5 for the loader.
 
     python3 tests/fuzz/seeds.py
 """
@@ -172,6 +172,19 @@ def fakeip():
     put("fakeip", "recycle", bytes([1, 0]) + b"".join(bytes([0, i, 2, i & 3, 4, i]) for i in range(30)))
 
 
+def man_examples(page):
+    """The INI examples of the manual page (.EX/.EE blocks that open with a
+    section header), roff escapes undone."""
+    if not os.path.exists(page):
+        return []
+    out = []
+    for block in re.findall(r"^\.EX\n(.*?)^\.EE$", open(page).read(), re.S | re.M):
+        text = re.sub(r"\\[-e&]", lambda m: {"-": "-", "e": "\\", "&": ""}[m.group(0)[1]], block)
+        if text.lstrip().startswith("["):
+            out.append(text)
+    return out
+
+
 def conf():
     src = os.path.join(ROOT, "tests", "unit", "fixtures", "conf")
     if os.path.isdir(src):
@@ -180,11 +193,8 @@ def conf():
     demo = os.path.join(ROOT, "examples", "demo.ini")
     if os.path.exists(demo):
         shutil.copy(demo, os.path.join(CORPUS, "conf", "demo.ini"))
-    spec = os.path.join(ROOT, "..", "shared", "SPEC.md")
-    if os.path.exists(spec):
-        m = re.search(r"```ini\n(.*?)```", open(spec).read(), re.S)
-        if m:
-            put("conf", "spec-example.ini", m.group(1))
+    for i, text in enumerate(man_examples(os.path.join(ROOT, "man", "dialshim.ini.5"))):
+        put("conf", "man-example-%d.ini" % (i + 1), text)
     put("conf", "fake-ip.ini", "[resolver fk]\nservers = 192.0.2.2\nmode = fake_ip\n"
         "[dialer main]\ntype = direct\ndomain_resolver = fk\n[app all]\nmatch = *\ndialer = main\n")
     put("conf", "chain.ini", "[dialer a]\ntype = socks5\nserver = 192.0.2.2:1080\ndetour = b\n"

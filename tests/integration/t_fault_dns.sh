@@ -2,14 +2,14 @@
 # DNS fault injection (issue 6): the shim's resolver ([resolver], c-ares) pointed at
 # a dead server, a slow one, one that answers malformed packets, and one that answers
 # SERVFAIL / NXDOMAIN / REFUSED. Real clients (python3 socket.getaddrinfo, getent
-# ahosts, curl) must get the documented EAI code (SPEC 4.2: unknown name EAI_NONAME,
+# ahosts, curl) must get the documented EAI code (dialshim(1) ERRORS: unknown name EAI_NONAME,
 # server failure or timeout EAI_AGAIN) within the resolver's budget (timeout x
 # attempts x servers + 250 ms slack, here 200ms x 2 + 250 = 650 ms), with a log line,
 # no crash and no leaked descriptor; a program that connects to a name that did not
 # resolve must send nothing anywhere, in mode real and in mode fake_ip.
 #
 # The peer is tests/integration/dns_fault.py (the first label of the name picks the
-# fault). Where SPEC.md is silent (a malformed reply) the code is compared with what
+# fault). Where the manual pages are silent (a malformed reply) the code is compared with what
 # glibc 2.36 gives for the very same server, measured by hand (see the notes below).
 #
 # The leak detector: the client namespace's own hosts file (/etc/netns/NAME/hosts,
@@ -204,7 +204,7 @@ assert_eq "$(grep -c '^Q slow300 slow300-1\.example A ' "$FAULT_LOG")" 2 "A quer
 # trunchdr and wrongid and garbage: c-ares drops a reply it cannot match to the query
 # and waits for a good one, so they end as a timeout (glibc: EAI_AGAIN too; for the
 # truncated header at once). ancount/ptrloop: c-ares reports a bad response, which
-# common/dns.c maps to EAI_FAIL; glibc 2.36 says EAI_NONAME (-2). SPEC is silent on
+# common/dns.c maps to EAI_FAIL; glibc 2.36 says EAI_NONAME (-2). dialshim(1) says nothing on
 # malformed replies; either is a definite, immediate failure, which is what is
 # asserted. shorta: an A record of the wrong size is skipped (glibc: the same,
 # EAI_NONAME). tc: c-ares retries over TCP, which is refused: EAI_AGAIN (glibc too).

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Stress (SPEC 4.3 "any number of threads may connect and resolve at once"): one
+# Stress (dialshim(1) BEHAVIOUR "any number of threads may connect and resolve at once"): one
 # process, 64 threads x 500 connections each (STRESS_THREADS, STRESS_PER), through a
 # local SOCKS5 proxy (microsocks in the server namespace), then directly (a dialer with
 # routing_mark, so every connect is seen to take the shim's fast path), then 64 threads

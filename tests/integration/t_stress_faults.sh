@@ -4,7 +4,7 @@
 # connection (RST) right after the greeting or after the request, closes after the
 # greeting, answers a reply whose domain length is 255 and then closes (or stalls), a
 # SOCKS4 / HTTP proxy that resets at once, an HTTP proxy that closes inside its status
-# line. Each time ONE long-lived process makes 50 failing connects (SPEC 4.3): every
+# line. Each time ONE long-lived process makes 50 failing connects (dialshim(1) ERRORS): every
 # one fails with the errno common/dialer/detour.c documents for it (EOF and RST in a
 # handshake: ECONNRESET; a stall: ETIMEDOUT) within the deadline, each leaves a
 # `dialshim: ... result=ERRNO p (TYPE ADDR): why` line on stderr, the process does

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Fork and exec under load (SPEC 4.3 "a child after fork works without the parent"):
+# Fork and exec under load (dialshim(1) BEHAVIOUR "a child after fork works without the parent"):
 # a parent with 16 threads connecting through a SOCKS5 proxy (microsocks) and resolving
 # fake-IP names in a loop forks 20 times while those calls are in flight; every child
 # connects through the shim (to an address, and to a fake-IP name it resolves itself)

@@ -1,5 +1,5 @@
 #!/bin/bash
-# UDP through SOCKS5 UDP ASSOCIATE (SPEC 4.1, last bullet), against dante-server:
+# UDP through SOCKS5 UDP ASSOCIATE (dialshim.ini(5) UDP), against dante-server:
 # the far echo server (peer_server.py --udp --echo) must see dante's external
 # address (203.0.113.2 / 2001:db8:f::2), never the client's; the program must be told
 # the far server's real address as the peer (or the fake address it sent to), and

@@ -1,5 +1,5 @@
 #!/bin/bash
-# connect(AF_UNSPEC) on a UDP socket the shim manages (SPEC 4.1): the socket forgets
+# connect(AF_UNSPEC) on a UDP socket the shim manages (dialshim.ini(5) UDP): the socket forgets
 # its peer, as the kernel's does, and the dialer's choices still hold for what it
 # sends next.
 #   relayed (SOCKS5 UDP ASSOCIATE through dante): after the disconnect a sendto to

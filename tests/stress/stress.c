@@ -389,7 +389,7 @@ static void *names_thread(void *arg)
         }
         const struct sockaddr_in *sin = (const struct sockaddr_in *)res->ai_addr;
         inet_ntop(AF_INET, &sin->sin_addr, abuf, sizeof abuf);
-        /* SPEC default fake range 198.18.0.0/15 */
+        /* the default fake range 198.18.0.0/15 */
         if ((ntohl(sin->sin_addr.s_addr) & 0xfffe0000u) != 0xc6120000u) {
             record(1007, "getaddrinfo(%s) = %s, not a fake address", name, abuf);
             freeaddrinfo(res);

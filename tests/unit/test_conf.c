@@ -1,4 +1,4 @@
-/* conf: the INI schema of SPEC.md section 3. A full file with every key, the
+/* conf: the INI schema of dialshim.ini(5). A full file with every key, the
  * defaults, one broken fixture per kind of mistake (each with its exact
  * "FILE:LINE: message"), the password-permission warning, and the value parsers.
  * Run from the repository root (tests/unit/run.sh does): fixtures are found by

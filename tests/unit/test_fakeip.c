@@ -253,7 +253,7 @@ START_TEST(free_disables)
     fakeip_free();
     ck_assert(!fakeip_is_fake_addr(AF_INET, a));
     ck_assert_int_eq(fakeip_for_name("a.example", AF_INET, a), EAFNOSUPPORT);
-    ck_assert_int_eq(fakeip_init(NULL), 0); /* no configuration: the SPEC's ranges */
+    ck_assert_int_eq(fakeip_init(NULL), 0); /* no configuration: the default ranges */
     char buf[64];
     ck_assert_str_eq(fake("b.example", AF_INET, buf), "198.18.0.1");
     ck_assert_str_eq(fake("b.example", AF_INET6, buf), "fc00::1");
