@@ -159,31 +159,6 @@ static enum log_level level_from(const char *s, enum log_level dflt)
     return dflt;
 }
 
-/* The file could not be parsed: did its [global] ask for pass_through? A plain
- * line scan, for files too broken to parse. */
-static bool scan_pass_through(const char *text, size_t len)
-{
-    const char *p = text, *end = text + len;
-    bool in_global = false, pass = false;
-
-    while (p < end) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p)), *q = p;
-        size_t n;
-
-        if (!eol)
-            eol = end;
-        while (q < eol && (*q == ' ' || *q == '\t'))
-            q++;
-        n = (size_t)(eol - q);
-        if (n && *q == '[')
-            in_global = n >= 8 && memcmp(q, "[global]", 8) == 0;
-        else if (in_global && n >= 15 && memcmp(q, "on_config_error", 15) == 0)
-            pass = memmem(q, n, "pass_through", 12) != NULL;
-        p = eol + 1;
-    }
-    return pass;
-}
-
 static bool uses_fake_ip(const struct conf *c)
 {
     for (int i = 0; i < c->n_resolvers; i++)
@@ -428,7 +403,7 @@ static void release_text(void)
 
 static void load_broken(void)
 {
-    state.broken = !(cap.text && scan_pass_through(cap.text, cap.len));
+    state.broken = !(cap.text && conf_scan_pass_through(cap.text, cap.len));
     log_error("%s: configuration unusable; %s", state.path,
               state.broken ? "network calls fail with EACCES (on_config_error = fail_closed)"
                            : "network calls pass through untouched (on_config_error = "

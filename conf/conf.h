@@ -210,6 +210,12 @@ struct conf *conf_load_text(const char *name, const char *text, size_t len, mode
 
 void conf_free(struct conf *c);
 
+/* For a file too broken to load: does its [global] ask for on_config_error =
+ * pass_through? Reads each line as the parser would (comments, "key: value", CR,
+ * BOM) and compares the key's value token, never the rest of the line: true only
+ * when the key is there and every occurrence says exactly pass_through. */
+bool conf_scan_pass_through(const char *text, size_t len);
+
 /* Find by name; -1 when absent. */
 int conf_dialer_index(const struct conf *c, const char *name);
 int conf_resolver_index(const struct conf *c, const char *name);

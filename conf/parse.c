@@ -228,3 +228,83 @@ void conf_parse_text(struct parser *p)
     conf_close_section(p);
     p->kind = SEC_NONE;
 }
+
+/* ---- the fallback scan of a broken file ---- */
+
+struct span {
+    const char *s;
+    size_t n;
+};
+
+static struct span trim_span(struct span t)
+{
+    while (t.n && blank(*t.s)) {
+        t.s++;
+        t.n--;
+    }
+    while (t.n && blank(t.s[t.n - 1]))
+        t.n--;
+    return t;
+}
+
+static bool span_is(struct span t, const char *word)
+{
+    return t.n == strlen(word) && memcmp(t.s, word, t.n) == 0;
+}
+
+/* The line as the reader cleans it: no CR, no BOM, no comment, no outer blanks. */
+static struct span clean_line(const char *s, size_t n, bool first)
+{
+    if (n && s[n - 1] == '\r')
+        n--;
+    if (first && n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
+        s += 3;
+        n -= 3;
+    }
+    for (size_t i = 0; i < n; i++)
+        if ((s[i] == '#' || s[i] == ';') && (i == 0 || blank(s[i - 1]))) {
+            n = i;
+            break;
+        }
+    return trim_span((struct span){s, n});
+}
+
+/* "[global]", blanks allowed inside the brackets as header() allows them. */
+static bool global_header_line(struct span t)
+{
+    if (t.n < 2 || t.s[t.n - 1] != ']' || memchr(t.s, ']', t.n - 1))
+        return false;
+    return span_is(trim_span((struct span){t.s + 1, t.n - 2}), "global");
+}
+
+bool conf_scan_pass_through(const char *text, size_t len)
+{
+    const char *p = text, *end = text + len;
+    bool in_global = false, seen = false, other = false;
+
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        struct span t, key, val;
+        size_t k;
+
+        if (!eol)
+            eol = end;
+        t = clean_line(p, (size_t)(eol - p), p == text);
+        p = eol + 1;
+        if (t.n && *t.s == '[') {
+            in_global = global_header_line(t);
+            continue;
+        }
+        for (k = 0; k < t.n && t.s[k] != '=' && t.s[k] != ':'; k++)
+            ;
+        if (!in_global || k == t.n)
+            continue;
+        key = trim_span((struct span){t.s, k});
+        val = trim_span((struct span){t.s + k + 1, t.n - k - 1});
+        if (!span_is(key, "on_config_error"))
+            continue;
+        seen = true;
+        other |= !span_is(val, "pass_through");
+    }
+    return seen && !other;
+}

@@ -85,6 +85,45 @@ assert_eq "$(kv "$out" reply)" "you are $A4_CLI" "reply"
 assert_match "$(cat "$T/err")" "^dialshim: ([^ ]*/)?passthrough\\.ini:7: ." "stderr"
 assert_saw "$LOG" $A4_CLI "server (link A: the broken file's dialer is not used)"
 
+# Broken files whose [global] mentions pass_through only outside the value of
+# on_config_error (a comment, another key's value, a longer word): fail closed.
+# Each has an unknown key at line 6, after a [global] of three lines.
+n=0
+for g in 'on_config_error = fail_closed ; not pass_through' \
+    'on_config_error = fail_closed # pass_through' \
+    'on_config_error = pass_through_not' \
+    'on_config_error = "pass_through"'; do
+    n=$((n + 1))
+    F=$(printf '[global]\n%s\nlog_level = warn # pass_through\n[dialer viab]\ntype = direct\nno_such_key = 1\n[app all]\nmatch = *\ndialer = viab\n' "$g" |
+        write_conf "comment$n")
+    case_begin "broken file, [global] has '$g': connect fails with EACCES, the listener saw nothing"
+    out=$(shim "$F" $PY $PYCLIENT tcp $FAR4 8080 2>"$T/err")
+    assert_eq "$?" 3 "client exit status ($out)"
+    assert_eq "$(kv "$out" errno)" EACCES "errno"
+    assert_match "$(cat "$T/err")" "comment$n\\.ini:6: " "stderr"
+    assert_match "$(cat "$T/err")" "fail with EACCES" "stderr"
+    assert_saw_nothing "$LOG" "server"
+done
+
+# The key's own value token counts, read as the parser reads it: blanks in the
+# header, "key: value", a comment after the value.
+PT2=$(write_conf passthrough2 <<'EOF'
+[ global ]
+log_level = warn ; on_config_error = fail_closed
+on_config_error: pass_through   # the value token, a comment after it
+[dialer viab]
+type = direct
+no_such_key = 1
+EOF
+)
+case_begin "broken file, on_config_error: pass_through with a comment after it: passes through"
+out=$(shim "$PT2" $PY $PYCLIENT tcp $FAR4 8080 2>"$T/err")
+assert_eq "$?" 0 "client exit status ($out)"
+assert_eq "$(kv "$out" reply)" "you are $A4_CLI" "reply"
+assert_match "$(cat "$T/err")" "passthrough2\\.ini:6: " "stderr"
+assert_match "$(cat "$T/err")" "pass through untouched" "stderr"
+assert_saw "$LOG" $A4_CLI "server"
+
 case_begin "DIALSHIM_CONFIG names a missing file: fail closed (EACCES) with a dialshim: line"
 out=$(shim "$T/missing.ini" $PY $PYCLIENT tcp $FAR4 8080 2>"$T/err")
 assert_eq "$?" 3 "client exit status ($out)"
