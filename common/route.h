@@ -23,6 +23,11 @@ int app_pick(const struct conf *c, const char *forced, const char *name, const c
 
 /* One glob as written in `match`: `*` any run of characters (also across '/'), `?` one. */
 bool app_glob(const char *pattern, const char *text);
+/* The same, counting its steps into *STEPS. Every star is passed once, the
+ * backtrack point only moves forward through TEXT and each backtrack rewinds TEXT
+ * by at most the pattern's length, so steps <= 2 * (len(pattern) + 1) *
+ * (len(text) + 1): never exponential. */
+bool app_glob_steps(const char *pattern, const char *text, size_t *steps);
 
 /* A destination as route rules see it. */
 struct dest {

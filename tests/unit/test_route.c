@@ -190,6 +190,33 @@ START_TEST(globs)
 }
 END_TEST
 
+/* The backtracking worst cases stay inside the promised step bound, and the count
+ * is what the matcher did: a linear match is linear. */
+START_TEST(glob_steps_bounded)
+{
+    static char pat[600], text[600];
+    static const char *const unit[] = {"*a", "*?", "*ab", "a*"};
+    size_t steps, np, nt;
+
+    ck_assert(app_glob_steps("curl", "curl", &steps));
+    ck_assert_uint_eq(steps, 4);
+    ck_assert(app_glob_steps("**", "", &steps));
+    ck_assert_uint_eq(steps, 2);
+    for (size_t u = 0; u < sizeof(unit) / sizeof(unit[0]); u++) {
+        pat[0] = '\0';
+        for (int i = 0; i < 100; i++)
+            strcat(pat, unit[u]);
+        strcat(pat, "b");
+        memset(text, 'a', 500);
+        text[500] = '\0';
+        np = strlen(pat);
+        nt = strlen(text);
+        ck_assert_int_eq(app_glob_steps(pat, text, &steps), app_glob(pat, text));
+        ck_assert_msg(steps <= 2 * (np + 1) * (nt + 1), "%s...: %zu steps", unit[u], steps);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("route");
@@ -203,6 +230,7 @@ int main(void)
     tcase_add_test(t, apps_by_name_path_env_default);
     tcase_add_test(t, builtin_app);
     tcase_add_test(t, globs);
+    tcase_add_test(t, glob_steps_bounded);
     suite_add_tcase(s, t);
     r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
