@@ -19,8 +19,22 @@ endif
 BUILD   ?= build
 
 DEP_CFLAGS := $(shell pkg-config --cflags libcares inih check 2>/dev/null)
-STATIC_LIBS := -Wl,-Bstatic $(shell pkg-config --libs libcares inih 2>/dev/null) -Wl,-Bdynamic
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+# c-ares and inih are linked statically into the library, and their calls of libc
+# functions would bind at run time to the shim's own exported hooks (we come first
+# in the lookup order): c-ares 1.18's ares_process.o calls socket, connect, close,
+# fcntl, recv, recvfrom, send and writev, ares__sortaddrinfo.o getsockname. With
+# ares_set_socket_functions (common/dns.c) most of them are dead code, but which
+# ones depends on the c-ares version and on which API the engine happens to call;
+# a proof by test would have to be redone at every upgrade. So every hooked name
+# an archive calls is renamed in a copy of it (tools/layer.sh rewrite) to
+# sys_libc_NAME, which common/sys.c sends through the table of real functions: none
+# can reach a hook, and a name without such a function fails the link. The tool and
+# the unit tests link the same copies. `make layercheck` (run by `make check`)
+# verifies the copies and every object of common/ and conf/.
+DEP_ARCHIVES := $(BUILD)/deps/libcares.a $(BUILD)/deps/libinih.a
+STATIC_LIBS := $(DEP_ARCHIVES) $(filter-out -lcares -linih,$(shell pkg-config --libs --static libcares inih 2>/dev/null))
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden \
@@ -35,13 +49,22 @@ SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HEADERS  := $(wildcard common/*.h common/dialer/*.h common/proto/*.h conf/*.h shim/*.h)
 
-.PHONY: all deps demo check unit integration bench install uninstall clean format fuzz
+.PHONY: all deps demo check unit integration bench install uninstall clean format fuzz layercheck
 
 all: $(BUILD)/libdialshim.so $(BUILD)/dialshim
 
 $(BUILD)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/deps/lib%.a: shim/exports.map tools/layer.sh
+	@mkdir -p $(dir $@)
+	sh tools/layer.sh rewrite "$$($(CC) -print-file-name=lib$*.a)" $@
+
+# common/sys_default.o is the one object allowed the libc names: it fills the table
+# for the tool and the unit tests and is never linked into the library.
+layercheck: $(CORE_OBJ) $(DEP_ARCHIVES)
+	@sh tools/layer.sh check $(filter-out %/common/sys_default.o,$(CORE_OBJ)) $(DEP_ARCHIVES)
 
 $(BUILD)/libcore.a: $(CORE_OBJ)
 	@mkdir -p $(dir $@)
@@ -56,15 +79,15 @@ $(BUILD)/libcore.a: $(CORE_OBJ)
 # -fini=<no such symbol>: no DT_FINI. crti's _fini does nothing, but it lies at the
 # end of the code, and calling it at exit faulted in 64 KiB of the library that the
 # start never touches (common/state.c keeps the constructor's path at the front).
-$(BUILD)/libdialshim.so: $(SHIM_OBJ) $(BUILD)/libcore.a shim/exports.map
+$(BUILD)/libdialshim.so: $(SHIM_OBJ) $(BUILD)/libcore.a shim/exports.map $(DEP_ARCHIVES)
 	$(CC) $(CFLAGS) -shared -o $@ $(SHIM_OBJ) $(BUILD)/libcore.a \
 	    -Wl,--version-script=shim/exports.map -Wl,--exclude-libs,ALL -Wl,-z,lazy \
 	    -Wl,-z,nodelete -Wl,-z,noseparate-code -Wl,-fini=dialshim_no_fini $(LDLIBS)
 
-$(BUILD)/dialshim: tools/dialshim.c $(BUILD)/libcore.a $(HEADERS)
+$(BUILD)/dialshim: tools/dialshim.c $(BUILD)/libcore.a $(DEP_ARCHIVES) $(HEADERS)
 	$(CC) $(CFLAGS) -o $@ tools/dialshim.c $(BUILD)/libcore.a $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcore.a $(HEADERS)
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcore.a $(DEP_ARCHIVES) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libcore.a $(CHECK_LIBS) $(LDLIBS)
 
@@ -86,6 +109,7 @@ integration: all $(BUILD)/tests/tcpinfo
 
 check: deps
 	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory layercheck
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 
@@ -126,7 +150,7 @@ $(FUZZ_BUILD)/obj/%.o: %.c $(HEADERS)
 $(FUZZ_BUILD)/libcore.a: $(FUZZ_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_BUILD)/libcore.a $(HEADERS)
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_BUILD)/libcore.a $(DEP_ARCHIVES) $(HEADERS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libcore.a $(LDLIBS)
 
 fuzz: $(FUZZ_BIN)

@@ -1,5 +1,7 @@
 #include "common/log.h"
 
+#include "common/sys.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -31,8 +33,8 @@ int log_open(enum log_level level, const char *dest)
             log_fd = fd;
         }
     }
-    if (old > 2 && old != log_fd)
-        close(old);
+    if (old > 2 && old != log_fd && sys.close)
+        sys.close(old);
     return err;
 }
 
@@ -62,8 +64,8 @@ void log_msg(enum log_level l, const char *fmt, ...)
     } else {
         line[n++] = '\n';
         /* One write per line: concurrent writers on an O_APPEND file stay whole. */
-        if (write(log_fd, line, n) < 0) {
-            /* nowhere left to report it */
+        if (!sys.write || sys.write(log_fd, line, n) < 0) {
+            /* nowhere left to report it (no table: a unit test that never filled it) */
         }
     }
     errno = saved;

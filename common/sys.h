@@ -1,9 +1,12 @@
 /* sys: the real socket functions, as the shim found them with dlsym(RTLD_NEXT).
  *
- * Promise: code under common/ reaches the network only through this table, so it
- * never re-enters the shim's own hooks. The shim fills it before any hook acts;
- * unit tests may fill it with the libc functions or with fakes. Every member is
- * always non-NULL once sys_init_default() or the shim has run.
+ * Promise: code under common/ and conf/ calls no function the shim hooks by its
+ * name (`make check` runs `make layercheck`, which fails the build when one of
+ * their objects, or the c-ares and inih archives linked into the library, names
+ * one), so every call that reaches a hook is the program's. The shim fills the
+ * table before any hook acts; unit tests may fill it with the libc functions or
+ * with fakes. Every required member is non-NULL once sys_init_default() or the
+ * shim has run.
  */
 #ifndef DIALSHIM_SYS_H
 #define DIALSHIM_SYS_H
@@ -13,6 +16,50 @@
 #include <sys/uio.h>
 #include <sys/types.h>
 #include <time.h>
+
+/* Every real function the shim uses, once: X(member, symbol, required). shim/init.c
+ * fills the table from this list with one lookup (the next definition after ours),
+ * common/sys_default.c with the functions linked into a program that is not
+ * preloaded. A function that is not REQUIRED may be missing from an older libc: its
+ * member stays NULL and the hook that needs it fails with ENOSYS. */
+#define SYS_FUNCTIONS(X)                                                                           \
+    X(write, write, 1)                                                                             \
+    X(socket, socket, 1)                                                                           \
+    X(connect, connect, 1)                                                                         \
+    X(close, close, 1)                                                                             \
+    X(read, read, 1)                                                                               \
+    X(recv, recv, 1)                                                                               \
+    X(recvfrom, recvfrom, 1)                                                                       \
+    X(recvmsg, recvmsg, 1)                                                                         \
+    X(sendto, sendto, 1)                                                                           \
+    X(sendmsg, sendmsg, 1)                                                                         \
+    X(getaddrinfo, getaddrinfo, 1)                                                                 \
+    X(freeaddrinfo, freeaddrinfo, 1)                                                               \
+    X(getnameinfo, getnameinfo, 1)                                                                 \
+    X(gethostbyname, gethostbyname, 1)                                                             \
+    X(gethostbyname2, gethostbyname2, 1)                                                           \
+    X(gethostbyname_r, gethostbyname_r, 1)                                                         \
+    X(gethostbyname2_r, gethostbyname2_r, 1)                                                       \
+    X(gethostbyaddr, gethostbyaddr, 1)                                                             \
+    X(gethostbyaddr_r, gethostbyaddr_r, 1)                                                         \
+    X(send, send, 1)                                                                               \
+    X(sendmmsg, sendmmsg, 1)                                                                       \
+    X(recvmmsg, recvmmsg, 1)                                                                       \
+    X(readv, readv, 1)                                                                             \
+    X(writev, writev, 1)                                                                           \
+    X(getpeername, getpeername, 1)                                                                 \
+    X(getsockname, getsockname, 1)                                                                 \
+    X(syscall, syscall, 1)                                                                         \
+    X(read_chk, __read_chk, 1)                                                                     \
+    X(recv_chk, __recv_chk, 1)                                                                     \
+    X(recvfrom_chk, __recvfrom_chk, 1)                                                             \
+    X(dup, dup, 1)                                                                                 \
+    X(dup2, dup2, 1)                                                                               \
+    X(dup3, dup3, 1)                                                                               \
+    X(fcntl, fcntl, 1)                                                                             \
+    X(fcntl64, fcntl64, 0)                                                                         \
+    X(close_range, close_range, 0)                                                                 \
+    X(closefrom, closefrom, 0)
 
 struct sys_table {
     int (*socket)(int domain, int type, int protocol);
@@ -56,6 +103,14 @@ struct sys_table {
     ssize_t (*recv_chk)(int fd, void *buf, size_t n, size_t buflen, int flags);
     ssize_t (*recvfrom_chk)(int fd, void *buf, size_t n, size_t buflen, int flags,
                             struct sockaddr *from, socklen_t *fromlen);
+    /* descriptors: the shim copies, moves and closes its own with these */
+    int (*dup)(int fd);
+    int (*dup2)(int oldfd, int newfd);
+    int (*dup3)(int oldfd, int newfd, int flags);
+    int (*fcntl)(int fd, int cmd, ...);
+    int (*fcntl64)(int fd, int cmd, ...); /* _FILE_OFFSET_BITS=64 programs call this one */
+    int (*close_range)(unsigned first, unsigned last, int flags);
+    void (*closefrom)(int lowfd);
 };
 
 /* The one table; zero until filled. */

@@ -4,18 +4,13 @@
  * Descriptors the shim knows nothing about cost one fdtab_get(); dup2/dup3 look at
  * the target too, because the kernel closes it. Every other fcntl command goes to
  * the real fcntl untouched, with its argument as it came.
- *
- * The real functions are found here, not in shim/init.c's table: common/ never
- * duplicates a descriptor through these hooks' names (its own dup3 and fcntl calls
- * pass straight through below). */
+ */
 #include "common/engine.h"
 #include "common/fdtab.h"
 #include "shim/init.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <unistd.h>
@@ -23,44 +18,14 @@
 /* fcntl64: what programs built with _FILE_OFFSET_BITS=64 call (python3 does). */
 int fcntl64(int fd, int cmd, ...);
 
-static struct {
-    int (*dup)(int fd);
-    int (*dup2)(int oldfd, int newfd);
-    int (*dup3)(int oldfd, int newfd, int flags);
-    int (*fcntl)(int fd, int cmd, ...);
-    int (*fcntl64)(int fd, int cmd, ...);
-} real;
-
-static pthread_once_t real_once = PTHREAD_ONCE_INIT;
-
-/* The next definition after ours; never ourselves (that would recurse forever). */
-static void *next(const char *name, void *self)
-{
-    void *p = dlsym(RTLD_NEXT, name);
-
-    return p == self ? NULL : p;
-}
-
-static void find_real(void)
-{
-    real.dup = (__typeof__(real.dup))next("dup", (void *)dup);
-    real.dup2 = (__typeof__(real.dup2))next("dup2", (void *)dup2);
-    real.dup3 = (__typeof__(real.dup3))next("dup3", (void *)dup3);
-    real.fcntl = (__typeof__(real.fcntl))next("fcntl", (void *)fcntl);
-    real.fcntl64 = (__typeof__(real.fcntl64))next("fcntl64", (void *)fcntl64);
-    if (!real.fcntl64) /* a libc older than 2.28: one fcntl for all */
-        real.fcntl64 = real.fcntl;
-}
-
 /* The real function NAME, or ENOSYS when there is none. */
 #define REAL(name, ...)                                                                            \
     do {                                                                                           \
-        pthread_once(&real_once, find_real);                                                       \
-        if (!real.name) {                                                                          \
+        if (!SYS_REAL(name)) {                                                                     \
             errno = ENOSYS;                                                                        \
             return -1;                                                                             \
         }                                                                                          \
-        return real.name(__VA_ARGS__);                                                             \
+        return sys.name(__VA_ARGS__);                                                              \
     } while (0)
 
 static int real_dup(int fd)
@@ -146,14 +111,13 @@ static int dupfd(int (*f)(int, int, ...), int fd, int cmd, int arg)
     va_start(ap, cmd);                                                                             \
     arg = va_arg(ap, void *);                                                                      \
     va_end(ap);                                                                                    \
-    pthread_once(&real_once, find_real);                                                           \
-    if (!real.name) {                                                                              \
+    if (!SYS_REAL(name)) {                                                                         \
         errno = ENOSYS;                                                                            \
         return -1;                                                                                 \
     }                                                                                              \
     if ((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && fdtab_get(fd))                               \
-        return dupfd(real.name, fd, cmd, (int)(intptr_t)arg);                                      \
-    return real.name(fd, cmd, arg)
+        return dupfd(sys.name, fd, cmd, (int)(intptr_t)arg);                                       \
+    return sys.name(fd, cmd, arg)
 
 HOOK int fcntl(int fd, int cmd, ...)
 {

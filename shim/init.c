@@ -44,7 +44,7 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
 /* The real function: the next definition after ours. A lookup that lands in our
  * own library (a broken link order) would recurse forever: refuse it. (dladdr
  * would say the same but scans symbol tables: too slow for every process start.) */
-static void *find(const char *name)
+static void *find(const char *name, bool required)
 {
     static const char msg[] = "dialshim: cannot find the real network functions\n";
     void *p = dlsym(RTLD_NEXT, name);
@@ -53,48 +53,22 @@ static void *find(const char *name)
         dl_iterate_phdr(find_self, (void *)find);
     if (p && ((uintptr_t)p < self_lo || (uintptr_t)p >= self_hi))
         return p;
-    /* Nothing to fall back on: say so on stderr; hooks then fail with ENOSYS. */
-    if (write(2, msg, sizeof(msg) - 1) < 0) {
+    /* Nothing to fall back on: say so on stderr (write is first in the list, so a
+     * missing write is the one case with no way to say it); hooks then fail with
+     * ENOSYS. */
+    if (required && sys.write && sys.write(2, msg, sizeof(msg) - 1) < 0) {
     }
     return NULL;
 }
 
-#define REAL(name) sys.name = (__typeof__(sys.name))find(#name)
+/* The one lookup of the real functions, over common/sys.h's list. */
+#define REAL(member, symbol, required) sys.member = (__typeof__(sys.member))find(#symbol, required);
 
 static void resolve(void)
 {
-    /* First: find() reports a failed lookup with write(2), which is hooked too and
-     * must not come back here (pthread_once would wait for itself). */
-    REAL(write);
-    REAL(socket);
-    REAL(connect);
-    REAL(close);
-    REAL(read);
-    REAL(recv);
-    REAL(recvfrom);
-    REAL(recvmsg);
-    REAL(sendto);
-    REAL(sendmsg);
-    REAL(getaddrinfo);
-    REAL(freeaddrinfo);
-    REAL(getnameinfo);
-    REAL(gethostbyname);
-    REAL(gethostbyname2);
-    REAL(gethostbyname_r);
-    REAL(gethostbyname2_r);
-    REAL(gethostbyaddr);
-    REAL(gethostbyaddr_r);
-    REAL(send);
-    REAL(sendmmsg);
-    REAL(recvmmsg);
-    REAL(readv);
-    REAL(writev);
-    REAL(getpeername);
-    REAL(getsockname);
-    REAL(syscall);
-    sys.read_chk = (__typeof__(sys.read_chk))find("__read_chk");
-    sys.recv_chk = (__typeof__(sys.recv_chk))find("__recv_chk");
-    sys.recvfrom_chk = (__typeof__(sys.recvfrom_chk))find("__recvfrom_chk");
+    SYS_FUNCTIONS(REAL)
+    if (!sys.fcntl64) /* a libc older than 2.28: one fcntl for all */
+        sys.fcntl64 = sys.fcntl;
 }
 
 void shim_resolve(void)

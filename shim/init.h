@@ -8,6 +8,8 @@
 #ifndef DIALSHIM_SHIM_INIT_H
 #define DIALSHIM_SHIM_INIT_H
 
+#include "common/sys.h"
+
 #include <stdbool.h>
 
 #define HOOK __attribute__((visibility("default")))
@@ -18,6 +20,10 @@ extern __thread int shim_depth __attribute__((tls_model("initial-exec")));
 void shim_resolve(void);
 
 bool shim_enter(void);
+
+/* The real function MEMBER (common/sys.h), the table filled first when this is the
+ * process's first hook; NULL when libc has none (the hook fails with ENOSYS). */
+#define SYS_REAL(member) (sys.member ? sys.member : (shim_resolve(), sys.member))
 
 static inline void shim_leave(void)
 {

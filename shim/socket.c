@@ -7,10 +7,8 @@
 #include "common/sys.h"
 #include "shim/init.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <linux/close_range.h>
-#include <pthread.h>
 #include <unistd.h>
 
 HOOK int socket(int domain, int type, int protocol)
@@ -45,20 +43,7 @@ HOOK int close(int fd)
 
 /* close_range(2) and closefrom(3) close sockets without close(): what the shim
  * knew of them must go too, or a later descriptor given the same number (a file,
- * a pipe) would be taken for the old socket and its writes for datagrams. Found
- * here, on first use, not in shim/init.c's table: most programs never call them. */
-static struct {
-    int (*close_range)(unsigned first, unsigned last, int flags);
-    void (*closefrom)(int lowfd);
-} ranged;
-static pthread_once_t ranged_once = PTHREAD_ONCE_INIT;
-
-static void find_ranged(void)
-{
-    ranged.close_range = (__typeof__(ranged.close_range))dlsym(RTLD_NEXT, "close_range");
-    ranged.closefrom = (__typeof__(ranged.closefrom))dlsym(RTLD_NEXT, "closefrom");
-}
-
+ * a pipe) would be taken for the old socket and its writes for datagrams. */
 static void forget_range(unsigned first, unsigned last)
 {
     if (fdtab_high() >= 0 && first <= (unsigned)fdtab_high() && shim_enter()) {
@@ -69,8 +54,7 @@ static void forget_range(unsigned first, unsigned last)
 
 HOOK int close_range(unsigned first, unsigned last, int flags)
 {
-    pthread_once(&ranged_once, find_ranged);
-    if (!ranged.close_range) {
+    if (!SYS_REAL(close_range)) {
         errno = ENOSYS;
         return -1;
     }
@@ -78,16 +62,15 @@ HOOK int close_range(unsigned first, unsigned last, int flags)
     if (first <= last && !(flags & ~(CLOSE_RANGE_CLOEXEC | CLOSE_RANGE_UNSHARE)) &&
         !(flags & CLOSE_RANGE_CLOEXEC))
         forget_range(first, last);
-    return ranged.close_range(first, last, flags);
+    return sys.close_range(first, last, flags);
 }
 
 HOOK void closefrom(int lowfd)
 {
-    pthread_once(&ranged_once, find_ranged);
     if (lowfd >= 0)
         forget_range((unsigned)lowfd, ~0u);
-    if (ranged.closefrom)
-        ranged.closefrom(lowfd);
+    if (SYS_REAL(closefrom))
+        sys.closefrom(lowfd);
 }
 
 /* A UDP socket connected through a SOCKS5 relay is connected to the relay, and an

@@ -42,7 +42,7 @@ static int connect_bounded(int fd, const struct sockaddr *sa, socklen_t len, uin
 {
     int err = 0;
 
-    if (fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+    if (sys.fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
         return errno;
     if (sys.connect(fd, sa, len) < 0) {
         err = errno;
@@ -55,7 +55,7 @@ static int connect_bounded(int fd, const struct sockaddr *sa, socklen_t len, uin
         struct sockaddr unspec = {.sa_family = AF_UNSPEC};
         sys.connect(fd, &unspec, sizeof(unspec));
     }
-    fcntl(fd, F_SETFL, flags);
+    sys.fcntl(fd, F_SETFL, flags);
     return err;
 }
 
@@ -77,7 +77,7 @@ int default_dial(struct dial *d, uint32_t timeout_ms)
     if (err)
         return err;
     if (timeout_ms && d->type == SOCK_STREAM) {
-        int flags = fcntl(d->fd, F_GETFL);
+        int flags = sys.fcntl(d->fd, F_GETFL);
         if (flags >= 0 && !(flags & O_NONBLOCK))
             return connect_bounded(d->fd, d->sa, d->len, timeout_ms, flags);
     }

@@ -430,7 +430,7 @@ static int connect_first(struct dial *d, int maker, const struct conf_dialer *fi
             return errno;
         if ((err = dial_swap(d->fd, scratch, family)))
             return err;
-        fcntl(d->fd, F_SETFL, fcntl(d->fd, F_GETFL) | O_NONBLOCK);
+        sys.fcntl(d->fd, F_SETFL, sys.fcntl(d->fd, F_GETFL) | O_NONBLOCK);
         if (first->server.addr.u.sa.sa_family != family)
             d->swapped_family = first->server.addr.u.sa.sa_family;
         family = first->server.addr.u.sa.sa_family;
@@ -476,7 +476,7 @@ static int renew_socket(struct dial *d)
         return errno;
     if ((err = dial_swap(d->fd, scratch, family)))
         return err;
-    fcntl(d->fd, F_SETFL, fcntl(d->fd, F_GETFL) | O_NONBLOCK);
+    sys.fcntl(d->fd, F_SETFL, sys.fcntl(d->fd, F_GETFL) | O_NONBLOCK);
     d->applied = false;
     return 0;
 }
@@ -575,10 +575,10 @@ int detour_dial(struct dial *d, uint32_t timeout_ms)
         d->failed = "detour chain too long";
         return ECONNREFUSED;
     }
-    flags = fcntl(d->fd, F_GETFL);
+    flags = sys.fcntl(d->fd, F_GETFL);
     if (flags < 0)
         return errno;
-    if (!(flags & O_NONBLOCK) && fcntl(d->fd, F_SETFL, flags | O_NONBLOCK) < 0)
+    if (!(flags & O_NONBLOCK) && sys.fcntl(d->fd, F_SETFL, flags | O_NONBLOCK) < 0)
         return errno;
     err = run_chain(d, hops, n, maker, deadline, &retry, NULL);
     if (err && retry) {
@@ -589,7 +589,7 @@ int detour_dial(struct dial *d, uint32_t timeout_ms)
         if (!err)
             err = run_chain(d, hops, n, maker, deadline, &retry, NULL);
     }
-    fcntl(d->fd, F_SETFL, flags);
+    sys.fcntl(d->fd, F_SETFL, flags);
     if (err)
         d->failed = d->why[0] ? d->why : NULL;
     return err;

@@ -343,7 +343,7 @@ bool parallel_wanted(const struct conf_dialer *cd)
 int happy_dial(struct dial *d, const struct dns_addr *addrs, int n, uint16_t port,
                uint32_t delay_ms, uint32_t timeout_ms)
 {
-    int own_family = socket_family(d->fd), flags = fcntl(d->fd, F_GETFL), err;
+    int own_family = socket_family(d->fd), flags = sys.fcntl(d->fd, F_GETFL), err;
     long long deadline;
 
     if (n <= 0)
@@ -363,9 +363,9 @@ int happy_dial(struct dial *d, const struct dns_addr *addrs, int n, uint16_t por
 
         (void)delay_ms;
         deadline = t0 + (timeout_ms ? timeout_ms : 75000) * 1000LL;
-        fcntl(d->fd, F_SETFL, flags | O_NONBLOCK);
+        sys.fcntl(d->fd, F_SETFL, flags | O_NONBLOCK);
         err = race(d, at, na, port, deadline, own_family);
     }
-    fcntl(d->fd, F_SETFL, flags);
+    sys.fcntl(d->fd, F_SETFL, flags);
     return err;
 }
