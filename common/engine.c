@@ -184,10 +184,10 @@ static int decide_and_dial(int fd, uint32_t fst, const struct sockaddr *sa, sock
     d.host = dst.name;
     if (d.host || state.conf->dialers[d.dialer].type != DIALER_DIRECT)
         fst |= FD_ENGINE;
-    fst = (fst & ~FD_ASSOC) | (fdtab_get(fd) & FD_ASSOC); /* udp_dial may have associated */
+    /* udp_dial may have associated, another thread may have marked: add, never overwrite */
+    fst = fdtab_or(fd, (fst & FD_ENGINE) | (d.applied ? FD_APPLIED : 0));
     if (!err && (fst & FD_ASSOC))
         udp_set_view(fd, sa, len); /* replies come "from" what the program connected to */
-    fdtab_set(fd, fst | (d.applied ? FD_APPLIED : 0));
     /* An IPv4 socket the dialers replaced with an IPv6 one keeps answering in IPv4. */
     if ((!err || err == EINPROGRESS) && dst.net == NET_TCP && d.swapped_family == AF_INET6 &&
         sa->sa_family == AF_INET && !family_keep(fd, sa))
@@ -201,7 +201,7 @@ static int decide_and_dial(int fd, uint32_t fst, const struct sockaddr *sa, sock
                                 : LOG_LVL_INFO,
                      &d, rule, err, &t0);
         if (d.type == SOCK_DGRAM && state.conf->dialers[d.dialer].type == DIALER_BLOCK)
-            fdtab_set(fd, fdtab_get(fd) | FD_BLOCK_LOGGED);
+            fdtab_or(fd, FD_BLOCK_LOGGED);
     } else if (!(fst & FD_APPLIED)) {
         log_decision(LOG_LVL_INFO, &d, rule, err, &t0);
     }
@@ -254,7 +254,7 @@ static int before_send(int fd, int flags, const struct sockaddr *to, socklen_t t
                                                 : "MSG_FASTOPEN through a proxy is not built yet";
         }
         if (!err)
-            fdtab_set(fd, fst | FD_APPLIED);
+            fdtab_or(fd, FD_APPLIED);
         log_decision(err ? LOG_LVL_WARN : LOG_LVL_INFO, &d, rule, err, &t0);
         return err;
     }
@@ -332,7 +332,7 @@ static ssize_t udp_direct(struct dial *d, uint32_t fst, int rule, const struct m
             clock_gettime(CLOCK_MONOTONIC, &t0);
         err = default_prepare(d);
         if (!err)
-            fdtab_set(d->fd, fdtab_get(d->fd) | FD_APPLIED);
+            fdtab_or(d->fd, FD_APPLIED);
         log_decision(err ? LOG_LVL_WARN : LOG_LVL_INFO, d, rule, err, &t0);
         if (err) {
             errno = err;
@@ -363,12 +363,12 @@ static ssize_t udp_relayed(struct dial *d, uint32_t fst, int rule, const struct 
         clock_gettime(CLOCK_MONOTONIC, &t0);
     err = udp_associate(d, &created);
     if (d->applied && !(fst & FD_APPLIED))
-        fdtab_set(d->fd, fdtab_get(d->fd) | FD_APPLIED);
+        fdtab_or(d->fd, FD_APPLIED);
     if (err) {
         /* One warning per socket: a program retrying into a dead proxy must not flood. */
         d->failed = d->why[0] ? d->why : NULL;
         log_decision((fst & FD_BLOCK_LOGGED) ? LOG_LVL_DEBUG : LOG_LVL_WARN, d, rule, err, &t0);
-        fdtab_set(d->fd, fdtab_get(d->fd) | FD_BLOCK_LOGGED);
+        fdtab_or(d->fd, FD_BLOCK_LOGGED);
         errno = err;
         return -1;
     }
@@ -409,7 +409,7 @@ static __attribute__((noinline)) ssize_t udp_route(int fd, uint32_t fst, const s
 
     if (err) {
         log_decision((fst & FD_BLOCK_LOGGED) ? LOG_LVL_DEBUG : LOG_LVL_WARN, &d, rule, err, &t0);
-        fdtab_set(fd, fdtab_get(fd) | FD_BLOCK_LOGGED);
+        fdtab_or(fd, FD_BLOCK_LOGGED);
         errno = err;
         return -1;
     }
@@ -559,7 +559,7 @@ static void restore(int fd, uint32_t fst, const struct kept *k)
         err = errno;
     if (!err)
         return;
-    fdtab_set(fd, fdtab_get(fd) & ~FD_APPLIED);
+    fdtab_and(fd, ~FD_APPLIED);
     log_warn("%s[%d] udp fd %d: after connect(AF_UNSPEC) the dialer's %s could not be set "
              "again (%s)",
              state.prog, (int)getpid(), fd, k->dev[0] && !dev[0] ? "interface" : "local port",

@@ -43,7 +43,7 @@ bool family_keep(int fd, const struct sockaddr *peer)
     if (!s || peer->sa_family != AF_INET)
         return false;
     memcpy(s, peer, sizeof(*s));
-    fdtab_set(fd, fdtab_get(fd) | FD_FAMILY);
+    fdtab_or(fd, FD_FAMILY);
     return true;
 }
 
@@ -54,7 +54,7 @@ void family_dup(int oldfd, int newfd)
     if (from && to)
         *to = *from;
     else
-        fdtab_set(newfd, fdtab_get(newfd) & ~FD_FAMILY);
+        fdtab_and(newfd, ~FD_FAMILY);
 }
 
 /* Copy IN into the program's buffer the way the kernel does: truncated to the

@@ -44,19 +44,52 @@ uint32_t fdtab_get(int fd)
     return __atomic_load_n(&t[fd], __ATOMIC_RELAXED);
 }
 
-void fdtab_set(int fd, uint32_t v)
+static uint32_t *slot(int fd)
 {
     uint32_t *t = __atomic_load_n(&table, __ATOMIC_ACQUIRE);
 
     if (!t || fd < 0 || (unsigned long)fd >= table_len)
+        return NULL;
+    return &t[fd];
+}
+
+/* A non-zero word at FD: the table's scans must reach it. */
+static void raise_high(int fd)
+{
+    int h = __atomic_load_n(&high, __ATOMIC_RELAXED);
+
+    while (fd > h &&
+           !__atomic_compare_exchange_n(&high, &h, fd, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
+}
+
+void fdtab_set(int fd, uint32_t v)
+{
+    uint32_t *w = slot(fd);
+
+    if (!w)
         return;
-    __atomic_store_n(&t[fd], v, __ATOMIC_RELAXED);
-    if (v) {
-        int h = __atomic_load_n(&high, __ATOMIC_RELAXED);
-        while (fd > h && !__atomic_compare_exchange_n(&high, &h, fd, true, __ATOMIC_RELAXED,
-                                                      __ATOMIC_RELAXED))
-            ;
-    }
+    __atomic_store_n(w, v, __ATOMIC_RELAXED);
+    if (v)
+        raise_high(fd);
+}
+
+uint32_t fdtab_or(int fd, uint32_t bits)
+{
+    uint32_t *w = slot(fd);
+
+    if (!w)
+        return FD_UNKNOWN;
+    if (bits)
+        raise_high(fd);
+    return __atomic_fetch_or(w, bits, __ATOMIC_RELAXED);
+}
+
+uint32_t fdtab_and(int fd, uint32_t mask)
+{
+    uint32_t *w = slot(fd);
+
+    return w ? __atomic_fetch_and(w, mask, __ATOMIC_RELAXED) : FD_UNKNOWN;
 }
 
 int fdtab_high(void)

@@ -29,6 +29,12 @@ int fdtab_init(void);
 uint32_t fdtab_get(int fd);
 void fdtab_set(int fd, uint32_t v);
 
+/* Set / clear the bits BITS of FD's word in one atomic step: two threads marking
+ * the same socket (a datagram's options, an association) never lose a bit the
+ * other set, as fdtab_set(fd, fdtab_get(fd) | x) could. Return the old word. */
+uint32_t fdtab_or(int fd, uint32_t bits);
+uint32_t fdtab_and(int fd, uint32_t mask);
+
 /* The highest number ever given a non-zero word (-1: none): a scan of the table
  * (close_range) stops there instead of at the end of the reservation. */
 int fdtab_high(void);

@@ -541,7 +541,7 @@ static int associate(struct dial *d, bool *created, struct assoc **out)
     }
     if (err)
         goto fail;
-    fdtab_set(d->fd, fdtab_get(d->fd) | FD_ASSOC);
+    fdtab_or(d->fd, FD_ASSOC);
     log_created(a, &local);
     *created = true;
     *out = a;
