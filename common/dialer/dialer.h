@@ -106,7 +106,8 @@ bool parallel_wanted(const struct conf_dialer *cd);
 int dial_wait_connected(int fd, uint32_t timeout_ms);
 
 /* Replace FD by SCRATCH (dup3, inside connect), copying the program's options
- * and flags from the old socket (of OLD_FAMILY); SCRATCH is closed. 0 or errno. */
+ * and flags from the old socket (of OLD_FAMILY); SCRATCH is closed, whether the
+ * swap succeeds or not. 0 or errno. */
 int dial_swap(int fd, int scratch, int old_family);
 
 /* Note the buffer sizes of FD, a TCP socket just made and not yet touched: the

@@ -228,8 +228,10 @@ static int race(struct dial *d, const struct attempt *at, int n, uint16_t port, 
         if (wait < 0)
             wait = 0;
         struct timespec ts = {wait / 1000000, wait % 1000000 * 1000};
-        if (ppoll(pf, np, &ts, NULL) < 0 && errno != EINTR)
-            return errno;
+        if (ppoll(pf, np, &ts, NULL) < 0 && errno != EINTR) {
+            last_err = errno;
+            break; /* the racers in flight are closed below, not left behind */
+        }
         for (int k = 0; k < np; k++) {
             int i = idx[k], err;
             if (!pf[k].revents)

@@ -118,16 +118,20 @@ static void copy_struct_opts(int from, int to, int family)
 
 int dial_swap(int fd, int scratch, int old_family)
 {
-    int fdflags = sys.fcntl(fd, F_GETFD), flflags = sys.fcntl(fd, F_GETFL);
+    int fdflags = sys.fcntl(fd, F_GETFD), flflags = sys.fcntl(fd, F_GETFL), err;
 
     if (fdflags < 0 || flflags < 0)
-        return errno;
+        goto fail;
     copy_int_opts(fd, scratch);
     copy_struct_opts(fd, scratch, old_family);
     if (sys.dup3(scratch, fd, (fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
-        return errno;
+        goto fail;
     sys.close(scratch);
     /* File status flags belong to the open file: give the new one the program's. */
     sys.fcntl(fd, F_SETFL, flflags);
     return 0;
+fail:
+    err = errno;
+    sys.close(scratch); /* every caller has let go of it: nobody else would close it */
+    return err;
 }
