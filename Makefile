@@ -2,6 +2,7 @@
 # `make demo` and `make check` are the README's two commands.
 
 PREFIX  ?= /usr/local
+MANDIR  ?= $(PREFIX)/share/man
 DESTDIR ?=
 CC      ?= cc
 VERSION := 0.1.0
@@ -49,7 +50,7 @@ SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HEADERS  := $(wildcard common/*.h common/dialer/*.h common/proto/*.h conf/*.h shim/*.h)
 
-.PHONY: all deps demo check unit integration bench install uninstall clean format fuzz layercheck
+.PHONY: all deps demo check unit doccheck integration bench install uninstall clean format fuzz layercheck
 
 all: $(BUILD)/libdialshim.so $(BUILD)/dialshim
 
@@ -104,6 +105,10 @@ SANENV := $(if $(SANITIZE),UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 TSAN
 unit: all $(UNIT_BIN)
 	@$(SANENV) sh tests/unit/run.sh $(UNIT_BIN)
 
+# The manual pages against the parser's keys, the tool's verbs and options, and groff.
+doccheck: all
+	@python3 tests/docs/check_man.py $(BUILD)/dialshim
+
 integration: all $(BUILD)/tests/tcpinfo
 	@BUILD='$(BUILD)' sh tests/integration/run.sh $(if $(SANITIZE),$(sort $(wildcard tests/integration/t_stress_*.sh)))
 
@@ -111,6 +116,7 @@ check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory layercheck
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory doccheck
 	@$(MAKE) --no-print-directory integration
 
 demo: deps
@@ -126,9 +132,13 @@ install: all
 	install -m 0755 $(BUILD)/libdialshim.so $(DESTDIR)$(PREFIX)/lib/libdialshim.so
 	$(CC) $(CFLAGS) -DDIALSHIM_LIBDIR='"$(PREFIX)/lib"' -o $(DESTDIR)$(PREFIX)/bin/dialshim \
 	    tools/dialshim.c $(BUILD)/libcore.a $(LDLIBS)
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 0644 man/dialshim.1 $(DESTDIR)$(MANDIR)/man1/dialshim.1
+	install -m 0644 man/dialshim.ini.5 $(DESTDIR)$(MANDIR)/man5/dialshim.ini.5
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/libdialshim.so $(DESTDIR)$(PREFIX)/bin/dialshim
+	rm -f $(DESTDIR)$(MANDIR)/man1/dialshim.1 $(DESTDIR)$(MANDIR)/man5/dialshim.ini.5
 
 # `make fuzz FUZZ_SECONDS=N`: every libFuzzer target tests/fuzz/fuzz_*.c, built by clang
 # (with its own copy of the core in build/fuzz/, never mixed with the normal build),

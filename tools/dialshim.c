@@ -31,10 +31,26 @@
 #define EXIT_USAGE 2
 
 static const char usage_text[] =
-    "usage: dialshim [-c FILE] [-p APP] [-l LEVEL] [--] COMMAND [ARG...]\n"
+    "usage: dialshim [run] [-c FILE] [-p APP] [-l LEVEL] [--] COMMAND [ARG...]\n"
     "       dialshim check [-c FILE]\n"
     "       dialshim explain [-c FILE] [-p APP | -n PROGRAM] [--dial] [tcp|udp] HOST PORT\n"
     "       dialshim --version | --help\n";
+
+/* --help: one line per verb and option; the manual is dialshim(1). */
+static const char help_text[] =
+    "\n"
+    "  run          run COMMAND with the shim preloaded (the default verb)\n"
+    "  check        validate the configuration: 'ok: N dialers, M apps' or FILE:LINE errors\n"
+    "  explain      show the app, rule, dialer chain and addresses HOST PORT would get\n"
+    "  -c FILE      the configuration file (default: $DIALSHIM_CONFIG, the user's, /etc's)\n"
+    "  -p APP       use [app APP] whatever the program (sets DIALSHIM_APP)\n"
+    "  -l LEVEL     log level in COMMAND: error, warn, info, debug, trace (sets DIALSHIM_LOG)\n"
+    "  -n PROGRAM   explain: match [app] sections as if run as PROGRAM (a name or a path)\n"
+    "  --dial       explain: also dial HOST PORT (an address) and print the result\n"
+    "  --version    print the version\n"
+    "  --help       print this help\n"
+    "Exit status: the command's; 2 for a usage or configuration error; 127 when COMMAND\n"
+    "is not found. Manuals: dialshim(1), dialshim.ini(5).\n";
 
 struct opts {
     const char *config, *app, *level, *program;
@@ -204,8 +220,7 @@ static void explain_name(const struct conf *c, int di, const char *host)
            d->domain_resolver >= 0 ? c->resolvers[d->domain_resolver].name : "(built-in)",
            r && r->n_servers ? "its own servers" : "servers of /etc/resolv.conf",
            conf_strategy_name(resolve_strategy(c, di)), d->fallback_delay_ms);
-    n = resolve_name(c, di, host, addrs, DNS_MAX_ADDRS, d->type == DIALER_DIRECT, why,
-                     sizeof(why));
+    n = resolve_name(c, di, host, addrs, DNS_MAX_ADDRS, d->type == DIALER_DIRECT, why, sizeof(why));
     if (n < 0) {
         printf("addresses: none (%s)\n", why);
         return;
@@ -515,6 +530,7 @@ int main(int argc, char **argv)
                 return 0;
             case 'h':
                 fputs(usage_text, stdout);
+                fputs(help_text, stdout);
                 return 0;
             default:
                 fputs(usage_text, stderr);
