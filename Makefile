@@ -42,13 +42,16 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden \
           -D_GNU_SOURCE -DDIALSHIM_VERSION='"$(VERSION)"' -I. $(DEP_CFLAGS) $(SANFLAGS)
 LDLIBS  := $(STATIC_LIBS) -lpthread -ldl
 
-CORE_SRC := $(wildcard common/*.c common/dialer/*.c common/proto/*.c conf/*.c)
+# tools/elf.c, the tool's reader of untrusted ELF files, rides in the archive so
+# that the tool, the unit tests and the fuzz targets link it like the core; the
+# shim references none of it, so the linker leaves it out of libdialshim.so.
+CORE_SRC := $(wildcard common/*.c common/dialer/*.c common/proto/*.c conf/*.c) tools/elf.c
 SHIM_SRC := $(wildcard shim/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-HEADERS  := $(wildcard common/*.h common/dialer/*.h common/proto/*.h conf/*.h shim/*.h)
+HEADERS  := $(wildcard common/*.h common/dialer/*.h common/proto/*.h conf/*.h shim/*.h tools/*.h)
 
 .PHONY: all deps demo check unit doccheck integration bench install uninstall clean format fuzz layercheck
 

@@ -11,15 +11,16 @@
 #include "common/sys.h"
 #include "common/udp.h"
 #include "conf/conf.h"
+#include "tools/elf.h"
 
 #include <arpa/inet.h>
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
 #include <netdb.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -378,16 +379,19 @@ static bool which(const char *cmd, char *out, size_t cap)
     return false;
 }
 
-/* Look inside an ELF file for what makes LD_PRELOAD useless. */
+/* Look inside the file for what makes LD_PRELOAD useless. The file is anyone's:
+ * only a regular file is opened (never waiting on a FIFO), and tools/elf.c reads
+ * it with every offset checked. */
 static void warn_uninterceptable(const char *file)
 {
     struct stat st;
-    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    struct elf_facts facts;
     unsigned char *m;
-    Elf64_Ehdr *eh;
-    bool interp = false, go = false;
+    int elf;
 
-    if (fd < 0 || fstat(fd, &st) < 0 || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+        (unsigned long long)st.st_size > SIZE_MAX) {
         if (fd >= 0)
             close(fd);
         return;
@@ -400,34 +404,18 @@ static void warn_uninterceptable(const char *file)
                 "dialshim: warning: %s has file capabilities: the loader ignores LD_PRELOAD "
                 "for it\n",
                 file);
-    m = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (m == MAP_FAILED)
         return;
-    eh = (Elf64_Ehdr *)m;
-    if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
-        eh->e_phoff + (size_t)eh->e_phnum * sizeof(Elf64_Phdr) > (size_t)st.st_size) {
-        munmap(m, st.st_size); /* a script or another class: nothing to say */
-        return;
-    }
-    for (int i = 0; i < eh->e_phnum; i++)
-        interp |= ((Elf64_Phdr *)(m + eh->e_phoff))[i].p_type == PT_INTERP;
-    if (eh->e_shoff && eh->e_shstrndx < eh->e_shnum &&
-        eh->e_shoff + (size_t)eh->e_shnum * sizeof(Elf64_Shdr) <= (size_t)st.st_size) {
-        Elf64_Shdr *sh = (Elf64_Shdr *)(m + eh->e_shoff);
-        Elf64_Shdr *strs = &sh[eh->e_shstrndx];
-        for (int i = 0; i < eh->e_shnum && strs->sh_offset < (size_t)st.st_size; i++) {
-            if (sh[i].sh_name >= strs->sh_size)
-                continue;
-            const char *nm = (const char *)m + strs->sh_offset + sh[i].sh_name;
-            go |= !strcmp(nm, ".go.buildinfo") || !strcmp(nm, ".note.go.buildid");
-        }
-    }
-    munmap(m, st.st_size);
-    if (!interp)
+    elf = elf_inspect(m, (size_t)st.st_size, &facts);
+    munmap(m, (size_t)st.st_size);
+    if (elf < 0)
+        return; /* a script, another class, or headers that make no sense */
+    if (!facts.interp)
         fprintf(stderr, "dialshim: warning: %s is statically linked: LD_PRELOAD cannot reach it\n",
                 file);
-    else if (go)
+    else if (facts.go)
         fprintf(stderr,
                 "dialshim: warning: %s is a Go program: it makes system calls directly, so "
                 "only cgo lookups (GODEBUG=netdns=cgo) can pass through the shim\n",

@@ -22,6 +22,7 @@ opts_for() {
     http) echo "-max_len=9000 -dict=$root/tests/fuzz/http.dict" ;;
     route) echo "-max_len=1024 -dict=$root/tests/fuzz/route.dict" ;;
     glob) echo "-max_len=1025" ;;
+    elf) echo "-max_len=4096" ;;
     fakeip) echo "-max_len=2048" ;;
     *) echo "-max_len=600" ;;
     esac

@@ -172,6 +172,42 @@ def fakeip():
     put("fakeip", "recycle", bytes([1, 0]) + b"".join(bytes([0, i, 2, i & 3, 4, i]) for i in range(30)))
 
 
+def elf_image(phoff=64, phnum=1, ptype=3, shoff=160, shnum=3, shstrndx=1, str_off=120,
+              str_size=25, name2=11, shentsize=64):
+    """A 64-bit little-endian ELF: header, one program header (PT_INTERP = 3 by
+    default), the section names at 120, three section headers at 160 (null,
+    .shstrtab, .go.buildinfo); the arguments craft it wrong."""
+    names = b"\x00.shstrtab\x00.go.buildinfo\x00"
+    eh = b"\x7fELF" + bytes([2, 1, 1]) + bytes(9) + struct.pack(
+        "<HHIQQQIHHHHHH", 3, 62, 1, 0, phoff, shoff, 0, 64, 56, phnum, shentsize, shnum, shstrndx)
+    ph = struct.pack("<IIQQQQQQ", ptype, 4, 0, 0, 0, 0, 0, 1)
+    sh = bytes(64) + struct.pack("<IIQQQQIIQQ", 1, 3, 0, 0, str_off, str_size, 0, 0, 1, 0) + \
+        struct.pack("<IIQQQQIIQQ", name2, 1, 0, 0, 0, 0, 0, 0, 1, 0)
+    return eh + ph + names + bytes(160 - 120 - len(names)) + sh
+
+
+def elf():
+    put("elf", "go-dynamic", elf_image())
+    put("elf", "static", elf_image(ptype=1))
+    put("elf", "truncated-header", elf_image()[:40])
+    put("elf", "truncated-phdr", elf_image()[:100])
+    put("elf", "truncated-shdr", elf_image()[:300])
+    put("elf", "shstrndx-out-of-range", elf_image(shstrndx=0xfeff))
+    put("elf", "shstrndx-xindex", elf_image(shstrndx=0xffff))
+    put("elf", "shoff-past-end", elf_image(shoff=4096))
+    put("elf", "shoff-wraps", elf_image(shoff=2**64 - 63))
+    put("elf", "phoff-wraps", elf_image(phoff=2**64 - 10))
+    put("elf", "phnum-huge", elf_image(phnum=0xffff))
+    put("elf", "shnum-huge", elf_image(shnum=0xffff))
+    put("elf", "shnum-zero", elf_image(shnum=0))
+    put("elf", "names-past-end", elf_image(str_off=1 << 40, str_size=1 << 40))
+    put("elf", "names-size-wraps", elf_image(str_off=8, str_size=2**64 - 1))
+    put("elf", "name-far-outside", elf_image(name2=0xfffffff0))
+    put("elf", "name-unterminated", elf_image(str_size=24))
+    put("elf", "shentsize-zero", elf_image(shentsize=0))
+    put("elf", "script", b"#!/bin/sh\nexit 0\n")
+
+
 def man_examples(page):
     """The INI examples of the manual page (.EX/.EE blocks that open with a
     section header), roff escapes undone."""
@@ -205,5 +241,5 @@ def conf():
 
 
 os.makedirs(os.path.join(CORPUS, "conf"), exist_ok=True)
-for f in (socks5, socks5_udp, socks4, http, route, glob, fakeip, conf):
+for f in (socks5, socks5_udp, socks4, http, route, glob, fakeip, conf, elf):
     f()

@@ -154,6 +154,23 @@ assert_eq "$?" 7 "exit status of sh -c 'exit 7'"
 in_cli timeout 5 "$DIALSHIM" -c "$GOOD" -- /nonexistent/cmd 2>/dev/null
 assert_eq "$?" 127 "exit status for a missing command"
 
+case_begin "dialshim -- FILE with crafted section headers: no crash, the program runs, no false warning"
+# A copy of the dynamically linked `true` (the kernel ignores section headers, the
+# tool reads them to spot Go): today's crafted offsets crashed the tool (SIGSEGV).
+TRUE=$(type -P true)
+for how in name-far shoff-wraps shstrndx names-wrap; do
+    $PY "$ROOT/tests/integration/elf_craft.py" "$TRUE" "$T/crafted-$how" $how || fail "craft $how"
+    chmod 755 "$T/crafted-$how"
+    in_cli timeout 5 "$DIALSHIM" -c "$GOOD" -- "$T/crafted-$how" 2>"$T/elf.err"
+    assert_eq "$?" 0 "$how: the tool's exit status is the program's ($(cat "$T/elf.err"))"
+    assert_eq "$(cat "$T/elf.err")" "" "$how: stderr"
+done
+$PY "$ROOT/tests/integration/elf_craft.py" "$TRUE" "$T/crafted-go" go || fail "craft go"
+chmod 755 "$T/crafted-go"
+in_cli timeout 5 "$DIALSHIM" -c "$GOOD" -- "$T/crafted-go" 2>"$T/elf.err"
+assert_eq "$?" 0 "go: exit status"
+assert_match "$(cat "$T/elf.err")" "^dialshim: warning: .*crafted-go is a Go program" "go: the warning"
+
 case_begin "dialshim -c bad.ini -- CMD exits 2 without running CMD"
 rm -f "$T/ran"
 out=$(in_cli timeout 5 "$DIALSHIM" -c "$BAD" -- touch "$T/ran" 2>&1)
