@@ -135,6 +135,30 @@ static void find_cycles(struct parser *p)
     free(state);
 }
 
+/* A resolver's detour lends its socket options (interface, mark, source address)
+ * to the DNS sockets and nothing else: a proxy or a block is not followed, and the
+ * queries still leave directly. Allowed, since the options may be what was meant;
+ * said at the key. */
+static void warn_resolver_detours(struct parser *p)
+{
+    const struct conf *c = p->c;
+
+    for (int i = 0; i < p->n_refs; i++) {
+        const struct ref *r = &p->refs[i];
+        const struct conf_resolver *res;
+
+        if (r->kind != REF_RESOLVER_DETOUR || r->dropped)
+            continue;
+        res = &c->resolvers[r->owner];
+        if (res->detour >= 0 && c->dialers[res->detour].type != DIALER_DIRECT)
+            conf_report(p, r->line,
+                        "warning: detour '%s' of [resolver %s] is a %s dialer: DNS queries "
+                        "use only its socket options and still leave directly",
+                        c->dialers[res->detour].name, res->name,
+                        conf_dialer_type_name(c->dialers[res->detour].type));
+    }
+}
+
 static bool has_ref(const struct parser *p, enum ref_kind kind)
 {
     for (int i = 0; i < p->n_refs; i++)
@@ -158,6 +182,7 @@ void conf_finish(struct parser *p)
         if (c->apps[i].dialer < 0)
             c->apps[i].dialer = direct;
     find_cycles(p);
+    warn_resolver_detours(p);
     if (!has_ref(p, REF_DEFAULT_APP))
         c->default_app = conf_app_index(c, "default");
 }

@@ -200,6 +200,19 @@ static const char *why_text(enum app_reason r)
     return "?";
 }
 
+/* A resolver's detour lends the DNS sockets its socket options, nothing more. */
+static void explain_resolver_detour(const struct conf *c, const struct conf_resolver *r)
+{
+    const struct conf_dialer *d = r && r->detour >= 0 ? &c->dialers[r->detour] : NULL;
+
+    if (d && d->type == DIALER_DIRECT)
+        printf("resolver detour: %s: DNS queries use its socket options\n", d->name);
+    else if (d)
+        printf("resolver detour: %s (%s): DNS queries use only its socket options and still "
+               "leave directly, not through it\n",
+               d->name, conf_dialer_type_name(d->type));
+}
+
 /* For a name: the resolver, the strategy, and the addresses in attempt order
  * (or that the proxy gets the name). */
 static void explain_name(const struct conf *c, int di, const char *host)
@@ -221,6 +234,7 @@ static void explain_name(const struct conf *c, int di, const char *host)
            d->domain_resolver >= 0 ? c->resolvers[d->domain_resolver].name : "(built-in)",
            r && r->n_servers ? "its own servers" : "servers of /etc/resolv.conf",
            conf_strategy_name(resolve_strategy(c, di)), d->fallback_delay_ms);
+    explain_resolver_detour(c, r);
     n = resolve_name(c, di, host, addrs, DNS_MAX_ADDRS, d->type == DIALER_DIRECT, why, sizeof(why));
     if (n < 0) {
         printf("addresses: none (%s)\n", why);

@@ -114,6 +114,38 @@ out=$(in_cli timeout 5 "$DIALSHIM" check -c "$PERM" 2>"$T/perm.err")
 assert_eq "$?" 0 "exit status (mode 600)"
 assert_eq "$(cat "$T/perm.err")" "" "stderr (mode 600: no warning)"
 
+case_begin "a resolver's detour naming a proxy: check warns FILE:LINE and stays ok, explain says DNS leaves directly"
+RDET=$(write_conf resolver-detour <<'EOF'
+[resolver lan]
+servers = 192.0.2.53
+timeout = 200ms
+attempts = 1
+detour = tor
+
+[dialer tor]
+type = socks5
+server = 192.0.2.9:1080
+
+[dialer lan]
+type = direct
+domain_resolver = lan
+
+[app all]
+match = *
+dialer = lan
+EOF
+)
+out=$(in_cli timeout 5 "$DIALSHIM" check -c "$RDET" 2>"$T/rdet.err")
+assert_eq "$?" 0 "exit status (a warning)"
+assert_match "$out" '^ok: 2 dialers, 1 apps$' "stdout"
+assert_eq "$(cat "$T/rdet.err")" \
+    "$RDET:5: warning: detour 'tor' of [resolver lan] is a socks5 dialer: DNS queries use only its socket options and still leave directly" \
+    "stderr"
+out=$(in_cli timeout 5 "$DIALSHIM" explain -c "$RDET" -n curl www.example 80 2>"$T/rdet.err")
+assert_eq "$?" 0 "explain exit status ($out)"
+assert_match "$out" "^resolver detour: tor \\(socks5\\): DNS queries use only its socket options and still leave directly" "explain"
+assert_match "$(cat "$T/rdet.err")" "^$RDET:5: warning: detour 'tor'" "explain's stderr"
+
 case_begin "dialshim -c FILE -- CMD runs CMD through the shim"
 bare "$TCPINFO" $FAR4 8080 >/dev/null
 assert_saw "$LOG" $A4_CLI "bare run"
