@@ -9,6 +9,7 @@
 #include "common/udp.h"
 
 #include "common/addr.h"
+#include "common/escape.h"
 #include "common/fakeip.h"
 #include "common/fdtab.h"
 #include "common/log.h"
@@ -370,8 +371,9 @@ static int relay_of(const struct conf *c, int dialer, int ctl, int i, struct pro
                     char *why, size_t whycap)
 {
     if (b->kind == PROTO_ADDR_DOMAIN && i == 0) {
-        snprintf(why, whycap, "%s gave its relay as a name (%.200s)", c->dialers[dialer].name,
-                 b->host);
+        char name[ESCAPE_SIZE(50)]; /* the proxy's bytes: escaped for the log */
+        snprintf(why, whycap, "%s gave its relay as a name (%s)", c->dialers[dialer].name,
+                 escape_str(name, sizeof(name), b->host));
         return EPROTO;
     }
     if (b->kind == PROTO_ADDR_NONE || (b->kind != PROTO_ADDR_DOMAIN && b->port == 0)) {

@@ -28,7 +28,10 @@ once, before anything is sent). MODE:
 Options for socks5 and http: --delay S waits S seconds before the final reply (a
 proxy whose own connection upstream is slow); --trickle sends reply and banner
 one byte at a time, 2 ms apart. For socks5: --method N answers the greeting with
-method N whatever was offered (2: user/pass, 255: no acceptable method).
+method N whatever was offered (2: user/pass, 255: no acceptable method);
+--bound-name TEXT is the name of the domain bound address (Python escapes such as
+\\n and \\x1b are decoded: a proxy that sends control bytes). For http: --status
+LINE replaces the status line (escapes decoded too).
 
 The process exits by itself after --life seconds (default 120).
 """
@@ -75,11 +78,15 @@ def echo(conn):
         conn.sendall(chunk)
 
 
-def bound_addr(atyp):
+def unescape(text):
+    return text.encode("latin-1").decode("unicode_escape").encode("latin-1")
+
+
+def bound_addr(atyp, name=None):
     if atyp == "ipv6":
         return b"\x04" + ipaddress.ip_address("2001:db8:f::2").packed + b"\x30\x39"
     if atyp == "domain":
-        name = b"bound.proxy.example"
+        name = unescape(name) if name else b"bound.proxy.example"
         return b"\x03" + bytes([len(name)]) + name + b"\x30\x39"
     return b"\x01" + ipaddress.ip_address("203.0.113.2").packed + b"\x30\x39"
 
@@ -120,7 +127,7 @@ def socks5(conn, opts, logf):
     port = int.from_bytes(recv_exact(conn, 2), "big")
     log(logf, "REQ %s %d cmd=%d" % (host, port, cmd))
     time.sleep(opts.delay)
-    reply = bytes([5, opts.rep, 0]) + bound_addr(opts.atyp)
+    reply = bytes([5, opts.rep, 0]) + bound_addr(opts.atyp, opts.bound_name)
     if opts.rep != 0:
         conn.sendall(reply)
         return
@@ -141,6 +148,10 @@ def http(conn, opts, logf):
         if line.lower().startswith(b"host:"):
             log(logf, "HOST %s" % line[5:].strip().decode(errors="replace"))
     time.sleep(opts.delay)
+    if opts.status:
+        conn.sendall(unescape(opts.status) + b"\r\n\r\n")
+        drain(conn)
+        return
     send(conn, b"HTTP/1.1 200 Connection established\r\n"
          b"Proxy-Agent: proxy_fake\r\nX-Padding: " + b"x" * 40 + b"\r\n\r\n" + BANNER, opts)
     echo(conn)
@@ -197,6 +208,8 @@ def main():
     ap.add_argument("--delay", type=float, default=0.0)
     ap.add_argument("--trickle", action="store_true")
     ap.add_argument("--method", type=int)
+    ap.add_argument("--bound-name")
+    ap.add_argument("--status")
     ap.add_argument("--atyp", choices=["ipv4", "ipv6", "domain"], default="ipv4")
     ap.add_argument("addr")
     opts = ap.parse_args()
