@@ -3,6 +3,7 @@
 #include "common/addr.h"
 #include "common/dialer/dialer.h"
 #include "common/fakeip.h"
+#include "common/fakepin.h"
 #include "common/family.h"
 #include "common/fdtab.h"
 #include "common/log.h"
@@ -98,6 +99,8 @@ int engine_close(int fd)
     fdtab_set(fd, FD_UNKNOWN);
     if (v & FD_ASSOC)
         udp_close(fd); /* its control connections end with it */
+    if (v & FD_ENGINE)
+        fakepin_close(fd); /* its fake address may stand for another name now */
     return sys.close(fd);
 }
 
@@ -182,6 +185,8 @@ static int decide_and_dial(int fd, uint32_t fst, const struct sockaddr *sa, sock
     err = d.host ? resolve_dial(&d) : dialer_dial(&d);
     d.sa = sa; /* the resolve dialer may have pointed it at its own stack */
     d.host = dst.name;
+    if (d.host && (!err || err == EINPROGRESS))
+        fakepin_connect(fd, sa, len); /* the address keeps its name while connected */
     if (d.host || state.conf->dialers[d.dialer].type != DIALER_DIRECT)
         fst |= FD_ENGINE;
     /* udp_dial may have associated, another thread may have marked: add, never overwrite */
@@ -596,6 +601,8 @@ int engine_dup(int oldfd, int newfd, bool new)
         return newfd;
     if (fdtab_get(newfd) & FD_ASSOC)
         udp_close(newfd); /* dup2/dup3 closed it (or a close we never saw did) */
+    if (fdtab_get(newfd) & FD_ENGINE)
+        fakepin_close(newfd);
     err = (v & FD_ASSOC) ? udp_dup(oldfd, newfd) : 0;
     if (err && new) {
         fdtab_set(newfd, FD_UNKNOWN);
@@ -606,6 +613,8 @@ int engine_dup(int oldfd, int newfd, bool new)
     /* Without a share (no memory after all) the copy must not claim one: its
      * datagrams then open their own association, never go direct. */
     fdtab_set(newfd, err ? v & ~(FD_ASSOC | FD_APPLIED) : v);
+    if (v & FD_ENGINE)
+        fakepin_dup(oldfd, newfd);
     if (v & FD_FAMILY)
         family_dup(oldfd, newfd);
     return newfd;
@@ -622,11 +631,14 @@ void engine_forget_range(unsigned first, unsigned last)
         fdtab_set((int)fd, FD_UNKNOWN);
         if (v & FD_ASSOC)
             udp_close((int)fd);
+        if (v & FD_ENGINE)
+            fakepin_close((int)fd);
     }
 }
 
 void engine_forget(int fd)
 {
+    fakepin_close(fd);
     udp_close(fd);
     fdtab_set(fd, FD_UNKNOWN);
 }

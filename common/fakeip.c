@@ -1,5 +1,6 @@
 #include "common/fakeip.h"
 
+#include "common/fakerange.h"
 #include "common/log.h"
 
 #include <arpa/inet.h>
@@ -9,37 +10,35 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* One slot: the name its address stands for. The address is implicit in the
  * index (range base + 1 + index), which makes address -> name O(1). */
 struct fake_entry {
-    char *name;    /* NULL: free */
-    uint32_t hash; /* of name, so chain walks rarely compare strings */
-    uint32_t next; /* next slot in the same hash bucket, as a link (see below) */
-    uint8_t ref;   /* used since the clock hand last passed: spared once */
+    char *name;           /* NULL: free */
+    uint32_t hash;        /* of name, so chain walks rarely compare strings */
+    uint32_t next;        /* next slot in the same hash bucket, as a link (see below) */
+    uint32_t stamp;       /* when it was last handed out or used (fakeip_now) */
+    uint32_t pins : 31;   /* sockets connected through it: never reassigned */
+    uint32_t relayed : 1; /* named by a relayed datagram, not by the program */
 };
 
 struct fake_table {
     int family;
     uint8_t base[16];  /* network address, host bits cleared */
     uint32_t cap;      /* usable slots */
-    uint32_t used;     /* slots filled so far; below cap no recycling is needed */
-    uint32_t hand;     /* clock hand over the slots once full */
+    uint32_t used;     /* slots filled so far; below cap no reuse is needed */
+    uint32_t hand;     /* where the search for a reusable slot starts */
     uint32_t nbuckets; /* power of two */
+    uint32_t relayed;  /* slots held by relayed names */
+    bool busy;         /* full, and nothing reusable before busy_until */
+    uint32_t busy_until;
     /* Links are slot + 1, 0 = end: fresh zeroed memory is an empty table, so the
      * tables cost no page until a name lands in them (a memset to -1 of both
      * bucket arrays was a millisecond of page faults in the first lookup). */
     uint32_t *buckets;
     struct fake_entry *e;
 };
-
-/* Read without a lock by fakeip_is_fake(): written only by fakeip_init()/free(). */
-static struct {
-    bool on4, on6;
-    uint32_t net4, mask4; /* host order */
-    uint8_t net6[16];
-    uint8_t prefix6;
-} range;
 
 static struct fake_table tab4 = {.family = AF_INET}, tab6 = {.family = AF_INET6};
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -98,33 +97,59 @@ static void table_release(struct fake_table *t)
 /* Usable slots in a range of 2^HOST_BITS addresses, minus the first and last. */
 static uint32_t usable_slots(int host_bits)
 {
+    uint32_t max = FAKEIP_MAX_SLOTS - 2;
+
     if (host_bits < 2)
         return 0;
-    if (host_bits > 16)
-        return FAKEIP_MAX_ENTRIES;
+    if (host_bits > 18)
+        return max;
     uint32_t n = (1u << host_bits) - 2;
-    return n < FAKEIP_MAX_ENTRIES ? n : FAKEIP_MAX_ENTRIES;
+    return n < max ? n : max;
 }
 
-/* Builds T for a range with base BASE (family-sized bytes, host bits already
- * cleared) and HOST_BITS; leaves T empty (disabled) on a tiny range. */
-static int table_build(struct fake_table *t, const uint8_t *base, size_t alen, int host_bits)
+/* Sets T up for a range with base BASE (family-sized bytes, host bits already
+ * cleared) and HOST_BITS; a tiny range leaves it disabled. No memory yet. */
+static void table_build(struct fake_table *t, const uint8_t *base, size_t alen, int host_bits)
 {
     memset(t->base, 0, sizeof(t->base));
     memcpy(t->base, base, alen);
     t->cap = usable_slots(host_bits);
-    t->used = t->hand = 0;
-    if (t->cap == 0)
-        return 0;
     t->nbuckets = 1;
     while (t->nbuckets < t->cap)
         t->nbuckets <<= 1;
-    t->e = calloc(t->cap, sizeof(*t->e));
-    t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
-    if (!t->e || !t->buckets) {
-        table_release(t);
+}
+
+/* The arrays of T, made by the first name of its family. Allocated without the
+ * lock (the caller holds none) and put in place under it unless another thread
+ * was first. ENOMEM is logged: the caller fails the name, never resolves it. */
+static int table_memory(struct fake_table *t)
+{
+    pthread_mutex_lock(&lock);
+    bool have = t->e != NULL;
+    uint32_t cap = t->cap, nb = t->nbuckets;
+    pthread_mutex_unlock(&lock);
+    if (have || cap == 0)
+        return 0;
+
+    struct fake_entry *e = calloc(cap, sizeof(*e));
+    uint32_t *b = calloc(nb, sizeof(*b));
+    if (!e || !b) {
+        free(e);
+        free(b);
+        log_error("fake ip: cannot allocate the IPv%c table (%u addresses): %s",
+                  t->family == AF_INET ? '4' : '6', cap, strerror(ENOMEM));
         return ENOMEM;
     }
+    pthread_mutex_lock(&lock);
+    if (!t->e && t->cap == cap) {
+        t->e = e;
+        t->buckets = b;
+        e = NULL;
+        b = NULL;
+    }
+    pthread_mutex_unlock(&lock);
+    free(e);
+    free(b);
     return 0;
 }
 
@@ -157,32 +182,17 @@ int fakeip_init(const struct conf *c)
     pthread_mutex_lock(&lock);
     table_release(&tab4);
     table_release(&tab6);
-    int err = table_build(&tab4, b4, 4, 32 - p4);
-    if (!err)
-        err = table_build(&tab6, b6, 16, 128 - p6);
-    if (err) {
-        table_release(&tab4);
-        table_release(&tab6);
-    }
-    range.on4 = tab4.cap > 0;
-    range.mask4 = p4 == 0 ? 0 : 0xffffffffu << (32 - p4);
-    uint32_t net4;
-    memcpy(&net4, b4, 4);
-    range.net4 = ntohl(net4);
-    range.on6 = tab6.cap > 0;
-    memcpy(range.net6, b6, 16);
-    range.prefix6 = (uint8_t)p6;
+    table_build(&tab4, b4, 4, 32 - p4);
+    table_build(&tab6, b6, 16, 128 - p6);
+    fakerange_set(tab4.cap > 0 ? b4 : NULL, p4, tab6.cap > 0 ? b6 : NULL, p6);
     pthread_mutex_unlock(&lock);
-
-    if (err)
-        log_error("fake ip: cannot allocate the tables: %s", strerror(err));
-    return err;
+    return 0;
 }
 
 void fakeip_free(void)
 {
     pthread_mutex_lock(&lock);
-    range.on4 = range.on6 = false;
+    fakerange_set(NULL, 0, NULL, 0);
     table_release(&tab4);
     table_release(&tab6);
     pthread_mutex_unlock(&lock);
@@ -194,68 +204,10 @@ size_t fakeip_capacity(int family)
     return t ? t->cap : 0;
 }
 
-/* ---- the lock-free range check ---- */
-
-static bool in_range4(const void *addr)
-{
-    uint32_t a;
-    memcpy(&a, addr, 4);
-    return range.on4 && (ntohl(a) & range.mask4) == range.net4;
-}
-
-static bool in_range6(const uint8_t *a)
-{
-    int p = range.prefix6, whole = p / 8, rest = p % 8;
-
-    if (!range.on6 || memcmp(a, range.net6, (size_t)whole) != 0)
-        return false;
-    if (rest == 0)
-        return true;
-    uint8_t m = (uint8_t)(0xff << (8 - rest));
-    return (a[whole] & m) == range.net6[whole];
-}
-
-bool fakeip_is_fake_addr(int family, const void *addr)
-{
-    if (family == AF_INET)
-        return in_range4(addr);
-    if (family != AF_INET6)
-        return false;
-    /* A program that asked for AI_V4MAPPED connects to ::ffff:198.18.x.y. */
-    if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)addr))
-        return in_range4((const uint8_t *)addr + 12);
-    return in_range6(addr);
-}
-
-/* The family and address bytes of SA, or false when it is too short or not IP. */
-static bool sockaddr_bytes(const struct sockaddr *sa, socklen_t len, int *family, const void **addr)
-{
-    if (!sa || len < (socklen_t)sizeof(sa_family_t))
-        return false;
-    if (sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
-        *family = AF_INET;
-        *addr = &((const struct sockaddr_in *)sa)->sin_addr;
-        return true;
-    }
-    if (sa->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
-        *family = AF_INET6;
-        *addr = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-        return true;
-    }
-    return false;
-}
-
-bool fakeip_is_fake(const struct sockaddr *sa, socklen_t len)
-{
-    int family;
-    const void *addr;
-    return sockaddr_bytes(sa, len, &family, &addr) && fakeip_is_fake_addr(family, addr);
-}
-
 /* ---- slots ---- */
 
 /* The address of slot I: base + 1 + I. The offset fits in the low 32 bits: at
- * most FAKEIP_MAX_ENTRIES slots, and base has its host bits cleared. */
+ * most FAKEIP_MAX_SLOTS slots, and base has its host bits cleared. */
 static void slot_addr(const struct fake_table *t, uint32_t i, void *out)
 {
     uint8_t a[16];
@@ -276,7 +228,7 @@ static int32_t slot_of(const struct fake_table *t, const uint8_t *a)
     size_t alen = t->family == AF_INET ? 4 : 16;
     uint32_t lo_a, lo_b;
 
-    if (t->cap == 0 || memcmp(a, t->base, alen - 4) != 0)
+    if (t->cap == 0 || !t->e || memcmp(a, t->base, alen - 4) != 0)
         return -1;
     memcpy(&lo_a, a + alen - 4, 4);
     memcpy(&lo_b, t->base + alen - 4, 4);
@@ -288,6 +240,8 @@ static int32_t slot_of(const struct fake_table *t, const uint8_t *a)
 
 static int32_t find_name(const struct fake_table *t, const char *name, uint32_t h)
 {
+    if (!t->e)
+        return -1;
     for (uint32_t l = t->buckets[h & (t->nbuckets - 1)]; l; l = t->e[l - 1].next)
         if (t->e[l - 1].hash == h && strcmp(t->e[l - 1].name, name) == 0)
             return (int32_t)(l - 1);
@@ -304,24 +258,47 @@ static void unlink_slot(struct fake_table *t, int32_t i)
         *link = t->e[i].next;
     free(t->e[i].name);
     t->e[i].name = NULL;
+    if (t->e[i].relayed)
+        t->relayed--;
+    t->e[i].relayed = 0;
 }
 
-/* A slot for a new name: the next never-used one, else the clock's victim. A
- * referenced slot loses its mark and is passed over once, so the loop ends
- * within two turns of the hand. */
-static int32_t take_slot(struct fake_table *t)
+/* Whether slot E may stand for another name at NOW: no socket through it, and
+ * not handed out or used within the quarantine. Signed: a stamp "ahead" of NOW
+ * (another thread's later clock reading) is as fresh as can be. */
+static bool reusable(const struct fake_entry *e, uint32_t now)
 {
+    return !e->name || (!e->pins && (int32_t)(now - e->stamp) >= FAKEIP_QUARANTINE_S);
+}
+
+/* A slot for a new name: the next never-used one, else the next reusable one
+ * after the hand, or -1. A search that finds none remembers when the earliest
+ * quarantine ends, so a full table refuses in O(1) until then (an unpin that
+ * frees a slot makes the next call look again). */
+static int32_t take_slot(struct fake_table *t, uint32_t now)
+{
+    uint32_t soonest = UINT32_MAX;
+
     if (t->used < t->cap)
         return (int32_t)t->used++;
-    for (;;) {
-        int32_t i = (int32_t)t->hand;
+    if (t->busy && (int32_t)(now - t->busy_until) < 0)
+        return -1;
+    for (uint32_t n = 0; n < t->cap; n++) {
+        uint32_t i = t->hand;
         t->hand = (t->hand + 1) % t->cap;
-        if (!t->e[i].ref) {
-            unlink_slot(t, i);
-            return i;
+        if (reusable(&t->e[i], now)) {
+            if (t->e[i].name)
+                unlink_slot(t, (int32_t)i);
+            return (int32_t)i;
         }
-        t->e[i].ref = 0;
+        uint32_t wait = t->e[i].stamp + FAKEIP_QUARANTINE_S - now;
+        if (!t->e[i].pins && wait < soonest)
+            soonest = wait;
     }
+    /* every slot pinned: look again after a quarantine, or at the next unpin */
+    t->busy = true;
+    t->busy_until = now + (soonest == UINT32_MAX ? FAKEIP_QUARANTINE_S : soonest);
+    return -1;
 }
 
 static void insert_slot(struct fake_table *t, int32_t i, char *name, uint32_t h)
@@ -330,20 +307,64 @@ static void insert_slot(struct fake_table *t, int32_t i, char *name, uint32_t h)
 
     t->e[i].name = name;
     t->e[i].hash = h;
-    t->e[i].ref = 0;
+    t->e[i].pins = 0;
     t->e[i].next = *head;
     *head = (uint32_t)i + 1;
 }
 
-int fakeip_for_name(const char *name, int family, void *out_addr)
+uint32_t fakeip_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint32_t)ts.tv_sec;
+}
+
+static const char *family_name(int family)
+{
+    return family == AF_INET ? "IPv4" : "IPv6";
+}
+
+/* Under the lock: the slot for KEY (found, or taken for COPY, which the table
+ * then owns: *COPY is cleared), or -1 with the reason in *ERR. */
+static int32_t slot_for(struct fake_table *t, const char *key, uint32_t h, char **copy,
+                        bool relayed, uint32_t now, int *err)
+{
+    int32_t i = find_name(t, key, h);
+
+    if (i >= 0) {
+        if (!relayed && t->e[i].relayed) {
+            t->e[i].relayed = 0; /* the program's own name now: no longer counted */
+            t->relayed--;
+        }
+    } else if (relayed && t->relayed >= FAKEIP_RELAYED_MAX) {
+        *err = EAGAIN;
+        return -1;
+    } else if ((i = take_slot(t, now)) < 0) {
+        *err = EAGAIN;
+        return -1;
+    } else {
+        insert_slot(t, i, *copy, h);
+        *copy = NULL;
+        t->e[i].relayed = relayed;
+        t->relayed += relayed;
+    }
+    t->e[i].stamp = now;
+    return i;
+}
+
+int fakeip_for_name_at(const char *name, int family, bool relayed, uint32_t now, void *out_addr)
 {
     char key[FAKEIP_NAME_MAX];
     struct fake_table *t = table_for(family);
+    int err = 0;
 
     if (normalize(name, key) != 0)
         return EINVAL;
     if (!t || t->cap == 0)
         return EAFNOSUPPORT;
+    if (table_memory(t) != 0)
+        return ENOMEM;
     /* Copy before locking, so the lock never waits on malloc. */
     char *copy = strdup(key);
     if (!copy)
@@ -351,56 +372,112 @@ int fakeip_for_name(const char *name, int family, void *out_addr)
     uint32_t h = name_hash(key);
 
     pthread_mutex_lock(&lock);
-    int32_t i = t->cap ? find_name(t, key, h) : -1;
-    if (i >= 0) {
-        t->e[i].ref = 1;
-    } else if (t->cap) {
-        i = take_slot(t);
-        insert_slot(t, i, copy, h);
-        copy = NULL;
-    }
+    int32_t i = t->e ? slot_for(t, key, h, &copy, relayed, now, &err) : -1;
     if (i >= 0)
         slot_addr(t, (uint32_t)i, out_addr);
+    uint32_t cap = t->cap, held = t->relayed;
     pthread_mutex_unlock(&lock);
 
     free(copy);
-    return i >= 0 ? 0 : EAFNOSUPPORT;
+    if (i >= 0)
+        return 0;
+    if (!err)
+        return EAFNOSUPPORT; /* fakeip_free() ran meanwhile */
+    if (relayed)
+        log_debug("fake ip: no %s address for %s from a relayed datagram (%u of %u held by "
+                  "such names, or none free)",
+                  family_name(family), key, held, FAKEIP_RELAYED_MAX);
+    else
+        log_warn("fake ip: all %u %s addresses are held by connected sockets or were handed "
+                 "out within %d s: %s refused (EAI_AGAIN)",
+                 cap, family_name(family), FAKEIP_QUARANTINE_S, key);
+    return err;
 }
 
-bool fakeip_lookup_addr(int family, const void *addr, char *name, size_t cap)
+int fakeip_for_name(const char *name, int family, void *out_addr)
 {
-    uint8_t buf[16];
+    return fakeip_for_name_at(name, family, false, fakeip_now(), out_addr);
+}
 
+int fakeip_for_relayed_name(const char *name, int family, void *out_addr)
+{
+    return fakeip_for_name_at(name, family, true, fakeip_now(), out_addr);
+}
+
+/* The table and slot of a fake address (mapped IPv4 included) under the lock, or
+ * NULL: with *SLOT >= 0 only when it holds a name. */
+static struct fake_table *locked_slot(int family, const void *addr, int32_t *slot)
+{
     if (family == AF_INET6 && IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)addr)) {
-        memcpy(buf, (const uint8_t *)addr + 12, 4);
-        return fakeip_lookup_addr(AF_INET, buf, name, cap);
+        family = AF_INET;
+        addr = (const uint8_t *)addr + 12;
     }
     struct fake_table *t = table_for(family);
     if (!t || !fakeip_is_fake_addr(family, addr))
-        return false;
-
-    bool found = false;
+        return NULL;
     pthread_mutex_lock(&lock);
-    int32_t i = slot_of(t, addr);
-    if (i >= 0 && (uint32_t)i < t->used && t->e[i].name) {
-        /* A connect to the address means the name is in use: spare it. */
-        t->e[i].ref = 1;
+    *slot = slot_of(t, addr);
+    if (*slot >= 0 && ((uint32_t)*slot >= t->used || !t->e[*slot].name))
+        *slot = -1;
+    return t;
+}
+
+bool fakeip_lookup_addr_at(int family, const void *addr, uint32_t now, char *name, size_t cap)
+{
+    int32_t i;
+    struct fake_table *t = locked_slot(family, addr, &i);
+
+    if (!t)
+        return false;
+    if (i >= 0) {
+        /* A connect or a datagram to the address: the name is in use. */
+        t->e[i].stamp = now;
         if (cap > 0) {
             size_t n = strnlen(t->e[i].name, cap - 1);
             memcpy(name, t->e[i].name, n);
             name[n] = '\0';
         }
-        found = true;
     }
     pthread_mutex_unlock(&lock);
-    return found;
+    return i >= 0;
+}
+
+bool fakeip_lookup_addr(int family, const void *addr, char *name, size_t cap)
+{
+    return fakeip_lookup_addr_at(family, addr, fakeip_now(), name, cap);
+}
+
+bool fakeip_pin_addr(int family, const void *addr)
+{
+    int32_t i;
+    struct fake_table *t = locked_slot(family, addr, &i);
+
+    if (!t)
+        return false;
+    if (i >= 0 && t->e[i].pins < 0x7fffffffu)
+        t->e[i].pins++;
+    pthread_mutex_unlock(&lock);
+    return i >= 0;
+}
+
+void fakeip_unpin_addr(int family, const void *addr)
+{
+    int32_t i;
+    struct fake_table *t = locked_slot(family, addr, &i);
+
+    if (!t)
+        return;
+    if (i >= 0 && t->e[i].pins > 0 && --t->e[i].pins == 0)
+        t->busy = false; /* it may be free now: look again */
+    pthread_mutex_unlock(&lock);
 }
 
 bool fakeip_lookup(const struct sockaddr *sa, socklen_t len, char *name, size_t cap)
 {
     int family;
     const void *addr;
-    return sockaddr_bytes(sa, len, &family, &addr) && fakeip_lookup_addr(family, addr, name, cap);
+    return fakerange_sockaddr(sa, len, &family, &addr) &&
+           fakeip_lookup_addr(family, addr, name, cap);
 }
 
 void fakeip_atfork_prepare(void)

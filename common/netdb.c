@@ -433,6 +433,12 @@ static bool is_proxy(const struct conf_dialer *d)
     return d->type == DIALER_SOCKS5 || d->type == DIALER_SOCKS4 || d->type == DIALER_HTTP;
 }
 
+/* A proxy that gets names: no name it is sent may be resolved here. */
+static bool remote_dns(const struct conf_dialer *d)
+{
+    return is_proxy(d) && conf_remote_dns(d);
+}
+
 /* The resolver's mode; unset (and the built-in resolver): fake_ip for a proxy
  * that resolves names itself, real otherwise (dialshim.ini(5) mode). */
 static enum resolver_mode mode_of(const struct conf *c, const struct conf_dialer *d)
@@ -527,8 +533,14 @@ static int add_fake(const char *name, int family, struct answer *out, bool *adde
     err = fakeip_for_name(name, family, a->addr);
     if (err == EAFNOSUPPORT)
         return 0;
+    /* No memory, or every address held: fail the name (fakeip logged why); a
+     * real lookup instead would send it to the local resolver. */
+    if (err == ENOMEM)
+        return EAI_MEMORY;
+    if (err == EAGAIN)
+        return EAI_AGAIN;
     if (err)
-        return err == ENOMEM ? EAI_MEMORY : EAI_NONAME;
+        return EAI_NONAME;
     a->family = family;
     out->n++;
     *added = true;
@@ -576,10 +588,18 @@ static int resolve_fake(const struct query *q, struct answer *out)
         /* AI_V4MAPPED without AI_ALL: IPv4 only when IPv6 gave nothing. */
         if (fam[i] == AF_INET && q->family == AF_INET6 && !q->all && added)
             break;
-        if ((rc = add_fake(q->name, fam[i], out, &added)) != 0)
+        if ((rc = add_fake(q->name, fam[i], out, &added)) != 0) {
+            out->why = rc == EAI_MEMORY  ? "no memory for the fake-ip table; not resolved"
+                       : rc == EAI_AGAIN ? "every fake address is pinned or in quarantine"
+                                         : NULL;
             return rc;
+        }
         if (fam[i] == AF_INET && q->family == AF_INET6 && out->n > before)
             map_v4(&out->addrs[before]);
+    }
+    if (!added && remote_dns(&state.conf->dialers[out->dialer])) {
+        out->why = "no fake range for the family; the proxy resolves names";
+        return EAI_NONAME;
     }
     if (!added) {
         out->mode = RESOLVER_MODE_REAL;

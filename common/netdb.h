@@ -12,7 +12,10 @@
  *     `block` dialer fails it with EAI_FAIL; otherwise the dialer's resolver and
  *     strategy resolve it with c-ares (mode real) or hand out an address from the
  *     fake range that connect() maps back to the name (mode fake_ip). Names in
- *     the resolver's hosts file get their real addresses in both modes.
+ *     the resolver's hosts file get their real addresses in both modes. A fake
+ *     table that has no memory or no free address fails the name (EAI_MEMORY,
+ *     EAI_AGAIN); a family without a fake range under a remote_dns proxy has no
+ *     answer (EAI_NONAME): a name meant for the proxy is never resolved here.
  * One info-level log line per routed lookup. Thread-safe: nothing is shared
  * between calls but the fake-ip table and the set of lists made here (each with
  * its own lock, never held across I/O). No function here calls a hooked function

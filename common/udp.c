@@ -933,9 +933,10 @@ static bool source_view(struct assoc *a, const struct proto_addr *src, struct so
         int fam = a->family == AF_INET6 && fakeip_capacity(AF_INET6) ? AF_INET6 : AF_INET;
         memset(&fake, 0, sizeof(fake));
         fake.ss_family = (sa_family_t)fam;
-        if (fakeip_for_name(src->host, fam,
-                            fam == AF_INET ? (void *)&((struct sockaddr_in *)&fake)->sin_addr
-                                           : (void *)&((struct sockaddr_in6 *)&fake)->sin6_addr))
+        if (fakeip_for_relayed_name(src->host, fam,
+                                    fam == AF_INET
+                                        ? (void *)&((struct sockaddr_in *)&fake)->sin_addr
+                                        : (void *)&((struct sockaddr_in6 *)&fake)->sin6_addr))
             return false;
         set_port(&fake, src->port);
         sa = (struct sockaddr *)&fake;

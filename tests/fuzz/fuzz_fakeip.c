@@ -8,6 +8,10 @@
  *   - the same name keeps the same address while its entry lives: whenever a lookup
  *     of the address still gives the name, asking for the name again gives that
  *     address; every slot's name maps back to that slot;
+ *   - an address pinned (a socket connected through it) or handed out within
+ *     FAKEIP_QUARANTINE_S seconds of the injected clock keeps its name; a name is
+ *     refused (EAGAIN) only when every slot holds a name; names from relayed
+ *     datagrams never hold more than FAKEIP_RELAYED_MAX slots;
  *   - EINVAL exactly for names the header calls invalid, EAFNOSUPPORT for a family
  *     with no usable range; fakeip_capacity() is 2^host_bits - 2 (0 below 2 bits);
  *   - after fakeip_free() nothing is found and nothing is handed out.
@@ -37,7 +41,11 @@ struct entry {
     int family;
     uint8_t addr[16];
     char name[FAKEIP_NAME_MAX];
+    uint32_t stamp; /* when the model last saw it handed out (the table's may be later) */
+    int pins;       /* pins this entry holds */
 };
+
+static uint32_t now; /* the injected clock, in seconds */
 
 static struct entry model[MODEL_MAX];
 static int n_model;
@@ -67,7 +75,7 @@ static size_t ref_capacity(int host_bits)
     if (host_bits < 2)
         return 0;
     size_t n = ((size_t)1 << host_bits) - 2;
-    return n < FAKEIP_MAX_ENTRIES ? n : FAKEIP_MAX_ENTRIES;
+    return n < FAKEIP_MAX_SLOTS - 2 ? n : FAKEIP_MAX_SLOTS - 2;
 }
 
 static size_t alen_of(int family)
@@ -111,22 +119,22 @@ static const char *fmt(int family, const uint8_t *a)
 static void check_lookup(int family, const uint8_t *addr, const char *want)
 {
     char got[FAKEIP_NAME_MAX];
-    bool ok = fakeip_lookup_addr(family, addr, got, sizeof got);
+    bool ok = fakeip_lookup_addr_at(family, addr, now, got, sizeof got);
 
-    FUZZ_CHECK(ok && strcmp(got, want) == 0, "lookup(%s) = %s, expected \"%s\"",
-               fmt(family, addr), ok ? got : "(none)", want);
+    FUZZ_CHECK(ok && strcmp(got, want) == 0, "lookup(%s) = %s, expected \"%s\"", fmt(family, addr),
+               ok ? got : "(none)", want);
     if (family == AF_INET) {
         struct sockaddr_in6 s6 = {.sin6_family = AF_INET6};
         s6.sin6_addr.s6_addr[10] = s6.sin6_addr.s6_addr[11] = 0xff;
         memcpy(&s6.sin6_addr.s6_addr[12], addr, 4);
-        ok = fakeip_lookup((struct sockaddr *)&s6, sizeof s6, got, sizeof got);
+        ok = fakeip_lookup_addr_at(AF_INET6, &s6.sin6_addr, now, got, sizeof got);
         FUZZ_CHECK(ok && strcmp(got, want) == 0, "lookup(::ffff:%s) = %s, expected \"%s\"",
                    fmt(family, addr), ok ? got : "(none)", want);
         FUZZ_CHECK(!fakeip_lookup((struct sockaddr *)&s6, sizeof s6 - 1, got, sizeof got),
                    "lookup on a short sockaddr_in6 succeeded");
         /* truncation: always terminated */
         char small[4];
-        ok = fakeip_lookup_addr(family, addr, small, sizeof small);
+        ok = fakeip_lookup_addr_at(family, addr, now, small, sizeof small);
         FUZZ_CHECK(ok && strlen(small) == (strlen(want) < 3 ? strlen(want) : 3) &&
                        strncmp(small, want, 3) == 0,
                    "truncated lookup gave \"%s\" for \"%s\"", small, want);
@@ -139,21 +147,45 @@ static void remember(int family, const uint8_t *addr, const char *name)
     e->family = family;
     memcpy(e->addr, addr, alen_of(family));
     snprintf(e->name, sizeof e->name, "%s", name);
+    e->stamp = now;
+    e->pins = 0;
     n_model++;
 }
 
-static void ask(const char *name, int family)
+static int for_name(const char *name, int family, uint8_t *addr)
+{
+    return fakeip_for_name_at(name, family, false, now, addr);
+}
+
+/* Every usable slot of FAMILY holds a name (a lookup at NOW: refreshes them). */
+static bool table_full(int family)
+{
+    char got[FAKEIP_NAME_MAX];
+    uint8_t a[16];
+
+    for (long off = 1; off <= (long)fakeip_capacity(family); off++) {
+        addr_at(family, off, a);
+        if (!fakeip_lookup_addr_at(family, a, now, got, sizeof got))
+            return false;
+    }
+    return true;
+}
+
+static void ask(const char *name, int family, bool relayed)
 {
     uint8_t addr[16];
     char norm[FAKEIP_NAME_MAX + 300];
     int want = ref_normalize(name, norm);
     bool on = fakeip_capacity(family) > 0;
-    int r = fakeip_for_name(name, family, addr);
+    int r = fakeip_for_name_at(name, family, relayed, now, addr);
 
     if (want)
         FUZZ_CHECK(r == EINVAL, "for_name(\"%.60s\") = %d, expected EINVAL", name, r);
     else if (!on)
         FUZZ_CHECK(r == EAFNOSUPPORT, "for_name(\"%.60s\") on a disabled family = %d", name, r);
+    else if (r == EAGAIN)
+        FUZZ_CHECK(relayed || table_full(family), "for_name(\"%.60s\") = EAGAIN, a slot is free",
+                   name);
     else
         FUZZ_CHECK(r == 0, "for_name(\"%.60s\") = %d", name, r);
     if (r)
@@ -166,28 +198,33 @@ static void ask(const char *name, int family)
     check_lookup(family, addr, norm);
     /* asked again at once (in any spelling): the same address */
     uint8_t again[16];
-    FUZZ_CHECK(fakeip_for_name(name, family, again) == 0 &&
-                   memcmp(again, addr, alen_of(family)) == 0,
+    FUZZ_CHECK(for_name(name, family, again) == 0 && memcmp(again, addr, alen_of(family)) == 0,
                "\"%s\" got %s, then another address", name, fmt(family, addr));
     if (roundtrips(norm))
-        FUZZ_CHECK(fakeip_for_name(norm, family, again) == 0 &&
-                       memcmp(again, addr, alen_of(family)) == 0,
+        FUZZ_CHECK(for_name(norm, family, again) == 0 && memcmp(again, addr, alen_of(family)) == 0,
                    "\"%s\" got %s, its stored name \"%s\" another address (%s)", name,
                    fmt(family, addr), norm, fmt(family, again));
     remember(family, addr, norm);
 }
 
 /* A remembered mapping still alive must not have moved. */
-static void recheck(const struct entry *e)
+static void recheck(struct entry *e)
 {
     char got[FAKEIP_NAME_MAX];
     uint8_t addr[16];
 
-    if (!fakeip_lookup_addr(e->family, e->addr, got, sizeof got) || strcmp(got, e->name) != 0)
-        return; /* recycled away: allowed once the table was full */
+    bool guarded = e->pins > 0 || (int32_t)(now - e->stamp) < FAKEIP_QUARANTINE_S;
+    bool ok = fakeip_lookup_addr_at(e->family, e->addr, now, got, sizeof got);
+
+    FUZZ_CHECK(!guarded || (ok && strcmp(got, e->name) == 0),
+               "%s (pinned %d, handed out %u s ago) lost \"%s\" to \"%s\"", fmt(e->family, e->addr),
+               e->pins, now - e->stamp, e->name, ok ? got : "(none)");
+    if (!ok || strcmp(got, e->name) != 0)
+        return; /* reused: allowed once the table was full and the guards off */
     if (!roundtrips(e->name))
         return;
-    FUZZ_CHECK(fakeip_for_name(e->name, e->family, addr) == 0 &&
+    e->stamp = now; /* used (the lookup) and asked again (below) */
+    FUZZ_CHECK(for_name(e->name, e->family, addr) == 0 &&
                    memcmp(addr, e->addr, alen_of(e->family)) == 0,
                "\"%s\" still at %s but now handed %s", e->name, fmt(e->family, e->addr),
                fmt(e->family, addr));
@@ -206,7 +243,7 @@ static void sweep(int family)
         addr_at(family, off, a);
         FUZZ_CHECK(fakeip_is_fake_addr(family, a) == (cap > 0), "is_fake(%s) with capacity %zu",
                    fmt(family, a), cap);
-        bool ok = fakeip_lookup_addr(family, a, got, sizeof got);
+        bool ok = fakeip_lookup_addr_at(family, a, now, got, sizeof got);
         if (off == 0 || (size_t)off > cap) {
             FUZZ_CHECK(!ok, "%s (offset %ld, outside the %zu slots) names \"%s\"", fmt(family, a),
                        off, cap, got);
@@ -214,14 +251,14 @@ static void sweep(int family)
         }
         if (!ok || !roundtrips(got))
             continue;
-        FUZZ_CHECK(fakeip_for_name(got, family, b) == 0 && memcmp(a, b, alen_of(family)) == 0,
+        FUZZ_CHECK(for_name(got, family, b) == 0 && memcmp(a, b, alen_of(family)) == 0,
                    "slot %s names \"%s\", which maps to %s", fmt(family, a), got, fmt(family, b));
     }
 }
 
-static const char *const names[] = {"www.example.com", "a.example", "b.example", "c.example",
-                                    "d.example",       "e.example", "f.example", "g.example",
-                                    "localhost",       "x",         "0.0.0.0",   "xn--bcher-kva.example"};
+static const char *const names[] = {
+    "www.example.com", "a.example", "b.example", "c.example", "d.example", "e.example",
+    "f.example",       "g.example", "localhost", "x",         "0.0.0.0",   "xn--bcher-kva.example"};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -255,6 +292,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(fakeip_capacity(AF_INET6) == ref_capacity(128 - p6), "capacity6 %zu for /%d",
                fakeip_capacity(AF_INET6), p6);
     n_model = 0;
+    now = 1000;
 
     for (int steps = 0; in.n && steps < 400; steps++) {
         uint8_t op = fuzz_u8(&in), arg = fuzz_u8(&in);
@@ -262,27 +300,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char name[300], *raw;
         uint8_t a[16];
 
-        switch (op % 5) {
+        switch (op % 8) {
         case 0: { /* a name from a small set, in some spelling */
             const char *n = names[arg % (sizeof names / sizeof names[0])];
             size_t i;
             for (i = 0; n[i] && i < sizeof name - 2; i++)
-                name[i] = (arg & 0x40) && (i % 2) ? (char)(n[i] >= 'a' && n[i] <= 'z' ? n[i] - 32 : n[i]) : n[i];
+                name[i] = (arg & 0x40) && (i % 2)
+                              ? (char)(n[i] >= 'a' && n[i] <= 'z' ? n[i] - 32 : n[i])
+                              : n[i];
             if (arg & 0x80)
                 name[i++] = '.';
             name[i] = '\0';
-            ask(name, family);
+            ask(name, family, (op & 0x40) != 0);
             break;
         }
         case 1: /* any bytes as a name */
             raw = fuzz_take_str(&in);
-            ask(raw, family);
+            ask(raw, family, false);
             free(raw);
             break;
         case 2: { /* look an address up */
             char got[FAKEIP_NAME_MAX], norm[FAKEIP_NAME_MAX];
             addr_at(family, arg & 7, a);
-            if (fakeip_lookup_addr(family, a, got, sizeof got)) {
+            if (fakeip_lookup_addr_at(family, a, now, got, sizeof got)) {
                 FUZZ_CHECK(!roundtrips(got) ||
                                (ref_normalize(got, norm) == 0 && strcmp(norm, got) == 0),
                            "lookup gave an unnormalized name \"%s\"", got);
@@ -295,13 +335,45 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (arg & 8)
                 a[0] ^= 1;
             bool want = fakeip_capacity(family) > 0 && offset_of(family, a) >= 0;
-            FUZZ_CHECK(fakeip_is_fake_addr(family, a) == want, "is_fake(%s) != %d",
-                       fmt(family, a), want);
+            FUZZ_CHECK(fakeip_is_fake_addr(family, a) == want, "is_fake(%s) != %d", fmt(family, a),
+                       want);
             break;
         }
         case 4: /* a remembered mapping */
             if (n_model)
                 recheck(&model[arg % (n_model < MODEL_MAX ? n_model : MODEL_MAX)]);
+            break;
+        case 5: /* time passes: up to about four quarantines */
+            now += (uint32_t)arg * 10u;
+            break;
+        case 6: { /* a socket connects through a remembered address, or closes */
+            struct entry *e;
+            char got[FAKEIP_NAME_MAX];
+            if (!n_model)
+                break;
+            e = &model[arg % (n_model < MODEL_MAX ? n_model : MODEL_MAX)];
+            if (arg & 0x80) {
+                if (e->pins > 0) {
+                    fakeip_unpin_addr(e->family, e->addr);
+                    e->pins--;
+                }
+                break;
+            }
+            bool named = fakeip_lookup_addr_at(e->family, e->addr, now, got, sizeof got) &&
+                         strcmp(got, e->name) == 0;
+            if (!named)
+                break;
+            FUZZ_CHECK(fakeip_pin_addr(e->family, e->addr), "pin of named %s refused",
+                       fmt(e->family, e->addr));
+            e->pins++;
+            e->stamp = now;
+            break;
+        }
+        case 7: /* the relayed cap: a burst of new names from datagrams */
+            for (int i = 0; i < 8; i++) {
+                snprintf(name, sizeof name, "r%u-%d.example", arg, i);
+                ask(name, family, true);
+            }
             break;
         }
     }
@@ -315,8 +387,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char got[FAKEIP_NAME_MAX];
     FUZZ_CHECK(fakeip_capacity(AF_INET) == 0 && fakeip_capacity(AF_INET6) == 0,
                "capacity after free");
-    FUZZ_CHECK(fakeip_for_name("a.example", AF_INET, a) == EAFNOSUPPORT,
-               "for_name after fakeip_free");
+    FUZZ_CHECK(for_name("a.example", AF_INET, a) == EAFNOSUPPORT, "for_name after fakeip_free");
     addr_at(AF_INET, 1, a);
     FUZZ_CHECK(!fakeip_lookup_addr(AF_INET, a, got, sizeof got) && !fakeip_is_fake_addr(AF_INET, a),
                "lookup after fakeip_free");

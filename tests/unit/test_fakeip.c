@@ -96,60 +96,147 @@ START_TEST(both_families)
     /* a program with AI_V4MAPPED connects to ::ffff:198.18.0.2 */
     ck_assert(is_fake_text("::ffff:198.18.0.2"));
     ck_assert_str_eq(name_of("::ffff:198.18.0.2", n), "v6.example");
-    ck_assert_uint_eq(fakeip_capacity(AF_INET), FAKEIP_MAX_ENTRIES);
-    ck_assert_uint_eq(fakeip_capacity(AF_INET6), FAKEIP_MAX_ENTRIES);
+    ck_assert_uint_eq(fakeip_capacity(AF_INET), 131070); /* all of the /15 */
+    ck_assert_uint_eq(fakeip_capacity(AF_INET6), FAKEIP_MAX_SLOTS - 2);
     ck_assert_uint_eq(fakeip_capacity(AF_UNIX), 0);
 }
 END_TEST
 
-START_TEST(recycles_oldest_when_full)
+#define T0 100000u /* an injected clock, in seconds */
+#define Q  FAKEIP_QUARANTINE_S
+
+/* The fake IPv4 address of NAME at NOW as text, or the error as "E<n>". */
+static const char *fake_at(const char *name, uint32_t now, char *buf)
 {
-    char a[64], n[FAKEIP_NAME_MAX], name[32];
-    use_ranges("192.0.2.8", 29, "2001:db8::", 125);
-    ck_assert_uint_eq(fakeip_capacity(AF_INET), 6);
-    ck_assert_uint_eq(fakeip_capacity(AF_INET6), 6);
+    unsigned char a[16];
+    int err = fakeip_for_name_at(name, AF_INET, false, now, a);
+    if (err) {
+        snprintf(buf, INET6_ADDRSTRLEN, "E%d", err);
+        return buf;
+    }
+    return inet_ntop(AF_INET, a, buf, INET6_ADDRSTRLEN);
+}
+
+static void fill_six(uint32_t now)
+{
+    char a[64], name[32], want[32];
     for (int i = 1; i <= 6; i++) {
-        char want[32];
         snprintf(name, sizeof(name), "n%d.example", i);
         snprintf(want, sizeof(want), "192.0.2.%d", 8 + i);
-        ck_assert_str_eq(fake(name, AF_INET, a), want);
+        ck_assert_str_eq(fake_at(name, now, a), want);
     }
-    /* full: the seventh name takes the oldest slot, which forgets n1 */
-    ck_assert_str_eq(fake("n7.example", AF_INET, a), "192.0.2.9");
-    ck_assert_str_eq(name_of("192.0.2.9", n), "n7.example");
-    /* n1 comes back as a new name, in the next oldest slot (n2's) */
-    ck_assert_str_eq(fake("n1.example", AF_INET, a), "192.0.2.10");
-    ck_assert_str_eq(name_of("192.0.2.10", n), "n1.example");
-    ck_assert_str_eq(fake("n3.example", AF_INET, a), "192.0.2.11");
+}
+
+static void pin_text(const char *text, bool pin)
+{
+    unsigned char a[4];
+    ck_assert_int_eq(inet_pton(AF_INET, text, a), 1);
+    if (pin)
+        ck_assert(fakeip_pin_addr(AF_INET, a));
+    else
+        fakeip_unpin_addr(AF_INET, a);
+}
+
+/* Full and every address handed out within the quarantine: a new name is
+ * refused with EAGAIN and no old name loses its address. */
+START_TEST(full_table_refuses_within_quarantine)
+{
+    char a[64], n[FAKEIP_NAME_MAX];
+    use_ranges("192.0.2.8", 29, "2001:db8::", 125);
+    ck_assert_uint_eq(fakeip_capacity(AF_INET), 6);
+    fill_six(T0);
+    ck_assert_str_eq(fake_at("n7.example", T0 + Q - 1, a), "E11"); /* EAGAIN */
+    ck_assert_str_eq(name_of("192.0.2.9", n), "n1.example");
+    /* the names already there keep answering */
+    ck_assert_str_eq(fake_at("n3.example", T0 + Q - 1, a), "192.0.2.11");
     /* never the network (.8) or last (.15) address */
     ck_assert_str_eq(name_of("192.0.2.8", n), "-");
     ck_assert_str_eq(name_of("192.0.2.15", n), "-");
-    /* the IPv6 table is separate and just as small */
-    for (int i = 1; i <= 7; i++) {
-        snprintf(name, sizeof(name), "six%d.example", i);
-        fake(name, AF_INET6, a);
-    }
-    ck_assert_str_eq(name_of("2001:db8::1", n), "six7.example");
-    ck_assert_str_eq(name_of("2001:db8::6", n), "six6.example");
-    ck_assert_str_eq(name_of("2001:db8::7", n), "-");
 }
 END_TEST
 
-START_TEST(recycling_spares_names_in_use)
+/* After the quarantine the oldest address not used since is reused, in order. */
+START_TEST(reuse_after_quarantine_in_order)
 {
-    char a[64], n[FAKEIP_NAME_MAX], name[32];
-    use_ranges("192.0.2.8", 29, "2001:db8::", 64);
-    for (int i = 1; i <= 6; i++) {
-        snprintf(name, sizeof(name), "n%d.example", i);
-        fake(name, AF_INET, a);
+    char a[64], n[FAKEIP_NAME_MAX];
+    use_ranges("192.0.2.8", 29, "2001:db8::", 125);
+    fill_six(T0);
+    /* n2 is asked for again later: its quarantine starts again */
+    ck_assert_str_eq(fake_at("n2.example", T0 + 100, a), "192.0.2.10");
+    ck_assert_str_eq(fake_at("n7.example", T0 + Q, a), "192.0.2.9");
+    ck_assert_str_eq(
+        fakeip_lookup_addr_at(AF_INET, (unsigned char[]){192, 0, 2, 9}, T0 + Q, n, sizeof(n)) ? n
+                                                                                              : "-",
+        "n7.example");
+    ck_assert_str_eq(fake_at("n8.example", T0 + Q, a), "192.0.2.11"); /* n2's skipped */
+    ck_assert_str_eq(name_of("192.0.2.10", n), "n2.example");
+}
+END_TEST
+
+/* A pinned address (a socket connected through it) is never reused, however old;
+ * the last unpin makes it reusable once its quarantine is over. */
+START_TEST(pinned_address_is_never_reused)
+{
+    char a[64], n[FAKEIP_NAME_MAX];
+    use_ranges("192.0.2.8", 29, "2001:db8::", 125);
+    fill_six(T0);
+    for (int i = 9; i <= 14; i++) {
+        char text[32];
+        snprintf(text, sizeof(text), "192.0.2.%d", i);
+        pin_text(text, true);
     }
-    /* n1 asked for again, n2's address connected to: both are in use */
-    ck_assert_str_eq(fake("n1.example", AF_INET, a), "192.0.2.9");
+    pin_text("192.0.2.9", true); /* two sockets through n1 */
+    ck_assert_str_eq(fake_at("late.example", T0 + 10 * Q, a), "E11");
+    pin_text("192.0.2.9", false);
+    ck_assert_str_eq(fake_at("late.example", T0 + 10 * Q, a), "E11");
+    pin_text("192.0.2.9", false);
+    ck_assert_str_eq(fake_at("late.example", T0 + 10 * Q, a), "192.0.2.9");
+    ck_assert_str_eq(name_of("192.0.2.9", n), "late.example");
     ck_assert_str_eq(name_of("192.0.2.10", n), "n2.example");
-    ck_assert_str_eq(fake("new.example", AF_INET, a), "192.0.2.11");
-    ck_assert_str_eq(name_of("192.0.2.9", n), "n1.example");
-    ck_assert_str_eq(name_of("192.0.2.10", n), "n2.example");
-    ck_assert_str_eq(name_of("192.0.2.11", n), "new.example");
+    /* an address standing for no name cannot be pinned */
+    unsigned char none[4] = {192, 0, 2, 15};
+    ck_assert(!fakeip_pin_addr(AF_INET, none));
+}
+END_TEST
+
+/* Every address of the range is used before any is reused: the default /15
+ * hands out 131070 names, the last one 198.19.255.254. */
+START_TEST(whole_range_is_used)
+{
+    char a[64], name[32];
+    use_defaults();
+    for (unsigned i = 0; i < 131070; i++) {
+        unsigned char x[4];
+        snprintf(name, sizeof(name), "w%u.example", i);
+        ck_assert_int_eq(fakeip_for_name_at(name, AF_INET, false, T0, x), 0);
+    }
+    snprintf(name, sizeof(name), "w%u.example", 131069u);
+    ck_assert_str_eq(fake_at(name, T0, a), "198.19.255.254");
+    ck_assert_str_eq(fake_at("one-more.example", T0 + 1, a), "E11");
+    ck_assert_str_eq(fake_at("one-more.example", T0 + Q, a), "198.18.0.1");
+}
+END_TEST
+
+/* Names from relayed datagrams hold at most FAKEIP_RELAYED_MAX addresses; a name
+ * the program looks up itself is no longer counted as one. */
+START_TEST(relayed_names_are_capped)
+{
+    char name[32];
+    unsigned char x[16];
+    use_defaults();
+    for (int i = 0; i < FAKEIP_RELAYED_MAX; i++) {
+        snprintf(name, sizeof(name), "r%d.example", i);
+        ck_assert_int_eq(fakeip_for_name_at(name, AF_INET, true, T0, x), 0);
+    }
+    ck_assert_int_eq(fakeip_for_name_at("extra.example", AF_INET, true, T0, x), EAGAIN);
+    /* a name already there is still answered */
+    ck_assert_int_eq(fakeip_for_name_at("r3.example", AF_INET, true, T0, x), 0);
+    /* the program asks for r0 itself: one relayed slot is free again */
+    ck_assert_int_eq(fakeip_for_name_at("r0.example", AF_INET, false, T0, x), 0);
+    ck_assert_int_eq(fakeip_for_name_at("extra.example", AF_INET, true, T0, x), 0);
+    ck_assert_int_eq(fakeip_for_name_at("extra2.example", AF_INET, true, T0, x), EAGAIN);
+    /* the program's own names are not limited by it */
+    ck_assert_int_eq(fakeip_for_name_at("mine.example", AF_INET, false, T0, x), 0);
 }
 END_TEST
 
@@ -329,16 +416,21 @@ static void *churn(void *arg)
     unsigned char a[16];
 
     for (int r = 0; r < ROUNDS; r++) {
+        /* the clock runs a quarantine per 50 rounds: addresses come free */
+        uint32_t now = T0 + (uint32_t)(r / 50) * Q;
         snprintf(name, sizeof(name), "c%u.example", rand_r(&seed) % 2000);
-        if (fakeip_for_name(name, AF_INET, a) != 0 || !fakeip_is_fake_addr(AF_INET, a))
+        int err = fakeip_for_name_at(name, AF_INET, false, now, a);
+        if (err == EAGAIN)
+            continue;
+        if (err != 0 || !fakeip_is_fake_addr(AF_INET, a))
             return (void *)1;
         fakeip_lookup_addr(AF_INET, a, back, sizeof(back)); /* may be recycled already */
     }
     return NULL;
 }
 
-/* Recycling under contention: afterwards every slot holds a distinct name that
- * maps back to that slot. */
+/* Reuse under contention: afterwards every slot holds a distinct name that maps
+ * back to that slot. */
 START_TEST(threads_recycling_stays_consistent)
 {
     pthread_t t[THREADS];
@@ -354,7 +446,7 @@ START_TEST(threads_recycling_stays_consistent)
     for (int i = 1; i <= 254; i++) {
         snprintf(addr, sizeof(addr), "192.0.2.%d", i);
         ck_assert_str_ne(name_of(addr, name), "-");
-        ck_assert_str_eq(fake(name, AF_INET, again), addr);
+        ck_assert_str_eq(fake_at(name, T0 + 1000 * Q, again), addr);
     }
 }
 END_TEST
@@ -393,8 +485,11 @@ int main(void)
 
     tcase_add_test(tc, same_name_same_address);
     tcase_add_test(tc, both_families);
-    tcase_add_test(tc, recycles_oldest_when_full);
-    tcase_add_test(tc, recycling_spares_names_in_use);
+    tcase_add_test(tc, full_table_refuses_within_quarantine);
+    tcase_add_test(tc, reuse_after_quarantine_in_order);
+    tcase_add_test(tc, pinned_address_is_never_reused);
+    tcase_add_test(tc, whole_range_is_used);
+    tcase_add_test(tc, relayed_names_are_capped);
     tcase_add_test(tc, is_fake_on_range_edges);
     tcase_add_test(tc, odd_prefixes);
     tcase_add_test(tc, non_fake_and_unused_addresses);
