@@ -99,6 +99,10 @@ $(BUILD)/tests/tcpinfo: tests/integration/tcpinfo.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $<
 
+$(BUILD)/tests/firstcall: tests/integration/firstcall.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $<
+
 deps:
 	@sh tools/deps.sh
 
@@ -112,7 +116,7 @@ unit: all $(UNIT_BIN)
 doccheck: all
 	@python3 tests/docs/check_man.py $(BUILD)/dialshim
 
-integration: all $(BUILD)/tests/tcpinfo
+integration: all $(BUILD)/tests/tcpinfo $(BUILD)/tests/firstcall
 	@BUILD='$(BUILD)' sh tests/integration/run.sh $(if $(SANITIZE),$(sort $(wildcard tests/integration/t_stress_*.sh)))
 
 check: deps

@@ -2,7 +2,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 char *addr_format(const struct sockaddr *sa, char *buf, size_t cap)
 {
@@ -31,13 +33,39 @@ uint16_t addr_port(const struct sockaddr *sa)
     return 0;
 }
 
+socklen_t addr_min_len(int family)
+{
+    if (family == AF_INET)
+        return sizeof(struct sockaddr_in);
+    if (family == AF_INET6)
+        return offsetof(struct sockaddr_in6, sin6_scope_id);
+    return 0;
+}
+
 bool addr_is_inet(const struct sockaddr *sa, socklen_t len)
 {
+    socklen_t min;
+
     if (!sa || len < sizeof(sa_family_t))
         return false;
-    if (sa->sa_family == AF_INET)
-        return len >= sizeof(struct sockaddr_in);
-    if (sa->sa_family == AF_INET6)
-        return len >= sizeof(struct sockaddr_in6);
-    return false;
+    min = addr_min_len(sa->sa_family);
+    return min && len >= min;
+}
+
+const struct sockaddr *addr_read(const struct sockaddr *sa, socklen_t len, int family,
+                                 struct sockaddr_in6 *buf, socklen_t *outlen)
+{
+    socklen_t min = addr_min_len(family),
+              full = family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+
+    if (!sa || !min || len < min)
+        return NULL;
+    *outlen = len;
+    if (sa->sa_family == family && len >= full)
+        return sa;
+    memset(buf, 0, sizeof(*buf));
+    memcpy(buf, sa, len < full ? len : full);
+    buf->sin6_family = (sa_family_t)family; /* sin_family sits at the same place */
+    *outlen = full;
+    return (const struct sockaddr *)buf;
 }

@@ -1,12 +1,14 @@
 #include "common/engine.h"
 
 #include "common/addr.h"
+#include "common/applied.h"
 #include "common/dialer/dialer.h"
 #include "common/fakeip.h"
 #include "common/fakepin.h"
 #include "common/family.h"
 #include "common/fdtab.h"
 #include "common/log.h"
+#include "common/other.h"
 #include "common/route.h"
 #include "common/state.h"
 #include "common/sys.h"
@@ -15,6 +17,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -25,16 +28,16 @@
 #define IPPROTO_MPTCP 262
 #endif
 
-/* Extra fdtab bit: a UDP socket's block was logged (one line per socket, not per datagram). */
-#define FD_BLOCK_LOGGED 8u
-
 enum gate engine_gate(int family)
 {
-    if (family != AF_INET && family != AF_INET6)
+    if (family != AF_INET && family != AF_INET6 && family != AF_UNSPEC)
         return GATE_PASS;
     if (state.active)
         return GATE_HANDLE;
-    return state.broken ? GATE_DENY : GATE_PASS;
+    if (!state.broken)
+        return GATE_PASS;
+    /* An AF_UNSPEC destination is an IPv4 one on some sockets: the engine looks. */
+    return family == AF_UNSPEC ? GATE_HANDLE : GATE_DENY;
 }
 
 static uint32_t kind_of(int sotype, int protocol)
@@ -49,23 +52,27 @@ static uint32_t kind_of(int sotype, int protocol)
     return FD_OTHER;
 }
 
-/* The socket's kind: from the table when our socket() made it, else from the kernel. */
+/* The socket's kind: from the table when our socket() made it, else from the
+ * kernel (a socket made before the shim was loaded, a socketpair: not inet, FD_FOREIGN). */
 static uint32_t fd_state(int fd)
 {
     uint32_t v = fdtab_get(fd);
-    int type, proto;
+    int type, proto, domain;
     socklen_t len = sizeof(int);
 
     if (v & FD_KIND_MASK)
         return v;
+    if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0)
+        return FD_OTHER | FD_FOREIGN;
+    len = sizeof(int);
     if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
-        return FD_OTHER;
+        return FD_OTHER | FD_FOREIGN;
     len = sizeof(int);
     if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) < 0)
         proto = 0;
-    v = kind_of(type, proto);
-    fdtab_set(fd, v);
-    return v;
+    v = domain == AF_INET || domain == AF_INET6 ? kind_of(type, proto) : FD_OTHER | FD_FOREIGN;
+    fdtab_or(fd, v);
+    return fdtab_get(fd);
 }
 
 int engine_socket(int domain, int type, int protocol)
@@ -84,7 +91,8 @@ int engine_socket(int domain, int type, int protocol)
             log_debug("%s: MPTCP unavailable (%s), plain TCP", state.prog, strerror(errno));
     }
     if (fd < 0)
-        fd = sys.socket(domain, type, protocol);
+        fd = kind == FD_OTHER ? other_socket(domain, type, protocol, &kind)
+                              : sys.socket(domain, type, protocol);
     if (fd >= 0 && (fdtab_get(fd) & FD_ASSOC))
         udp_close(fd); /* the number's last socket was closed behind our back */
     if (fd >= 0)
@@ -153,6 +161,35 @@ static void log_decision(enum log_level l, const struct dial *d, int rule, int e
             t0->tv_sec || t0->tv_nsec ? ms_since(t0) : 0.0);
 }
 
+/* Before dialer D->dialer takes D->fd: D->applied as the socket's options stand,
+ * *MAKER the dialer whose options it will carry (-1: none, a block). Returns 0,
+ * or an errno (EACCES for TCP, EPERM for datagrams) with D->why set when the
+ * socket carries another dialer's options that the new one's cannot replace. */
+static int options_ready(struct dial *d, uint32_t fst, int *maker)
+{
+    const struct conf *c = d->conf;
+    int had = applied_dialer(fst);
+
+    *maker = applied_maker(c, d->dialer);
+    if (*maker < 0)
+        return 0;
+    switch (applied_need(c, fst, *maker)) {
+    case APPLIED_READY:
+        d->applied = true;
+        return 0;
+    case APPLIED_SET:
+        d->applied = false;
+        return 0;
+    default:
+        snprintf(d->why, sizeof(d->why),
+                 "the socket carries dialer %s's options (set for an earlier destination), "
+                 "which %s's cannot replace",
+                 had >= 0 && had < c->n_dialers ? c->dialers[had].name : "?",
+                 c->dialers[*maker].name);
+        return d->type == SOCK_DGRAM ? EPERM : EACCES;
+    }
+}
+
 /* Route and dial one socket; returns 0 or an errno, logs the decision. */
 static int decide_and_dial(int fd, uint32_t fst, const struct sockaddr *sa, socklen_t len)
 {
@@ -166,7 +203,8 @@ static int decide_and_dial(int fd, uint32_t fst, const struct sockaddr *sa, sock
                      .type = dst.net == NET_UDP ? SOCK_DGRAM : SOCK_STREAM,
                      .applied = fst & FD_APPLIED};
     char name[FAKEIP_NAME_MAX];
-    int rule, err;
+    int rule, err, maker;
+    bool had_options;
 
     if (log_enabled(LOG_LVL_INFO))
         clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -182,6 +220,11 @@ static int decide_and_dial(int fd, uint32_t fst, const struct sockaddr *sa, sock
         dst.name = d.host = name;
     }
     d.dialer = route_pick(state.conf, state.app, &dst, &rule);
+    if ((err = options_ready(&d, fst, &maker))) {
+        log_decision(LOG_LVL_WARN, &d, rule, err, &t0);
+        return err;
+    }
+    had_options = d.applied;
     err = d.host ? resolve_dial(&d) : dialer_dial(&d);
     d.sa = sa; /* the resolve dialer may have pointed it at its own stack */
     d.host = dst.name;
@@ -189,8 +232,10 @@ static int decide_and_dial(int fd, uint32_t fst, const struct sockaddr *sa, sock
         fakepin_connect(fd, sa, len); /* the address keeps its name while connected */
     if (d.host || state.conf->dialers[d.dialer].type != DIALER_DIRECT)
         fst |= FD_ENGINE;
+    if (d.applied && !had_options)
+        applied_mark(fd, maker);
     /* udp_dial may have associated, another thread may have marked: add, never overwrite */
-    fst = fdtab_or(fd, (fst & FD_ENGINE) | (d.applied ? FD_APPLIED : 0));
+    fst = fdtab_or(fd, fst & FD_ENGINE);
     if (!err && (fst & FD_ASSOC))
         udp_set_view(fd, sa, len); /* replies come "from" what the program connected to */
     /* An IPv4 socket the dialers replaced with an IPv6 one keeps answering in IPv4. */
@@ -207,24 +252,81 @@ static int decide_and_dial(int fd, uint32_t fst, const struct sockaddr *sa, sock
                      &d, rule, err, &t0);
         if (d.type == SOCK_DGRAM && state.conf->dialers[d.dialer].type == DIALER_BLOCK)
             fdtab_or(fd, FD_BLOCK_LOGGED);
-    } else if (!(fst & FD_APPLIED)) {
+    } else if (!had_options) {
         log_decision(LOG_LVL_INFO, &d, rule, err, &t0);
     }
     return err;
 }
 
+/* The kernel's state of TCP socket FD is not CLOSE: a connect can only be answered
+ * (EALREADY, EISCONN), it sends nothing to a new destination. */
+static bool tcp_busy(int fd)
+{
+    uint8_t st = TCP_CLOSE;
+    socklen_t len = sizeof(st); /* tcpi_state is the first byte of struct tcp_info */
+
+    return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &st, &len) == 0 && len == 1 && st != TCP_CLOSE;
+}
+
+/* A connect (or a MSG_FASTOPEN send) on a TCP socket that already has a dialer's
+ * options that the kernel may answer as it is: SA routes to the direct dialer
+ * whose options the socket carries (a program polling its non-blocking connect),
+ * or the socket is not closed (nothing can leave for a new destination). Anything
+ * else is routed again. */
+static bool tcp_again(int fd, uint32_t fst, const struct sockaddr *sa, socklen_t len)
+{
+    struct dest dst = {.sa = sa, .port = addr_port(sa), .net = NET_TCP};
+    int rule, dialer;
+
+    if (!(fst & FD_APPLIED))
+        return false;
+    if (!(fst & FD_ENGINE) && !fakeip_is_fake(sa, len)) {
+        dialer = route_pick(state.conf, state.app, &dst, &rule);
+        if (dialer == applied_dialer(fst) && state.conf->dialers[dialer].type == DIALER_DIRECT)
+            return true;
+    }
+    return tcp_busy(fd);
+}
+
+/* A destination the kernel would refuse as too short: refused here the same way,
+ * never handed on unread. */
+static int refuse_short(const char *call, int fd, const struct sockaddr *sa, socklen_t len)
+{
+    log_info("%s[%d] %s fd %d: a destination of family %d and %u bytes is too short: EINVAL",
+             state.prog, (int)getpid(), call, fd, sa->sa_family, (unsigned)len);
+    errno = EINVAL;
+    return -1;
+}
+
 int engine_connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
-    uint32_t fst = fd_state(fd);
+    const struct sockaddr *orig = sa;
+    struct sockaddr_in6 buf;
+    uint32_t fst;
     int err;
 
-    if ((fst & FD_KIND_MASK) == FD_OTHER)
+    if (!state.active) {
+        errno = EACCES; /* a broken configuration, fail_closed */
+        return -1;
+    }
+    if (!(sa = addr_read(orig, len, orig->sa_family, &buf, &len)))
+        return refuse_short("connect", fd, orig, len);
+    fst = fd_state(fd);
+    if (fst & FD_FOREIGN)
+        return sys.connect(fd, orig, len);
+    if ((fst & FD_KIND_MASK) == FD_OTHER) {
+        if ((err = other_route(fd, fst, sa, len, false))) {
+            errno = err;
+            return -1;
+        }
         return sys.connect(fd, sa, len);
-    /* A second connect on a directly dialed TCP socket (polling a non-blocking
-     * connect) must reach the kernel as it is: options are already set. A socket
-     * that went through a proxy or a name never does: a retry after a failed
-     * detour must not become a direct connection. */
-    if ((fst & FD_KIND_MASK) == FD_TCP && (fst & FD_APPLIED) && !(fst & FD_ENGINE))
+    }
+    /* Every connect is routed by its own destination (a retry after ECONNREFUSED
+     * or connect(AF_UNSPEC) may name another); only the kernel's own answer to a
+     * program polling its connect skips the dial. A socket that went through a
+     * proxy or a name never does: a retry after a failed detour must not become a
+     * direct connection. */
+    if ((fst & FD_KIND_MASK) == FD_TCP && tcp_again(fd, fst, sa, len))
         return sys.connect(fd, sa, len);
     if (fst & FD_ASSOC)
         udp_forget_peer(fd); /* a new peer: through the relay again only if routed there */
@@ -236,34 +338,36 @@ int engine_connect(int fd, const struct sockaddr *sa, socklen_t len)
     return 0;
 }
 
-/* A TCP Fast Open SYN to TO: route it, set options once, send. (Datagrams take
+/* A TCP Fast Open SYN to TO: route it like a connect, set options, send. Every
+ * MSG_FASTOPEN send is routed: on a closed socket it is a connect. (Datagrams take
  * udp_out.) */
-static int before_send(int fd, int flags, const struct sockaddr *to, socklen_t tolen)
+static int before_send(int fd, uint32_t fst, int flags, const struct sockaddr *to, socklen_t tolen)
 {
-    uint32_t fst = fd_state(fd), kind = fst & FD_KIND_MASK;
+    struct dest dst = {.sa = to, .port = addr_port(to), .net = NET_TCP};
+    struct dial d = {.conf = state.conf, .fd = fd, .sa = to, .len = tolen, .type = SOCK_STREAM};
+    const struct conf_dialer *cd;
     struct timespec t0 = {0, 0};
-    int rule, err;
+    int rule, err, maker;
 
-    if (kind == FD_TCP && (flags & MSG_FASTOPEN) && !(fst & FD_APPLIED)) {
-        struct dest dst = {.sa = to, .port = addr_port(to), .net = NET_TCP};
-        struct dial d = {.conf = state.conf, .fd = fd, .sa = to, .len = tolen, .type = SOCK_STREAM};
-        const struct conf_dialer *cd;
-
-        d.dialer = route_pick(state.conf, state.app, &dst, &rule);
-        cd = &state.conf->dialers[d.dialer];
-        if (cd->type == DIALER_DIRECT) {
-            err = default_prepare(&d);
-        } else {
-            err = cd->type == DIALER_BLOCK ? ECONNREFUSED : EACCES;
-            d.failed = cd->type == DIALER_BLOCK ? "blocked"
-                                                : "MSG_FASTOPEN through a proxy is not built yet";
-        }
-        if (!err)
-            fdtab_or(fd, FD_APPLIED);
-        log_decision(err ? LOG_LVL_WARN : LOG_LVL_INFO, &d, rule, err, &t0);
-        return err;
+    if ((fst & FD_KIND_MASK) != FD_TCP || !(flags & MSG_FASTOPEN) || tcp_again(fd, fst, to, tolen))
+        return 0;
+    d.dialer = route_pick(state.conf, state.app, &dst, &rule);
+    cd = &state.conf->dialers[d.dialer];
+    if (fakeip_is_fake(to, tolen)) {
+        err = EACCES;
+        d.failed = "MSG_FASTOPEN to a name's fake address is not built yet";
+    } else if (cd->type != DIALER_DIRECT) {
+        err = cd->type == DIALER_BLOCK ? ECONNREFUSED : EACCES;
+        d.failed =
+            cd->type == DIALER_BLOCK ? "blocked" : "MSG_FASTOPEN through a proxy is not built yet";
+    } else if (!(err = options_ready(&d, fst, &maker))) {
+        if (d.applied)
+            return 0; /* this dialer's options are on already */
+        if (!(err = default_prepare(&d)))
+            applied_mark(fd, maker);
     }
-    return 0;
+    log_decision(err ? LOG_LVL_WARN : LOG_LVL_INFO, &d, rule, err, &t0);
+    return err;
 }
 
 /* ---- UDP: every datagram with a destination is routed on its own ---- */
@@ -332,14 +436,19 @@ static ssize_t udp_direct(struct dial *d, uint32_t fst, int rule, const struct m
         }
         m.msg_name = &real;
     }
-    if (!(fst & FD_APPLIED)) {
+    if (!(fst & FD_APPLIED) || applied_dialer(fst) != d->dialer) {
+        int maker;
         if (log_enabled(LOG_LVL_INFO))
             clock_gettime(CLOCK_MONOTONIC, &t0);
-        err = default_prepare(d);
-        if (!err)
-            fdtab_or(d->fd, FD_APPLIED);
-        log_decision(err ? LOG_LVL_WARN : LOG_LVL_INFO, d, rule, err, &t0);
+        err = options_ready(d, fst, &maker);
+        if (!err && !d->applied && !(err = default_prepare(d))) {
+            applied_mark(d->fd, maker);
+            log_decision(LOG_LVL_INFO, d, rule, 0, &t0);
+        }
         if (err) {
+            /* One warning per socket: a program retrying must not flood. */
+            log_decision((fst & FD_BLOCK_LOGGED) ? LOG_LVL_DEBUG : LOG_LVL_WARN, d, rule, err, &t0);
+            fdtab_or(d->fd, FD_BLOCK_LOGGED);
             errno = err;
             return -1;
         }
@@ -361,14 +470,17 @@ static ssize_t udp_relayed(struct dial *d, uint32_t fst, int rule, const struct 
     struct sockaddr_storage real;
     struct timespec t0 = {0, 0};
     socklen_t rlen;
-    bool created = false;
-    int err;
+    bool created = false, had_options;
+    int err, maker;
 
     if (!(fst & FD_ASSOC) && log_enabled(LOG_LVL_INFO))
         clock_gettime(CLOCK_MONOTONIC, &t0);
-    err = udp_associate(d, &created);
-    if (d->applied && !(fst & FD_APPLIED))
-        fdtab_or(d->fd, FD_APPLIED);
+    err = options_ready(d, fst, &maker);
+    had_options = d->applied;
+    if (!err)
+        err = udp_associate(d, &created);
+    if (d->applied && !had_options)
+        applied_mark(d->fd, maker);
     if (err) {
         /* One warning per socket: a program retrying into a dead proxy must not flood. */
         d->failed = d->why[0] ? d->why : NULL;
@@ -407,8 +519,7 @@ static __attribute__((noinline)) ssize_t udp_route(int fd, uint32_t fst, const s
                      .sa = msg->msg_name,
                      .len = msg->msg_namelen,
                      .host = dst->name,
-                     .type = SOCK_DGRAM,
-                     .applied = fst & FD_APPLIED};
+                     .type = SOCK_DGRAM};
     struct timespec t0 = {0, 0};
     int err = udp_chain_check(state.conf, dialer, d.why, sizeof(d.why));
 
@@ -445,51 +556,133 @@ static ssize_t udp_out(int fd, uint32_t fst, const struct msghdr *msg, int flags
     }
     dialer = route_pick(state.conf, state.app, &dst, &rule);
     cd = &state.conf->dialers[dialer];
-    if (cd->type == DIALER_DIRECT && (fst & FD_APPLIED) && !dst.name &&
-        conf_udp_mode(cd) != UDP_BLOCK)
+    if (cd->type == DIALER_DIRECT && (fst & FD_APPLIED) && applied_dialer(fst) == dialer &&
+        !dst.name && conf_udp_mode(cd) != UDP_BLOCK)
         return is_sendto ? sys.sendto(fd, msg->msg_iov[0].iov_base, msg->msg_iov[0].iov_len, flags,
                                       to, msg->msg_namelen)
                          : sys.sendmsg(fd, msg, flags); /* every later direct datagram */
     return udp_route(fd, fst, msg, flags, is_sendto, &dst, dialer, rule);
 }
 
+/* The socket takes datagrams like UDP (UDP or UDP-Lite): an IPv6 one reads an
+ * AF_UNSPEC destination as none at all. */
+static bool udp_like(int fd, uint32_t fst)
+{
+    int proto = 0;
+    socklen_t len = sizeof(proto);
+
+    if ((fst & FD_KIND_MASK) == FD_UDP)
+        return true;
+    return (fst & FD_KIND_MASK) == FD_OTHER &&
+           getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) == 0 && proto == IPPROTO_UDPLITE;
+}
+
+/* How a send's destination reads on the socket. */
+enum dest_read {
+    DEST_PASS,  /* the kernel's business: hand the call on as it came */
+    DEST_NONE,  /* no destination: the connected peer */
+    DEST_INET,  /* an inet destination to route */
+    DEST_SHORT, /* too short for the kernel: EINVAL */
+};
+
+/* TO (TOLEN bytes, sa_family AF_INET, AF_INET6 or AF_UNSPEC) as the kernel will
+ * read it on FD's socket; for DEST_INET, *OUT and *OUTLEN: the destination to
+ * route (a copy in BUF when it was short of a full sockaddr or AF_UNSPEC). */
+static enum dest_read read_dest(int fd, uint32_t fst, const struct sockaddr *to, socklen_t tolen,
+                                struct sockaddr_in6 *buf, const struct sockaddr **out,
+                                socklen_t *outlen)
+{
+    int family = to->sa_family;
+
+    if (fst & FD_FOREIGN)
+        return DEST_PASS;
+    if (family == AF_UNSPEC) {
+        /* TCP refuses it with MSG_FASTOPEN (EOPNOTSUPP) and ignores it otherwise. An
+         * IPv4 socket reads it as AF_INET (udp_sendmsg, raw_sendmsg); an IPv6 UDP
+         * socket as no destination (udpv6_sendmsg); other IPv6 sockets as AF_INET6
+         * (raw) or refuse it (ping: EAFNOSUPPORT; routed all the same). */
+        if ((fst & FD_KIND_MASK) == FD_TCP)
+            return DEST_PASS;
+        family = socket_family(fd);
+        if (family == AF_INET6 && udp_like(fd, fst))
+            return DEST_NONE;
+        if (family != AF_INET && family != AF_INET6)
+            return DEST_PASS;
+    }
+    *out = addr_read(to, tolen, family, buf, outlen);
+    return *out ? DEST_INET : DEST_SHORT;
+}
+
+static ssize_t real_send(int fd, const struct msghdr *m, int flags, bool is_sendto)
+{
+    if (is_sendto)
+        return sys.sendto(fd, m->msg_iov[0].iov_base, m->msg_iov[0].iov_len, flags, m->msg_name,
+                          m->msg_namelen);
+    return sys.sendmsg(fd, m, flags);
+}
+
+/* One send with a destination (msg_name of at least a family): datagrams of UDP
+ * sockets take udp_out, TCP's MSG_FASTOPEN before_send, other inet protocols
+ * other_route; a destination the engine cannot read is refused, never passed. */
+static ssize_t send_one(int fd, const struct msghdr *msg, int flags, bool is_sendto)
+{
+    uint32_t fst = fd_state(fd);
+    struct sockaddr_in6 buf;
+    struct msghdr m = *msg;
+    const struct sockaddr *to = NULL;
+    int err;
+
+    switch (read_dest(fd, fst, msg->msg_name, msg->msg_namelen, &buf, &to, &m.msg_namelen)) {
+    case DEST_PASS:
+        return real_send(fd, msg, flags, is_sendto);
+    case DEST_NONE:
+        if (!(fst & FD_ASSOC))
+            return real_send(fd, msg, flags, is_sendto);
+        m.msg_name = NULL;
+        m.msg_namelen = 0;
+        return engine_send_assoc(fd, &m, flags);
+    case DEST_SHORT:
+        return refuse_short(is_sendto ? "sendto" : "sendmsg", fd, msg->msg_name, msg->msg_namelen);
+    case DEST_INET:
+        break;
+    }
+    if (!state.active) {
+        errno = EACCES; /* an AF_UNSPEC read as inet under a broken configuration */
+        return -1;
+    }
+    m.msg_name = (void *)to;
+    switch (fst & FD_KIND_MASK) {
+    case FD_UDP:
+        return udp_out(fd, fst, &m, flags, is_sendto);
+    case FD_OTHER:
+        /* routed by what the kernel reads; the kernel gets the call as it came */
+        err = other_route(fd, fst, to, m.msg_namelen, true);
+        if (!err)
+            return real_send(fd, msg, flags, is_sendto);
+        break;
+    default:
+        if (!(err = before_send(fd, fst, flags, to, m.msg_namelen)))
+            return real_send(fd, &m, flags, is_sendto);
+    }
+    errno = err;
+    return -1;
+}
+
 ssize_t engine_sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *to,
                       socklen_t tolen)
 {
-    uint32_t fst = fd_state(fd);
+    struct iovec iov = {.iov_base = (void *)buf, .iov_len = n};
+    struct msghdr m = {
+        .msg_name = (void *)to, .msg_namelen = tolen, .msg_iov = &iov, .msg_iovlen = 1};
 
-    if ((fst & FD_KIND_MASK) == FD_UDP && addr_is_inet(to, tolen)) {
-        struct iovec iov = {.iov_base = (void *)buf, .iov_len = n};
-        struct msghdr m = {
-            .msg_name = (void *)to, .msg_namelen = tolen, .msg_iov = &iov, .msg_iovlen = 1};
-        return udp_out(fd, fst, &m, flags, true);
-    }
-    if (addr_is_inet(to, tolen)) {
-        int err = before_send(fd, flags, to, tolen);
-        if (err) {
-            errno = err;
-            return -1;
-        }
-    }
-    return sys.sendto(fd, buf, n, flags, to, tolen);
+    return send_one(fd, &m, flags, true);
 }
 
 ssize_t engine_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-    uint32_t fst = fd_state(fd);
-
-    if (!msg || !addr_is_inet(msg->msg_name, msg->msg_namelen))
+    if (!msg || !msg->msg_name || msg->msg_namelen < sizeof(sa_family_t))
         return sys.sendmsg(fd, msg, flags);
-    if ((fst & FD_KIND_MASK) == FD_UDP)
-        return udp_out(fd, fst, msg, flags, false);
-    {
-        int err = before_send(fd, flags, msg->msg_name, msg->msg_namelen);
-        if (err) {
-            errno = err;
-            return -1;
-        }
-    }
-    return sys.sendmsg(fd, msg, flags);
+    return send_one(fd, msg, flags, false);
 }
 
 ssize_t engine_send_assoc(int fd, const struct msghdr *msg, int flags)

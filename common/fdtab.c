@@ -92,6 +92,21 @@ uint32_t fdtab_and(int fd, uint32_t mask)
     return w ? __atomic_fetch_and(w, mask, __ATOMIC_RELAXED) : FD_UNKNOWN;
 }
 
+uint32_t fdtab_update(int fd, uint32_t clear, uint32_t set)
+{
+    uint32_t *w = slot(fd), old;
+
+    if (!w)
+        return FD_UNKNOWN;
+    old = __atomic_load_n(w, __ATOMIC_RELAXED);
+    while (!__atomic_compare_exchange_n(w, &old, (old & ~clear) | set, true, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED))
+        ;
+    if (set)
+        raise_high(fd);
+    return old;
+}
+
 int fdtab_high(void)
 {
     return __atomic_load_n(&high, __ATOMIC_RELAXED);

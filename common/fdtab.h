@@ -14,13 +14,21 @@
 enum fd_kind { FD_UNKNOWN = 0, FD_TCP = 1, FD_UDP = 2, FD_OTHER = 3 };
 
 #define FD_KIND_MASK 3u
-#define FD_APPLIED   4u  /* the dialer's options are set: never again on this socket */
-#define FD_ENGINE    16u /* dialed through a proxy or a name: every connect goes to the engine */
+#define FD_APPLIED   4u /* the options of the dialer in FD_DIALER_MASK are set */
+/* a refusal of this socket's datagrams was logged: one line per socket, not per datagram */
+#define FD_BLOCK_LOGGED 8u
+#define FD_ENGINE       16u /* dialed through a proxy or a name: every connect goes to the engine */
 /* UDP with a SOCKS5 association (common/udp.c): every send and receive goes to the engine */
 #define FD_ASSOC 32u
 /* TCP made IPv6 under a program that made it IPv4 (common/family.h): getpeername and
  * getsockname answer in IPv4 */
 #define FD_FAMILY 64u
+/* Not an AF_INET/AF_INET6 socket (a socketpair, an inherited unix socket): the
+ * engine passes its calls untouched. With kind FD_OTHER. */
+#define FD_FOREIGN (1u << 15)
+/* Which dialer's options the socket carries (common/applied.h): its index + 1, 0 = none. */
+#define FD_DIALER_SHIFT 16
+#define FD_DIALER_MASK  (0xfffu << FD_DIALER_SHIFT)
 
 /* Reserve the table (idempotent). Returns 0 or an errno; without a table every
  * lookup reads FD_UNKNOWN. */
@@ -34,6 +42,9 @@ void fdtab_set(int fd, uint32_t v);
  * other set, as fdtab_set(fd, fdtab_get(fd) | x) could. Return the old word. */
 uint32_t fdtab_or(int fd, uint32_t bits);
 uint32_t fdtab_and(int fd, uint32_t mask);
+
+/* Replace the bits CLEAR of FD's word by SET in one atomic step. Returns the old word. */
+uint32_t fdtab_update(int fd, uint32_t clear, uint32_t set);
 
 /* The highest number ever given a non-zero word (-1: none): a scan of the table
  * (close_range) stops there instead of at the end of the reservation. */

@@ -1,6 +1,7 @@
-/* connect(2): every TCP and UDP connect of the program goes through the engine, and
- * so does a disconnect (AF_UNSPEC) of a socket the shim knows; any other AF_UNSPEC
- * connect costs one fdtab_get(). */
+/* connect(2): every AF_INET and AF_INET6 connect of the program goes through the
+ * engine (TCP, UDP and the other inet protocols, common/other.h), and so does a
+ * disconnect (AF_UNSPEC) of a socket the shim knows; any other AF_UNSPEC connect
+ * costs one fdtab_get(). */
 #include "common/engine.h"
 #include "common/fdtab.h"
 #include "common/sys.h"
@@ -27,9 +28,18 @@ HOOK int connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
     int r, saved = errno;
 
-    if (sa && len >= sizeof(sa_family_t) && sa->sa_family == AF_UNSPEC)
+    /* No address at all: the kernel's EFAULT or EINVAL, even as the program's very
+     * first call (the real function is looked up first). */
+    if (!sa || len < sizeof(sa_family_t)) {
+        if (!SYS_REAL(connect)) {
+            errno = ENOSYS;
+            return -1;
+        }
+        return sys.connect(fd, sa, len);
+    }
+    if (sa->sa_family == AF_UNSPEC)
         return disconnect(fd, sa, len);
-    if (!sa || len < sizeof(sa_family_t) || !shim_enter())
+    if (!shim_enter())
         return sys.connect(fd, sa, len);
     switch (engine_gate(sa->sa_family)) {
     case GATE_PASS:

@@ -1,4 +1,7 @@
-/* sendto(2), sendmsg(2), sendmmsg(2): UDP datagrams and TCP Fast Open's MSG_FASTOPEN.
+/* sendto(2), sendmsg(2), sendmmsg(2): every destination of family AF_INET,
+ * AF_INET6 or AF_UNSPEC (an IPv4 datagram socket sends to the latter as to
+ * AF_INET) goes to the engine: UDP datagrams, TCP Fast Open's MSG_FASTOPEN, the
+ * other inet protocols.
  * send(2), write(2) and writev(2): only for sockets with a SOCKS5 association (fdtab FD_ASSOC),
  * whose datagrams to the connected peer must be wrapped; any other descriptor
  * costs one fdtab_get(). */

@@ -17,7 +17,7 @@ HOOK int socket(int domain, int type, int protocol)
 
     if (!shim_enter())
         return sys.socket(domain, type, protocol);
-    switch (engine_gate(domain)) {
+    switch (domain == AF_INET || domain == AF_INET6 ? engine_gate(domain) : GATE_PASS) {
     case GATE_HANDLE:
         r = engine_socket(domain, type, protocol);
         break;

@@ -1,8 +1,10 @@
 /* syscall(2): libuv (1.44, Debian 12; node, bind9's dig) sends and receives UDP
- * batches with syscall(SYS_sendmmsg / SYS_recvmmsg), not with the libc functions.
- * Those two numbers take the sendmmsg/recvmmsg hooks, SYS_close and
- * SYS_close_range the close hooks; every other number goes to the real syscall()
- * untouched (one jump table: futex-heavy programs call it often). */
+ * batches with syscall(SYS_sendmmsg / SYS_recvmmsg), not with the libc functions,
+ * and any program may connect or send that way. SYS_socket, SYS_connect,
+ * SYS_sendto, SYS_sendmsg, SYS_sendmmsg, SYS_recvfrom, SYS_recvmsg and
+ * SYS_recvmmsg take the hooks of the same name, SYS_close and SYS_close_range the
+ * close hooks; every other number goes to the real syscall() untouched (one jump
+ * table: futex-heavy programs call it often). */
 #include "common/fdtab.h"
 #include "common/sys.h"
 #include "shim/init.h"
@@ -25,6 +27,22 @@ HOOK long syscall(long number, ...)
         a[i] = va_arg(ap, long);
     va_end(ap);
     switch (number) {
+    /* The socket calls a program can make this way take their hooks: a raw
+     * system call must not be a way around the route. */
+    case SYS_socket:
+        return socket((int)a[0], (int)a[1], (int)a[2]);
+    case SYS_connect:
+        return connect((int)a[0], (const struct sockaddr *)a[1], (socklen_t)a[2]);
+    case SYS_sendto:
+        return sendto((int)a[0], (const void *)a[1], (size_t)a[2], (int)a[3],
+                      (const struct sockaddr *)a[4], (socklen_t)a[5]);
+    case SYS_sendmsg:
+        return sendmsg((int)a[0], (const struct msghdr *)a[1], (int)a[2]);
+    case SYS_recvfrom:
+        return recvfrom((int)a[0], (void *)a[1], (size_t)a[2], (int)a[3], (struct sockaddr *)a[4],
+                        (socklen_t *)a[5]);
+    case SYS_recvmsg:
+        return recvmsg((int)a[0], (struct msghdr *)a[1], (int)a[2]);
     case SYS_sendmmsg:
         return sendmmsg((int)a[0], (struct mmsghdr *)a[1], (unsigned int)a[2], (int)a[3]);
     case SYS_recvmmsg:

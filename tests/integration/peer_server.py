@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Test server for the dialshim integration lab.
 
-    peer_server.py --log FILE [--ready FILE] [--echo] [--tfo] [--udp] [--http] [--mptcp]
+    peer_server.py --log FILE [--ready FILE] [--echo] [--tfo] [--udp] [--udplite] [--http] [--mptcp]
                    [--life SECONDS] ADDR:PORT...
 
 ADDR:PORT is `192.0.2.2:8080`, `[2001:db8:f::2]:8080` or `unix:/path` (peer "unix 0").
@@ -109,7 +109,7 @@ def serve_tcp(s, opts, logf):
 
 
 def open_udp(fam, host, port, opts):
-    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s = socket.socket(fam, socket.SOCK_DGRAM, 136 if opts.udplite else 0)  # IPPROTO_UDPLITE
     if fam == socket.AF_INET6:
         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
     s.bind((host, port))
@@ -139,12 +139,14 @@ def main():
     ap.add_argument("--echo", action="store_true")
     ap.add_argument("--tfo", action="store_true")
     ap.add_argument("--udp", action="store_true")
+    ap.add_argument("--udplite", action="store_true", help="--udp with IPPROTO_UDPLITE")
     ap.add_argument("--http", action="store_true")
     ap.add_argument("--mptcp", action="store_true", help="TCP listeners are IPPROTO_MPTCP")
     ap.add_argument("--life", type=float, default=120.0)
     ap.add_argument("--ready", help="file created once every socket listens")
     ap.add_argument("addrs", nargs="+")
     opts = ap.parse_args()
+    opts.udp = opts.udp or opts.udplite
     logf = open(opts.log, "a", buffering=1)
     socks = []
     for a in opts.addrs:  # bind everything first: a bad address fails the start
