@@ -29,14 +29,21 @@
 
 /* What `handshake = auto` learned of each proxy, for the life of the process:
  * LEARN_LOCKSTEP after a failed pipelined handshake, LEARN_PIPELINED after a
- * good one. Indexed by dialer; written once, read without a lock. */
-enum { LEARN_NOTHING, LEARN_LOCKSTEP, LEARN_PIPELINED };
+ * good one; LEARN_USERPASS (a flag beside either) once it chose username/password
+ * in a method reply, the only proxy that may get credentials before it chose.
+ * Indexed by dialer; read without a lock. */
+enum { LEARN_NOTHING, LEARN_LOCKSTEP, LEARN_PIPELINED, LEARN_MODE = 3, LEARN_USERPASS = 4 };
 static uint8_t learned_mode[DETOUR_LEARN_MAX] NOBSS;
 
-static int learned_of(int dialer)
+static int learned_bits(int dialer)
 {
     return dialer < DETOUR_LEARN_MAX ? __atomic_load_n(&learned_mode[dialer], __ATOMIC_RELAXED)
                                      : LEARN_NOTHING;
+}
+
+static int learned_of(int dialer)
+{
+    return learned_bits(dialer) & LEARN_MODE;
 }
 
 static bool learned(int dialer)
@@ -46,8 +53,33 @@ static bool learned(int dialer)
 
 static void learn_as(int dialer, int mode)
 {
+    uint8_t old;
+
+    if (dialer >= DETOUR_LEARN_MAX)
+        return;
+    old = __atomic_load_n(&learned_mode[dialer], __ATOMIC_RELAXED);
+    while (!__atomic_compare_exchange_n(&learned_mode[dialer], &old,
+                                        (uint8_t)((old & LEARN_USERPASS) | mode), true,
+                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
+}
+
+static void learn_userpass(int dialer)
+{
     if (dialer < DETOUR_LEARN_MAX)
-        __atomic_store_n(&learned_mode[dialer], mode, __ATOMIC_RELAXED);
+        __atomic_fetch_or(&learned_mode[dialer], LEARN_USERPASS, __ATOMIC_RELAXED);
+}
+
+/* Under `handshake = auto`, credentials wait for the method reply until this
+ * proxy has chosen username/password once: a proxy that picks "no auth" or none
+ * of our methods never sees them. */
+static bool may_pipeline(const struct conf_dialer *p, int dialer)
+{
+    if (p->handshake == HANDSHAKE_PIPELINED)
+        return true;
+    if (p->handshake != HANDSHAKE_AUTO || learned(dialer))
+        return false;
+    return !(p->type == DIALER_SOCKS5 && p->has_auth) || (learned_bits(dialer) & LEARN_USERPASS);
 }
 
 /* Wait for EVENTS on FD until DEADLINE; 0, ETIMEDOUT or an errno. */
@@ -124,6 +156,7 @@ struct hop_ctx {
     struct proto_error perr;
     bool pipelined;
     bool proven;              /* this proxy completed a pipelined handshake before */
+    bool chose_userpass;      /* lockstep: its method reply chose username/password */
     uint8_t cmd;              /* SOCKS5 command for this hop; 0 is CONNECT */
     struct proto_addr *bound; /* SOCKS5: where the reply's BND.ADDR goes, or NULL */
 };
@@ -226,6 +259,7 @@ static int socks5_lockstep(struct hop_ctx *h, const struct target *t)
         (err = exchange(h, buf, sizeof(buf), p5_method, &m, &auth)))
         return err;
     if (m.method == SOCKS5_METHOD_USERPASS) {
+        h->chose_userpass = true;
         n = socks5_encode_auth(buf, sizeof(buf), h->p->username, h->p->password);
         if (n < 0)
             return EINVAL;
@@ -521,14 +555,16 @@ static int run_chain(struct dial *d, const int *hops, int n, int maker, long lon
         h.bound = !next && end ? end->bound : NULL;
         h.p = &c->dialers[hops[i]];
         h.fd = d->fd;
-        h.pipelined = h.p->handshake == HANDSHAKE_PIPELINED ||
-                      (h.p->handshake == HANDSHAKE_AUTO && !learned(hops[i]));
+        h.pipelined = may_pipeline(h.p, hops[i]);
+        h.chose_userpass = false;
         h.proven = learned_of(hops[i]) == LEARN_PIPELINED;
         memset(&h.perr, 0, sizeof(h.perr));
         tried_pipelined = h.pipelined && h.p->type == DIALER_SOCKS5;
         err = handshake(&h, hops[i], &t);
         if (!err && h.pipelined && h.p->type == DIALER_SOCKS5 && !h.proven)
             learn_as(hops[i], LEARN_PIPELINED);
+        if (!err && h.chose_userpass)
+            learn_userpass(hops[i]);
         if (err) {
             /* Another thread may have learned it meanwhile: this connect still
              * deserves its own lockstep retry. */

@@ -31,7 +31,11 @@ one byte at a time, 2 ms apart. For socks5: --method N answers the greeting with
 method N whatever was offered (2: user/pass, 255: no acceptable method);
 --bound-name TEXT is the name of the domain bound address (Python escapes such as
 \\n and \\x1b are decoded: a proxy that sends control bytes). For http: --status
-LINE replaces the status line (escapes decoded too).
+LINE replaces the status line (escapes decoded too). For socks5: --auth USER:PASS
+chooses username/password when offered and checks RFC 1929 before the request;
+--early waits 0.1 s after the greeting and logs `EARLY N HEX`, the bytes that had
+arrived past it before the method reply went out (N > 0: a pipelined client).
+Every socks5 connection logs `RECV <hex>` when it ends: each byte the client sent.
 
 The process exits by itself after --life seconds (default 120).
 """
@@ -39,6 +43,7 @@ import argparse
 import ipaddress
 import os
 import random
+import select
 import socket
 import sys
 import threading
@@ -101,19 +106,62 @@ def send(conn, data, opts):
         time.sleep(0.002)
 
 
+class Recorder:
+    """The connection, keeping every byte received (for RECV)."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.got = b""
+
+    def recv(self, n, flags=0):
+        data = self.conn.recv(n, flags)
+        if not flags & socket.MSG_PEEK:
+            self.got += data
+        return data
+
+    def __getattr__(self, name):
+        return getattr(self.conn, name)
+
+
+def early_bytes(conn):
+    """Bytes already here past what was read: a pipelined client sent them."""
+    time.sleep(0.1)
+    if not select.select([conn.fileno()], [], [], 0)[0]:
+        return b""  # (a socket with a timeout would wait in recv, MSG_DONTWAIT or not)
+    return conn.recv(4096, socket.MSG_PEEK)
+
+
+def userpass(conn, opts, logf):
+    ver, ulen = recv_exact(conn, 2)
+    user = recv_exact(conn, ulen)
+    pw = recv_exact(conn, recv_exact(conn, 1)[0])
+    ok = ver == 1 and user + b":" + pw == opts.auth.encode()
+    log(logf, "AUTH %s %s" % (user.decode(errors="replace"), "ok" if ok else "bad"))
+    conn.sendall(bytes([1, 0 if ok else 1]))
+    return ok
+
+
 def socks5(conn, opts, logf):
     ver, nmethods = recv_exact(conn, 2)
     methods = recv_exact(conn, nmethods)
     log(logf, "GREETING methods=%s" % ",".join(str(m) for m in methods))
-    if opts.method is not None:
+    if opts.early:
+        early = early_bytes(conn)
+        log(logf, "EARLY %d %s" % (len(early), early.hex()))
+    if opts.auth and 2 in methods:
+        conn.sendall(b"\x05\x02")
+        if not userpass(conn, opts, logf):
+            return
+    elif opts.method is not None:
         conn.sendall(bytes([5, opts.method]))
         drain(conn)
         return
-    if ver != 5 or 0 not in methods:
+    elif ver != 5 or 0 not in methods:
         log(logf, "BAD greeting %r" % (bytes([ver, nmethods]) + methods))
         conn.sendall(b"\x05\xff")
         return
-    conn.sendall(b"\x05\x00")
+    else:
+        conn.sendall(b"\x05\x00")
     ver, cmd, _, atyp = recv_exact(conn, 4)
     if atyp == 1:
         host = str(ipaddress.ip_address(recv_exact(conn, 4)))
@@ -184,7 +232,11 @@ def handle(conn, peer, opts, logf):
             conn.sendall(BANNER)
             echo(conn)
         elif opts.mode == "socks5":
-            socks5(conn, opts, logf)
+            conn = Recorder(conn)
+            try:
+                socks5(conn, opts, logf)
+            finally:
+                log(logf, "RECV %s" % conn.got.hex())
         elif opts.mode == "http":
             http(conn, opts, logf)
         elif opts.mode == "hugehead":
@@ -209,6 +261,8 @@ def main():
     ap.add_argument("--trickle", action="store_true")
     ap.add_argument("--method", type=int)
     ap.add_argument("--bound-name")
+    ap.add_argument("--auth")
+    ap.add_argument("--early", action="store_true")
     ap.add_argument("--status")
     ap.add_argument("--atyp", choices=["ipv4", "ipv6", "domain"], default="ipv4")
     ap.add_argument("addr")
