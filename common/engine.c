@@ -3,6 +3,7 @@
 #include "common/addr.h"
 #include "common/applied.h"
 #include "common/dialer/dialer.h"
+#include "common/engine_int.h"
 #include "common/fakeip.h"
 #include "common/fakepin.h"
 #include "common/family.h"
@@ -54,7 +55,7 @@ static uint32_t kind_of(int sotype, int protocol)
 
 /* The socket's kind: from the table when our socket() made it, else from the
  * kernel (a socket made before the shim was loaded, a socketpair: not inet, FD_FOREIGN). */
-static uint32_t fd_state(int fd)
+uint32_t fd_state(int fd)
 {
     uint32_t v = fdtab_get(fd);
     int type, proto, domain;
@@ -140,8 +141,8 @@ static char *format_chain(const struct conf *c, int dialer, char *buf, size_t ca
 }
 
 /* One line per decision: program, pid, destination, app, rule, chain, result, time. */
-static void log_decision(enum log_level l, const struct dial *d, int rule, int err,
-                         const struct timespec *t0)
+void log_decision(enum log_level l, const struct dial *d, int rule, int err,
+                  const struct timespec *t0)
 {
     const struct conf *c = state.conf;
     char dst[ADDR_STRLEN], rbuf[160], chain[256];
@@ -165,7 +166,7 @@ static void log_decision(enum log_level l, const struct dial *d, int rule, int e
  * *MAKER the dialer whose options it will carry (-1: none, a block). Returns 0,
  * or an errno (EACCES for TCP, EPERM for datagrams) with D->why set when the
  * socket carries another dialer's options that the new one's cannot replace. */
-static int options_ready(struct dial *d, uint32_t fst, int *maker)
+int options_ready(struct dial *d, uint32_t fst, int *maker)
 {
     const struct conf *c = d->conf;
     int had = applied_dialer(fst);
@@ -290,7 +291,7 @@ static bool tcp_again(int fd, uint32_t fst, const struct sockaddr *sa, socklen_t
 
 /* A destination the kernel would refuse as too short: refused here the same way,
  * never handed on unread. */
-static int refuse_short(const char *call, int fd, const struct sockaddr *sa, socklen_t len)
+int refuse_short(const char *call, int fd, const struct sockaddr *sa, socklen_t len)
 {
     log_info("%s[%d] %s fd %d: a destination of family %d and %u bytes is too short: EINVAL",
              state.prog, (int)getpid(), call, fd, sa->sa_family, (unsigned)len);
@@ -341,7 +342,7 @@ int engine_connect(int fd, const struct sockaddr *sa, socklen_t len)
 /* A TCP Fast Open SYN to TO: route it like a connect, set options, send. Every
  * MSG_FASTOPEN send is routed: on a closed socket it is a connect. (Datagrams take
  * udp_out.) */
-static int before_send(int fd, uint32_t fst, int flags, const struct sockaddr *to, socklen_t tolen)
+int before_send(int fd, uint32_t fst, int flags, const struct sockaddr *to, socklen_t tolen)
 {
     struct dest dst = {.sa = to, .port = addr_port(to), .net = NET_TCP};
     struct dial d = {.conf = state.conf, .fd = fd, .sa = to, .len = tolen, .type = SOCK_STREAM};
@@ -368,321 +369,6 @@ static int before_send(int fd, uint32_t fst, int flags, const struct sockaddr *t
     }
     log_decision(err ? LOG_LVL_WARN : LOG_LVL_INFO, &d, rule, err, &t0);
     return err;
-}
-
-/* ---- UDP: every datagram with a destination is routed on its own ---- */
-
-/* The first address NAME resolves to for DIALER (UDP has nothing to race) that a
- * socket of FAMILY can carry (0: any; an IPv6 socket takes IPv4 mapped). Returns 0
- * or an errno. */
-static int udp_resolve(int dialer, const char *name, uint16_t port, int family,
-                       struct sockaddr_storage *real, socklen_t *len)
-{
-    struct dns_addr addrs[4];
-    char why[300];
-    int n = resolve_name(state.conf, dialer, name, addrs, 4, false, why, sizeof(why)), pick = -1;
-
-    if (n < 0) {
-        log_warn("%s[%d] udp %s: %s", state.prog, (int)getpid(), name, why);
-        return -n;
-    }
-    for (int i = 0; i < n && pick < 0; i++)
-        if (!family || addrs[i].family == family)
-            pick = i;
-    for (int i = 0; i < n && pick < 0 && family == AF_INET6; i++)
-        if (addrs[i].family == AF_INET) {
-            struct sockaddr_in6 *m = (struct sockaddr_in6 *)real;
-            memset(real, 0, sizeof(*real));
-            m->sin6_family = AF_INET6;
-            m->sin6_port = htons(port);
-            m->sin6_addr.s6_addr[10] = m->sin6_addr.s6_addr[11] = 0xff;
-            memcpy(&m->sin6_addr.s6_addr[12], addrs[i].addr, 4);
-            *len = sizeof(*m);
-            return 0;
-        }
-    if (pick < 0) {
-        log_warn("%s[%d] udp %s: no address of the socket's family", state.prog, (int)getpid(),
-                 name);
-        return EAFNOSUPPORT;
-    }
-    dns_addr_to_sockaddr(&addrs[pick], port, real);
-    *len = addrs[pick].family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
-    return 0;
-}
-
-/* The family of FD's socket (0 when the kernel will not say). */
-static int socket_family(int fd)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof(ss);
-
-    return sys.getsockname(fd, (struct sockaddr *)&ss, &len) == 0 ? ss.ss_family : 0;
-}
-
-/* A direct datagram: the dialer's options once per socket, then the real call. */
-static ssize_t udp_direct(struct dial *d, uint32_t fst, int rule, const struct msghdr *msg,
-                          int flags, bool is_sendto)
-{
-    struct sockaddr_storage real;
-    struct msghdr m = *msg;
-    struct timespec t0 = {0, 0};
-    int err;
-
-    if (d->host) {
-        if ((err = udp_resolve(d->dialer, d->host, addr_port(d->sa), socket_family(d->fd), &real,
-                               &m.msg_namelen))) {
-            errno = err;
-            return -1;
-        }
-        m.msg_name = &real;
-    }
-    if (!(fst & FD_APPLIED) || applied_dialer(fst) != d->dialer) {
-        int maker;
-        if (log_enabled(LOG_LVL_INFO))
-            clock_gettime(CLOCK_MONOTONIC, &t0);
-        err = options_ready(d, fst, &maker);
-        if (!err && !d->applied && !(err = default_prepare(d))) {
-            applied_mark(d->fd, maker);
-            log_decision(LOG_LVL_INFO, d, rule, 0, &t0);
-        }
-        if (err) {
-            /* One warning per socket: a program retrying must not flood. */
-            log_decision((fst & FD_BLOCK_LOGGED) ? LOG_LVL_DEBUG : LOG_LVL_WARN, d, rule, err, &t0);
-            fdtab_or(d->fd, FD_BLOCK_LOGGED);
-            errno = err;
-            return -1;
-        }
-    }
-    if (is_sendto)
-        return sys.sendto(d->fd, m.msg_iov[0].iov_base, m.msg_iov[0].iov_len, flags, m.msg_name,
-                          m.msg_namelen);
-    return sys.sendmsg(d->fd, &m, flags);
-}
-
-/* A datagram through SOCKS5 UDP ASSOCIATE: the socket's association (opened by
- * its first such datagram), then the datagram wrapped for the relay. */
-static ssize_t udp_relayed(struct dial *d, uint32_t fst, int rule, const struct msghdr *msg,
-                           int flags)
-{
-    const struct conf_dialer *cd = &state.conf->dialers[d->dialer];
-    struct udp_target t = {
-        .sa = d->sa, .port = addr_port(d->sa), .view = d->sa, .view_len = msg->msg_namelen};
-    struct sockaddr_storage real;
-    struct timespec t0 = {0, 0};
-    socklen_t rlen;
-    bool created = false, had_options;
-    int err, maker;
-
-    if (!(fst & FD_ASSOC) && log_enabled(LOG_LVL_INFO))
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-    err = options_ready(d, fst, &maker);
-    had_options = d->applied;
-    if (!err)
-        err = udp_associate(d, &created);
-    if (d->applied && !had_options)
-        applied_mark(d->fd, maker);
-    if (err) {
-        /* One warning per socket: a program retrying into a dead proxy must not flood. */
-        d->failed = d->why[0] ? d->why : NULL;
-        log_decision((fst & FD_BLOCK_LOGGED) ? LOG_LVL_DEBUG : LOG_LVL_WARN, d, rule, err, &t0);
-        fdtab_or(d->fd, FD_BLOCK_LOGGED);
-        errno = err;
-        return -1;
-    }
-    if (created) {
-        snprintf(d->why, sizeof(d->why), "via UDP ASSOCIATE");
-        log_decision(LOG_LVL_INFO, d, rule, 0, &t0);
-    }
-    if (d->host && conf_remote_dns(cd)) {
-        t.host = d->host; /* the proxy resolves it: no query leaves here */
-    } else if (d->host) {
-        if ((err = udp_resolve(d->dialer, d->host, t.port, 0, &real, &rlen))) {
-            errno = err;
-            return -1;
-        }
-        t.sa = (struct sockaddr *)&real;
-    }
-    return udp_send(d->fd, msg, flags, &t);
-}
-
-/* The first datagram of a socket to a direct destination, one to a name, one
- * through a proxy, or one refused: everything but the common case. Kept out of
- * line: its struct dial (with room for a failure's explanation) is no cost to the
- * datagrams that do not need it. */
-static __attribute__((noinline)) ssize_t udp_route(int fd, uint32_t fst, const struct msghdr *msg,
-                                                   int flags, bool is_sendto,
-                                                   const struct dest *dst, int dialer, int rule)
-{
-    struct dial d = {.conf = state.conf,
-                     .dialer = dialer,
-                     .fd = fd,
-                     .sa = msg->msg_name,
-                     .len = msg->msg_namelen,
-                     .host = dst->name,
-                     .type = SOCK_DGRAM};
-    struct timespec t0 = {0, 0};
-    int err = udp_chain_check(state.conf, dialer, d.why, sizeof(d.why));
-
-    if (err) {
-        log_decision((fst & FD_BLOCK_LOGGED) ? LOG_LVL_DEBUG : LOG_LVL_WARN, &d, rule, err, &t0);
-        fdtab_or(fd, FD_BLOCK_LOGGED);
-        errno = err;
-        return -1;
-    }
-    if (state.conf->dialers[dialer].type == DIALER_DIRECT)
-        return udp_direct(&d, fst, rule, msg, flags, is_sendto);
-    return udp_relayed(&d, fst, rule, msg, flags);
-}
-
-/* A datagram of a UDP socket to msg_name: route it (a fake address by its name)
- * and send it directly, through the proxy, or not at all (EPERM, nothing sent).
- * Once a socket has its options, a datagram to a literal address routed direct
- * costs the route lookup and the real call, nothing more. */
-static ssize_t udp_out(int fd, uint32_t fst, const struct msghdr *msg, int flags, bool is_sendto)
-{
-    const struct sockaddr *to = msg->msg_name;
-    struct dest dst = {.sa = to, .port = addr_port(to), .net = NET_UDP};
-    char name[FAKEIP_NAME_MAX];
-    const struct conf_dialer *cd;
-    int rule, dialer;
-
-    if (fakeip_is_fake(to, msg->msg_namelen)) {
-        if (!fakeip_lookup(to, msg->msg_namelen, name, sizeof(name))) {
-            errno = EHOSTUNREACH; /* a name recycled away: never its old address */
-            return -1;
-        }
-        dst.sa = NULL;
-        dst.name = name;
-    }
-    dialer = route_pick(state.conf, state.app, &dst, &rule);
-    cd = &state.conf->dialers[dialer];
-    if (cd->type == DIALER_DIRECT && (fst & FD_APPLIED) && applied_dialer(fst) == dialer &&
-        !dst.name && conf_udp_mode(cd) != UDP_BLOCK)
-        return is_sendto ? sys.sendto(fd, msg->msg_iov[0].iov_base, msg->msg_iov[0].iov_len, flags,
-                                      to, msg->msg_namelen)
-                         : sys.sendmsg(fd, msg, flags); /* every later direct datagram */
-    return udp_route(fd, fst, msg, flags, is_sendto, &dst, dialer, rule);
-}
-
-/* The socket takes datagrams like UDP (UDP or UDP-Lite): an IPv6 one reads an
- * AF_UNSPEC destination as none at all. */
-static bool udp_like(int fd, uint32_t fst)
-{
-    int proto = 0;
-    socklen_t len = sizeof(proto);
-
-    if ((fst & FD_KIND_MASK) == FD_UDP)
-        return true;
-    return (fst & FD_KIND_MASK) == FD_OTHER &&
-           getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) == 0 && proto == IPPROTO_UDPLITE;
-}
-
-/* How a send's destination reads on the socket. */
-enum dest_read {
-    DEST_PASS,  /* the kernel's business: hand the call on as it came */
-    DEST_NONE,  /* no destination: the connected peer */
-    DEST_INET,  /* an inet destination to route */
-    DEST_SHORT, /* too short for the kernel: EINVAL */
-};
-
-/* TO (TOLEN bytes, sa_family AF_INET, AF_INET6 or AF_UNSPEC) as the kernel will
- * read it on FD's socket; for DEST_INET, *OUT and *OUTLEN: the destination to
- * route (a copy in BUF when it was short of a full sockaddr or AF_UNSPEC). */
-static enum dest_read read_dest(int fd, uint32_t fst, const struct sockaddr *to, socklen_t tolen,
-                                struct sockaddr_in6 *buf, const struct sockaddr **out,
-                                socklen_t *outlen)
-{
-    int family = to->sa_family;
-
-    if (fst & FD_FOREIGN)
-        return DEST_PASS;
-    if (family == AF_UNSPEC) {
-        /* TCP refuses it with MSG_FASTOPEN (EOPNOTSUPP) and ignores it otherwise. An
-         * IPv4 socket reads it as AF_INET (udp_sendmsg, raw_sendmsg); an IPv6 UDP
-         * socket as no destination (udpv6_sendmsg); other IPv6 sockets as AF_INET6
-         * (raw) or refuse it (ping: EAFNOSUPPORT; routed all the same). */
-        if ((fst & FD_KIND_MASK) == FD_TCP)
-            return DEST_PASS;
-        family = socket_family(fd);
-        if (family == AF_INET6 && udp_like(fd, fst))
-            return DEST_NONE;
-        if (family != AF_INET && family != AF_INET6)
-            return DEST_PASS;
-    }
-    *out = addr_read(to, tolen, family, buf, outlen);
-    return *out ? DEST_INET : DEST_SHORT;
-}
-
-static ssize_t real_send(int fd, const struct msghdr *m, int flags, bool is_sendto)
-{
-    if (is_sendto)
-        return sys.sendto(fd, m->msg_iov[0].iov_base, m->msg_iov[0].iov_len, flags, m->msg_name,
-                          m->msg_namelen);
-    return sys.sendmsg(fd, m, flags);
-}
-
-/* One send with a destination (msg_name of at least a family): datagrams of UDP
- * sockets take udp_out, TCP's MSG_FASTOPEN before_send, other inet protocols
- * other_route; a destination the engine cannot read is refused, never passed. */
-static ssize_t send_one(int fd, const struct msghdr *msg, int flags, bool is_sendto)
-{
-    uint32_t fst = fd_state(fd);
-    struct sockaddr_in6 buf;
-    struct msghdr m = *msg;
-    const struct sockaddr *to = NULL;
-    int err;
-
-    switch (read_dest(fd, fst, msg->msg_name, msg->msg_namelen, &buf, &to, &m.msg_namelen)) {
-    case DEST_PASS:
-        return real_send(fd, msg, flags, is_sendto);
-    case DEST_NONE:
-        if (!(fst & FD_ASSOC))
-            return real_send(fd, msg, flags, is_sendto);
-        m.msg_name = NULL;
-        m.msg_namelen = 0;
-        return engine_send_assoc(fd, &m, flags);
-    case DEST_SHORT:
-        return refuse_short(is_sendto ? "sendto" : "sendmsg", fd, msg->msg_name, msg->msg_namelen);
-    case DEST_INET:
-        break;
-    }
-    if (!state.active) {
-        errno = EACCES; /* an AF_UNSPEC read as inet under a broken configuration */
-        return -1;
-    }
-    m.msg_name = (void *)to;
-    switch (fst & FD_KIND_MASK) {
-    case FD_UDP:
-        return udp_out(fd, fst, &m, flags, is_sendto);
-    case FD_OTHER:
-        /* routed by what the kernel reads; the kernel gets the call as it came */
-        err = other_route(fd, fst, to, m.msg_namelen, true);
-        if (!err)
-            return real_send(fd, msg, flags, is_sendto);
-        break;
-    default:
-        if (!(err = before_send(fd, fst, flags, to, m.msg_namelen)))
-            return real_send(fd, &m, flags, is_sendto);
-    }
-    errno = err;
-    return -1;
-}
-
-ssize_t engine_sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *to,
-                      socklen_t tolen)
-{
-    struct iovec iov = {.iov_base = (void *)buf, .iov_len = n};
-    struct msghdr m = {
-        .msg_name = (void *)to, .msg_namelen = tolen, .msg_iov = &iov, .msg_iovlen = 1};
-
-    return send_one(fd, &m, flags, true);
-}
-
-ssize_t engine_sendmsg(int fd, const struct msghdr *msg, int flags)
-{
-    if (!msg || !msg->msg_name || msg->msg_namelen < sizeof(sa_family_t))
-        return sys.sendmsg(fd, msg, flags);
-    return send_one(fd, msg, flags, false);
 }
 
 ssize_t engine_send_assoc(int fd, const struct msghdr *msg, int flags)
