@@ -7,7 +7,9 @@
  * (detour, domain_resolver, app dialer, route targets, default_app), no detour cycle,
  * built-in direct and block present, names terminated and unique, enums and counts
  * within their bounds; route_pick/app_pick on it do not crash; loading the same text
- * twice gives the same messages. */
+ * twice gives the same messages; conf_scan_pass_through, the fallback for broken
+ * files, reads a loadable file's on_config_error exactly as the loader did (and
+ * never reads past the length it is given). */
 #include "common/route.h"
 #include "conf/conf.h"
 #include "tests/fuzz/fuzz.h"
@@ -27,8 +29,8 @@ static void on_error(void *ctx, const char *file, int line, const char *msg)
     struct seen *s = ctx;
 
     FUZZ_CHECK(file && strcmp(file, s->file) == 0, "message for file '%s'", file ? file : "(null)");
-    FUZZ_CHECK(line >= 0 && line <= s->max_line, "line %d of a %d-line text: %s", line,
-               s->max_line, msg);
+    FUZZ_CHECK(line >= 0 && line <= s->max_line, "line %d of a %d-line text: %s", line, s->max_line,
+               msg);
     FUZZ_CHECK(msg && msg[0], "empty message at line %d", line);
     FUZZ_CHECK(!strchr(msg, '\n'), "message with a newline at line %d: %s", line, msg);
     if (strncmp(msg, "warning: ", 9) == 0)
@@ -123,9 +125,8 @@ static void check_conf(const struct conf *c)
         FUZZ_CHECK(r->mode >= RESOLVER_MODE_UNSET && r->mode <= RESOLVER_MODE_FAKE_IP,
                    "resolver %s mode %d", r->name, (int)r->mode);
         for (int j = 0; j < r->n_servers; j++)
-            FUZZ_CHECK(r->servers[j].len > 0 &&
-                           (r->servers[j].u.sa.sa_family == AF_INET ||
-                            r->servers[j].u.sa.sa_family == AF_INET6),
+            FUZZ_CHECK(r->servers[j].len > 0 && (r->servers[j].u.sa.sa_family == AF_INET ||
+                                                 r->servers[j].u.sa.sa_family == AF_INET6),
                        "resolver %s server %d", r->name, j);
     }
     for (int i = 0; i < c->n_apps; i++) {
@@ -240,6 +241,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK((c == NULL) == (s1.errors > 0), "returned %p with %d errors", (void *)c, s1.errors);
     if (c)
         check_conf(c);
+    {
+        char *copy = (char *)fuzz_copy((const uint8_t *)text, strlen(text));
+        bool pass = conf_scan_pass_through(copy, strlen(text));
+        FUZZ_CHECK(!c || pass == (c->on_config_error == ON_ERROR_PASS_THROUGH),
+                   "scan says %d, the loader on_config_error %d", pass, (int)c->on_config_error);
+        free(copy);
+    }
 
     c2 = load("fuzz.ini", text, strlen(text), false, &s2);
     FUZZ_CHECK((c == NULL) == (c2 == NULL) && s1.errors == s2.errors &&

@@ -238,6 +238,8 @@ def conf():
         "[app x]\nmatch = curl, /usr/bin/*\ndialer = a\nroute = port:53 -> block\n")
     put("conf", "nul.ini", b"[global]\nlog_level = warn\x00\n[dialer x]\ntype = direct\n")
     put("conf", "crlf-bom.ini", b"\xef\xbb\xbf[global]\r\nlog_level = debug\r\n")
+    put("conf", "pass-through.ini", "[ global ]\non_config_error: pass_through # not fail_closed\n"
+        "log_level = warn ; pass_through\n")
 
 
 os.makedirs(os.path.join(CORPUS, "conf"), exist_ok=True)
