@@ -26,7 +26,7 @@ import sys
 
 libc = ctypes.CDLL(None, use_errno=True)
 MSG_FASTOPEN = 0x20000000
-SYS = {"socket": 41, "connect": 42, "sendto": 44, "sendmsg": 46}  # x86-64
+SYS = {"socket": 41, "connect": 42, "sendto": 44, "recvfrom": 45, "sendmsg": 46, "recvmsg": 47}  # x86-64
 libc.syscall.restype = ctypes.c_long
 
 
@@ -260,6 +260,61 @@ def raw_sys(mode, host, port):
         out(reply=reply_of(s))
 
 
+def sys_udp(how, host, port):
+    """Two datagrams out, their replies read by raw system calls: an associated
+    socket's replies must come unwrapped, from the far address."""
+    s = mksock(fam(host), socket.SOCK_DGRAM)
+    addr = sa(host, int(port))
+    for i in (1, 2):
+        if how == "sys":
+            r = res(libc.syscall(SYS["sendto"], s.fileno(), b"x", 1, 0, addr, len(addr)))
+        else:
+            r = res(libc.sendto(s.fileno(), b"x", 1, 0, addr, len(addr)))
+        out(**{"send%d" % i: r if isinstance(r, str) else "ok"})
+    buf = ctypes.create_string_buffer(200)
+    frm = ctypes.create_string_buffer(128)
+    flen = ctypes.c_uint32(128)
+    n = libc.syscall(SYS["recvfrom"], s.fileno(), buf, 200, 0, frm, ctypes.byref(flen))
+    if n < 0:
+        return out(reply1=res(n))
+    port_of = struct.unpack("!H", frm.raw[2:4])[0]
+    out(reply1=buf.raw[:n].decode(errors="replace").split("\n")[0], from1_port=port_of)
+    iov = iovec(ctypes.cast(buf, ctypes.c_void_p), 200)
+    m = msghdr(ctypes.cast(frm, ctypes.c_char_p), 128, ctypes.pointer(iov), 1, None, 0, 0)
+    n = libc.syscall(SYS["recvmsg"], s.fileno(), ctypes.byref(m), 0)
+    if n < 0:
+        return out(reply2=res(n))
+    out(reply2=buf.raw[:n].decode(errors="replace").split("\n")[0])
+
+
+class mmsghdr(ctypes.Structure):
+    _fields_ = [("hdr", msghdr), ("len", ctypes.c_uint)]
+
+
+def mmsg(kind, host, port):
+    if kind == "short6":
+        s, addr = mksock(socket.AF_INET6, socket.SOCK_DGRAM), sa6(host, int(port))[:24]
+    else:
+        s, addr = mksock(socket.AF_INET, socket.SOCK_DGRAM), sa4(host, int(port), family=socket.AF_UNSPEC)
+    buf = ctypes.create_string_buffer(b"x", 1)
+    iov = iovec(ctypes.cast(buf, ctypes.c_void_p), 1)
+    vec = (mmsghdr * 1)()
+    vec[0].hdr = msghdr(addr, len(addr), ctypes.pointer(iov), 1, None, 0, 0)
+    r = res(libc.sendmmsg(s.fileno(), vec, 1, 0))
+    out(result=r if isinstance(r, str) else "sent%d" % r)
+    if not isinstance(r, str):
+        out(reply=reply_of(s))
+
+
+def ping6(host):
+    s = mksock(socket.AF_INET6, socket.SOCK_DGRAM, socket.IPPROTO_ICMPV6)
+    try:
+        s.sendto(struct.pack("!BBHHH", 128, 0, 0, 0x1234, 1) + b"dialshim", (host, 0))
+        out(result="ok", reply="echo-reply" if s.recv(200)[0] == 129 else "other")
+    except OSError as e:
+        out(result=ename(e.errno))
+
+
 def main(argv):
     cmd, args = argv[1], argv[2:]
     if cmd == "reconnect":
@@ -286,6 +341,12 @@ def main(argv):
         sctp()
     elif cmd == "sys":
         raw_sys(*args)
+    elif cmd == "sys_udp":
+        sys_udp(*args)
+    elif cmd == "mmsg":
+        mmsg(*args)
+    elif cmd == "ping6":
+        ping6(*args)
     return 0
 
 

@@ -25,9 +25,13 @@ srv_start uviab --udp $FAR4:5354 "[$FAR6]:5354"
 srv_start uok --udp $FAR4:5355 "[$FAR6]:5355"
 srv_start lblk --udplite $FAR4:5400 "[$FAR6]:5400"
 srv_start lviab --udplite $FAR4:5401
+srv_start urel --udp $FAR4:5356           # port:5356 -> dante (SOCKS5 UDP ASSOCIATE)
 start_microsocks ms $B4_SRV 1080
+start_dante dante 1081 none $FAR4 $FAR6
 BLK=$T/blk.log VIAB=$T/viab.log PRX=$T/prx.log OK=$T/ok.log MS=$T/ms.log
 UBLK=$T/ublk.log UVIAB=$T/uviab.log UOK=$T/uok.log LBLK=$T/lblk.log LVIAB=$T/lviab.log
+UREL=$T/urel.log
+icmp6_echos() { in_srv awk '$1 == "Icmp6InEchos" { print $2 }' /proc/net/snmp6; }
 
 # B4_SRV:9 and :10 are closed (the kernel answers RST): a first connect that fails.
 CFG=$(write_conf leaks <<EOF2
@@ -38,6 +42,10 @@ bind_interface = vb
 [dialer ms]
 type = socks5
 server = $B4_SRV:1080
+
+[dialer dante]
+type = socks5
+server = $B4_SRV:1081
 
 [app all]
 match = *
@@ -50,7 +58,15 @@ route = port:5353 -> block
 route = port:5354 -> viab
 route = port:5400 -> block
 route = port:5401 -> viab
+route = port:5356 -> dante
 route = cidr:$A4_SRV/32 -> block
+route = cidr:$A6_SRV/128 -> block
+EOF2
+)
+BROKEN=$(write_conf broken <<'EOF2'
+[app all]
+match = *
+dialer = nosuchdialer
 EOF2
 )
 ALLDIRECT=$(write_conf alldirect <<'EOF2'
@@ -184,6 +200,21 @@ out=$(shim "$CFG" $PY $LEAK unspec4 sendto $FAR4 5354)
 assert_eq "$(kv "$out" reply)" "you are $B4_CLI" "reply ($out)"
 assert_saw "$UVIAB" $B4_CLI "server"
 
+case_begin "AF_UNSPEC destination on an IPv4 UDP socket under a broken configuration (fail_closed): EACCES, nothing arrives"
+out=$(shim "$BROKEN" $PY $LEAK unspec4 sendto $FAR4 5355 2>/dev/null)
+assert_eq "$(kv "$out" result)" EACCES "sendto"
+assert_saw_nothing "$UOK" "UDP server"
+
+case_begin "sendmmsg: a 24-byte sockaddr_in6 and an AF_UNSPEC destination are routed like sendmsg"
+out=$(shim "$CFG" $PY $LEAK mmsg short6 $FAR6 5353)
+assert_eq "$(kv "$out" result)" EPERM "24-byte, blocked"
+out=$(shim "$CFG" $PY $LEAK mmsg unspec4 $FAR4 5353)
+assert_eq "$(kv "$out" result)" EPERM "AF_UNSPEC, blocked"
+assert_saw_nothing "$UBLK" "blocked server"
+out=$(shim "$CFG" $PY $LEAK mmsg unspec4 $FAR4 5354)
+assert_eq "$(kv "$out" reply)" "you are $B4_CLI" "AF_UNSPEC to viab ($out)"
+assert_saw "$UVIAB" $B4_CLI "viab server"
+
 case_begin "guard: AF_UNSPEC on a connected IPv6 UDP socket goes to its peer, as the kernel sends it"
 out=$(shim "$CFG" $PY $LEAK unspec6 $FAR6 5355 $FAR6 5353)
 assert_eq "$(kv "$out" reply)" "you are $A6_CLI" "reply ($out)"
@@ -219,6 +250,15 @@ assert_eq "$(kv "$out" result)" EPERM "sendto"
 assert_eq "$(kcounter "$SRV" IcmpInEchos)" $((before + 1)) "echo requests at the server"
 out=$(shim "$CFG" $PY $LEAK ping $FAR4)
 assert_eq "$(kv "$out" reply)" echo-reply "a direct destination ($out)"
+
+case_begin "ICMPv6 ping socket to a blocked address: EPERM, the server gets no echo request"
+before=$(icmp6_echos)
+out=$(shim "$CFG" $PY $LEAK ping6 $A6_SRV)
+assert_eq "$(kv "$out" result)" EPERM "sendto"
+assert_eq "$(icmp6_echos)" "$before" "echo requests at the server"
+out=$(shim "$CFG" $PY $LEAK ping6 $FAR6)
+assert_eq "$(kv "$out" reply)" echo-reply "a direct destination ($out)"
+assert_eq "$(icmp6_echos)" $((before + 1)) "echo requests at the server"
 
 case_begin "raw and SCTP sockets under a policy that is not all-direct: socket() refused (EACCES), nothing sent"
 before=$(kcounter "$SRV" IcmpInEchos)
@@ -257,6 +297,18 @@ case_begin "syscall(SYS_socket) then syscall(SYS_connect) routed to viab: link B
 out=$(shim "$CFG" $PY $LEAK sys socket $FAR4 8081)
 assert_eq "$(kv "$out" reply)" "you are $B4_CLI" "reply ($out)"
 assert_saw "$VIAB" $B4_CLI "server"
+
+case_begin "UDP through a SOCKS5 relay by syscall(SYS_sendto); replies read by SYS_recvfrom and SYS_recvmsg come unwrapped"
+out=$(shim "$CFG" $PY $LEAK sys_udp sys $FAR4 5356)
+assert_eq "$(kv "$out" send1)" ok "SYS_sendto ($out)"
+assert_eq "$(kv "$out" reply1)" "you are $FAR4" "SYS_recvfrom payload"
+assert_eq "$(kv "$out" from1_port)" 5356 "SYS_recvfrom source: the far server, not the relay"
+assert_eq "$(kv "$out" reply2)" "you are $FAR4" "SYS_recvmsg payload"
+assert_saw "$UREL" "$FAR4 $FAR4" "far server: dante's address, twice"
+out=$(shim "$CFG" $PY $LEAK sys_udp libc $FAR4 5356)
+assert_eq "$(kv "$out" reply1)" "you are $FAR4" "sendto, then SYS_recvfrom payload ($out)"
+assert_eq "$(kv "$out" reply2)" "you are $FAR4" "SYS_recvmsg payload"
+assert_saw "$UREL" "$FAR4 $FAR4" "far server"
 
 # ---------------------------------------------------------------- 13: before the first hook
 
