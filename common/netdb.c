@@ -5,6 +5,7 @@
 #include "common/engine.h"
 #include "common/fakeip.h"
 #include "common/log.h"
+#include "common/resq.h"
 #include "common/route.h"
 #include "common/state.h"
 #include "common/strategy.h"
@@ -761,6 +762,69 @@ static int resolve(const struct query *q, struct answer *out)
     return rc;
 }
 
+/* ------------------------------------------------------------------ other calls */
+
+static enum netdb_way way_of(const struct dest *d, bool *remote)
+{
+    const struct conf *c = state.conf;
+    int rule;
+
+    *remote = false;
+    switch (engine_gate(AF_INET)) {
+    case GATE_PASS:
+        return NETDB_OFF;
+    case GATE_DENY:
+        return NETDB_DENY;
+    default:
+        break;
+    }
+    return netdb_dialer_way(c, route_pick(c, state.app, d, &rule), remote);
+}
+
+enum netdb_way netdb_dialer_way(const struct conf *c, int dialer, bool *remote)
+{
+    const struct conf_dialer *cd = &c->dialers[dialer];
+
+    *remote = remote_dns(cd);
+    if (cd->type == DIALER_BLOCK)
+        return NETDB_BLOCK;
+    return mode_of(c, cd) == RESOLVER_MODE_FAKE_IP ? NETDB_FAKE : NETDB_REAL;
+}
+
+enum netdb_way netdb_name_way(const char *name, uint16_t port, bool udp, bool *remote_dns)
+{
+    struct dest d = {.name = name, .port = port, .net = udp ? NET_UDP : NET_TCP};
+    return way_of(&d, remote_dns);
+}
+
+enum netdb_way netdb_addr_way(const struct sockaddr *sa, socklen_t len, bool *remote_dns)
+{
+    struct dest d = {.sa = sa, .net = NET_TCP};
+
+    if (!sa || len < (socklen_t)sizeof(struct sockaddr_in) ||
+        (sa->sa_family == AF_INET6 && len < (socklen_t)sizeof(struct sockaddr_in6)))
+        d.sa = NULL; /* the real call reports the bad address */
+    else
+        d.port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+    return way_of(&d, remote_dns);
+}
+
+int netdb_lookup(const char *call, const char *name, int family, struct dns_addr *out, size_t *n)
+{
+    struct query q = {.call = call, .name = name, .family = family, .net = NET_TCP};
+    struct answer a;
+    int rc = resolve(&q, &a);
+
+    *n = rc ? 0 : a.n;
+    memcpy(out, a.addrs, *n * sizeof(*out));
+    return rc;
+}
+
+bool netdb_numeric(const char *node, int flags)
+{
+    return answered_by_libc(node, flags);
+}
+
 /* ------------------------------------------------------------------ getaddrinfo */
 
 static void fill_sockaddr(const struct dns_addr *a, uint16_t port, struct sockaddr *sa)
@@ -908,8 +972,16 @@ int netdb_getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host, so
     default:
         break;
     }
-    if (!host || !hostlen || (flags & NI_NUMERICHOST) || !fakeip_is_fake(sa, salen))
+    if (!host || !hostlen || (flags & NI_NUMERICHOST))
         return sys.getnameinfo(sa, salen, host, hostlen, serv, servlen, flags);
+    if (!fakeip_is_fake(sa, salen)) {
+        if (!resq_no_ptr("getnameinfo", sa, salen))
+            return sys.getnameinfo(sa, salen, host, hostlen, serv, servlen, flags);
+        /* A PTR query would tell the local resolver what the proxy hides. */
+        if (flags & NI_NAMEREQD)
+            return EAI_NONAME;
+        return sys.getnameinfo(sa, salen, host, hostlen, serv, servlen, flags | NI_NUMERICHOST);
+    }
     if (!fakeip_lookup(sa, salen, name, sizeof(name))) {
         if (flags & NI_NAMEREQD)
             return EAI_NONAME;
@@ -1169,6 +1241,11 @@ int netdb_gethostbyaddr_r(const void *addr, socklen_t len, int type, struct host
     case GATE_HANDLE:
         if (fake_addr(addr, len, type))
             return fake_byaddr(addr, len, type, ret, buf, buflen, result, h_errnop);
+        if (resq_no_ptr_addr("gethostbyaddr", addr, len, type)) {
+            *result = NULL;
+            *h_errnop = h_errno = HOST_NOT_FOUND; /* python reads h_errno itself */
+            return 0;
+        }
         /* fall through */
     default:
         return sys.gethostbyaddr_r(addr, len, type, ret, buf, buflen, result, h_errnop);
@@ -1188,6 +1265,10 @@ struct hostent *netdb_gethostbyaddr(const void *addr, socklen_t len, int type)
             fake_byaddr(addr, len, type, &tls_he, tls_buf, sizeof(tls_buf), &r, &herr);
             h_errno = herr;
             return r;
+        }
+        if (resq_no_ptr_addr("gethostbyaddr", addr, len, type)) {
+            h_errno = HOST_NOT_FOUND;
+            return NULL;
         }
         /* fall through */
     default:

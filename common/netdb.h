@@ -26,6 +26,7 @@
 
 #include <netdb.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 /* Lists made here are laid out as glibc's (each node and its sockaddr in one
@@ -53,6 +54,30 @@ int netdb_gethostbyname2_r(const char *name, int af, struct hostent *ret, char *
 struct hostent *netdb_gethostbyaddr(const void *addr, socklen_t len, int type);
 int netdb_gethostbyaddr_r(const void *addr, socklen_t len, int type, struct hostent *ret, char *buf,
                           size_t buflen, struct hostent **result, int *h_errnop);
+
+/* ---- for the lookups that are not getaddrinfo's (common/resq.c) ---- */
+
+/* What the configuration does with a name (or, for netdb_addr_way, an address's
+ * reverse lookup): NETDB_OFF no configuration (the real call, untouched),
+ * NETDB_DENY a broken one with fail_closed, NETDB_BLOCK a `block` route,
+ * NETDB_FAKE mode fake_ip (netdb_lookup answers without a query), NETDB_REAL the
+ * route resolves names for real. *REMOTE_DNS: the route's dialer is a proxy that
+ * gets names, so no query for the name may leave the host. */
+enum netdb_way { NETDB_OFF, NETDB_DENY, NETDB_BLOCK, NETDB_FAKE, NETDB_REAL };
+struct conf;
+/* The same for the route's DIALER under C, whatever the process's state. */
+enum netdb_way netdb_dialer_way(const struct conf *c, int dialer, bool *remote_dns);
+enum netdb_way netdb_name_way(const char *name, uint16_t port, bool udp, bool *remote_dns);
+enum netdb_way netdb_addr_way(const struct sockaddr *sa, socklen_t len, bool *remote_dns);
+
+/* NAME's addresses of FAMILY (AF_INET or AF_INET6) as getaddrinfo would give
+ * them, logged as CALL: 0 and *N >= 1 addresses in OUT (DNS_MAX_ADDRS room, each
+ * 4 or 16 bytes), or an EAI code. */
+struct dns_addr;
+int netdb_lookup(const char *call, const char *name, int family, struct dns_addr *out, size_t *n);
+
+/* Whether getaddrinfo answers NODE without the network (NULL, digits). */
+bool netdb_numeric(const char *node, int flags);
 
 /* pthread_atfork handlers for the list set's lock (registered on first use). */
 void netdb_atfork_prepare(void);

@@ -5,6 +5,7 @@
 #include "common/dns.h"
 #include "common/engine.h"
 #include "common/log.h"
+#include "common/resq.h"
 #include "common/route.h"
 #include "common/state.h"
 #include "common/support.h"
@@ -327,6 +328,7 @@ static int cmd_explain(const struct opts *o, int argc, char **argv)
     }
     if (dst.name)
         explain_name(c, di, host);
+    printf("%s\n", resq_explain(c, di, dst.sa != NULL));
     if (o->dial) {
         int fd, err;
         if (!dst.sa) {

@@ -9,6 +9,7 @@
 #include "common/fakeip.h"
 #include "common/log.h"
 #include "common/netdb.h"
+#include "common/resq.h"
 #include "common/state.h"
 #include "common/sys.h"
 
@@ -787,6 +788,39 @@ START_TEST(one_log_line_per_lookup)
 }
 END_TEST
 
+/* resq_answer: the DNS message res_query gets for fake addresses. */
+START_TEST(res_answer_layout)
+{
+    /* question: www.test A IN */
+    static const uint8_t q[] = {3, 'w', 'w', 'w', 4, 't', 'e', 's', 't', 0, 0, 1, 0, 1};
+    struct dns_addr a[2] = {{.family = AF_INET}, {.family = AF_INET}};
+    uint8_t out[128];
+    inet_pton(AF_INET, "198.18.0.1", a[0].addr);
+    inet_pton(AF_INET, "198.18.0.2", a[1].addr);
+
+    int n = resq_answer(0xbeef, true, q, sizeof(q), a, 2, out, sizeof(out));
+    ck_assert_int_eq(n, 12 + (int)sizeof(q) + 2 * 16);
+    ck_assert_uint_eq(out[0] << 8 | out[1], 0xbeef);
+    ck_assert_uint_eq(out[2], 0x81); /* QR, RD */
+    ck_assert_uint_eq(out[3], 0x80); /* RA, NOERROR */
+    ck_assert_uint_eq(out[5], 1);    /* one question */
+    ck_assert_uint_eq(out[7], 2);    /* two answers */
+    ck_assert_mem_eq(out + 12, q, sizeof(q));
+    const uint8_t *rr = out + 12 + sizeof(q);
+    static const uint8_t rr1[] = {0xc0, 12, 0, 1, 0, 1, 0, 0, 0, RESQ_TTL, 0, 4, 198, 18, 0, 1};
+    ck_assert_mem_eq(rr, rr1, sizeof(rr1));
+    ck_assert_uint_eq(rr[16 + 15], 2);
+
+    /* room for one answer: TC set, one answer counted */
+    n = resq_answer(7, false, q, sizeof(q), a, 2, out, 12 + sizeof(q) + 20);
+    ck_assert_int_eq(n, 12 + (int)sizeof(q) + 16);
+    ck_assert_uint_eq(out[2], 0x82);
+    ck_assert_uint_eq(out[7], 1);
+    /* no room for the question */
+    ck_assert_int_eq(resq_answer(7, false, q, sizeof(q), a, 2, out, 20), -1);
+}
+END_TEST
+
 int main(void)
 {
     sys_init_default();
@@ -806,6 +840,7 @@ int main(void)
     tcase_add_test(gate, fail_closed_denies_everything);
     tcase_add_test(gate, numeric_names_are_libc_lists);
     tcase_add_test(gate, localhost_is_loopback_here);
+    tcase_add_test(gate, res_answer_layout);
 
     tcase_set_timeout(real, 30);
     tcase_add_test(real, hosts_name_expands_socktypes);
