@@ -95,13 +95,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcore.a $(DEP_ARCHIVES) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libcore.a $(CHECK_LIBS) $(LDLIBS)
 
-$(BUILD)/tests/tcpinfo: tests/integration/tcpinfo.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $<
+# Small C clients of the integration tests (tests/integration/*.c), one program each.
+PROBE_BIN := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(wildcard tests/integration/*.c))
 
-$(BUILD)/tests/firstcall: tests/integration/firstcall.c
+$(BUILD)/tests/%: tests/integration/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $<
+	$(CC) $(CFLAGS) -o $@ $< -lpthread
 
 deps:
 	@sh tools/deps.sh
@@ -116,7 +115,7 @@ unit: all $(UNIT_BIN)
 doccheck: all
 	@python3 tests/docs/check_man.py $(BUILD)/dialshim
 
-integration: all $(BUILD)/tests/tcpinfo $(BUILD)/tests/firstcall
+integration: all $(PROBE_BIN)
 	@BUILD='$(BUILD)' sh tests/integration/run.sh $(if $(SANITIZE),$(sort $(wildcard tests/integration/t_stress_*.sh)))
 
 check: deps

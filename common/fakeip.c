@@ -1,6 +1,7 @@
 #include "common/fakeip.h"
 
 #include "common/fakerange.h"
+#include "common/reentry.h"
 #include "common/log.h"
 
 #include <arpa/inet.h>
@@ -415,6 +416,8 @@ static struct fake_table *locked_slot(int family, const void *addr, int32_t *slo
     struct fake_table *t = table_for(family);
     if (!t || !fakeip_is_fake_addr(family, addr))
         return NULL;
+    if (reentry_nested())
+        return NULL; /* the lock may be held by the call a signal handler interrupted */
     pthread_mutex_lock(&lock);
     *slot = slot_of(t, addr);
     if (*slot >= 0 && ((uint32_t)*slot >= t->used || !t->e[*slot].name))

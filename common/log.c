@@ -1,5 +1,6 @@
 #include "common/log.h"
 
+#include "common/reentry.h"
 #include "common/sys.h"
 
 #include <errno.h>
@@ -60,6 +61,8 @@ void log_msg(enum log_level l, const char *fmt, ...)
     if (n > (int)sizeof(line) - 2)
         n = sizeof(line) - 2;
     if (log_fd < 0) {
+        if (reentry_nested())
+            return; /* syslog takes a lock the interrupted call may hold */
         syslog(syslog_priority(l), "%s", line + 10);
     } else {
         line[n++] = '\n';

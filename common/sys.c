@@ -9,9 +9,12 @@
  * link, never silently reaches a hook. */
 #include "common/sys.h"
 
+#include "common/reentry.h"
+
 #include <stdarg.h>
 
 struct sys_table sys;
+__thread int shim_depth __attribute__((tls_model("initial-exec")));
 
 #define LIBC(ret, name, params, args)                                                              \
     ret sys_libc_##name params;                                                                    \

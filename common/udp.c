@@ -14,6 +14,7 @@
 #include "common/fdtab.h"
 #include "common/log.h"
 #include "common/proto/socks5.h"
+#include "common/reentry.h"
 #include "common/route.h"
 #include "common/sockopt.h"
 #include "common/state.h"
@@ -96,10 +97,13 @@ static void register_fork(void)
     pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
+static void adopt_orphans(void);
+
 static struct assoc *get(int fd)
 {
     struct assoc *a = NULL;
 
+    adopt_orphans();
     pthread_mutex_lock(&table_lock);
     if (fd >= 0 && (size_t)fd < n_slots && (a = slots[fd]))
         a->refs++;
@@ -152,6 +156,7 @@ static int insert(int fd, struct assoc *a)
 {
     int err;
 
+    adopt_orphans();
     pthread_mutex_lock(&table_lock);
     err = grow(fd);
     if (!err && slots[fd])
@@ -171,6 +176,7 @@ static struct assoc *take(int fd, bool *last)
 {
     struct assoc *a = NULL;
 
+    adopt_orphans();
     pthread_mutex_lock(&table_lock);
     if (fd >= 0 && (size_t)fd < n_slots) {
         a = slots[fd];
@@ -179,6 +185,66 @@ static struct assoc *take(int fd, bool *last)
     *last = a && --a->fds == 0;
     pthread_mutex_unlock(&table_lock);
     return a;
+}
+
+/* ---------------------------------------------------------------- nested calls
+ *
+ * A call from inside another call of the same thread (a signal handler, see
+ * common/reentry.h) may not take table_lock or an association's lock, nor free:
+ * the call it interrupted may hold them. A descriptor whose association must go
+ * (closed, reconnected) is queued here, lock-free, and its slot emptied by the
+ * next call that is not nested, before any slot can be filled again. */
+#define ORPHANS 16
+static int orphans[ORPHANS]; /* fd + 1 of a slot to empty; 0: free */
+static int n_orphans;
+
+static bool orphan(int fd)
+{
+    for (int i = 0; i < ORPHANS; i++) {
+        int expected = 0;
+        if (__atomic_compare_exchange_n(&orphans[i], &expected, fd + 1, false, __ATOMIC_RELEASE,
+                                        __ATOMIC_RELAXED)) {
+            __atomic_add_fetch(&n_orphans, 1, __ATOMIC_RELEASE);
+            return true;
+        }
+    }
+    return false;
+}
+
+static void forget(int fd);
+
+/* Not nested: empty the queued slots. One load when there are none. */
+static void adopt_orphans(void)
+{
+    if (!__atomic_load_n(&n_orphans, __ATOMIC_ACQUIRE) || reentry_nested())
+        return;
+    for (int i = 0; i < ORPHANS; i++) {
+        int v = __atomic_exchange_n(&orphans[i], 0, __ATOMIC_ACQUIRE);
+        if (v) {
+            __atomic_sub_fetch(&n_orphans, 1, __ATOMIC_RELEASE);
+            forget(v - 1);
+        }
+    }
+}
+
+/* Nested: FD's association is let go of without a lock; the descriptor is a plain
+ * UDP socket from now on (a later datagram is routed afresh). */
+static void let_go(int fd)
+{
+    fdtab_and(fd, ~(FD_ASSOC | FD_APPLIED));
+    if (!orphan(fd))
+        log_warn("%s[%d] udp fd %d: its association ended inside a signal handler with %d "
+                 "others pending; its control connection stays open until the process ends",
+                 state.prog, (int)getpid(), fd, ORPHANS);
+}
+
+static int nested_refusal(int fd, const char *what, int err)
+{
+    log_warn("%s[%d] udp fd %d: %s inside another call of the thread (a signal handler) is "
+             "refused: the association's locks may be held by the call it interrupted",
+             state.prog, (int)getpid(), fd, what);
+    errno = err;
+    return -1;
 }
 
 static void count(unsigned long long *c)
@@ -480,7 +546,7 @@ static void log_created(const struct assoc *a, const struct sockaddr_storage *lo
 
 int udp_assoc_dialer(int fd)
 {
-    struct assoc *a = get(fd);
+    struct assoc *a = reentry_nested() ? NULL : get(fd);
     int d = a ? a->dialer : -1;
 
     if (a)
@@ -495,10 +561,17 @@ static int associate(struct dial *d, bool *created, struct assoc **out)
     struct sockaddr_storage local;
     socklen_t len = sizeof(local);
     int hops[16], maker = -1, n, err;
-    struct assoc *a = get(d->fd);
+    struct assoc *a;
     char why[300];
 
     *created = false;
+    if (reentry_nested()) {
+        snprintf(d->why, sizeof(d->why),
+                 "a UDP association cannot be used inside another call of the thread (a signal "
+                 "handler): its locks may be held by the call it interrupted");
+        return EACCES;
+    }
+    a = get(d->fd);
     if (a) {
         if (a->dialer == d->dialer) {
             *out = a;
@@ -612,7 +685,7 @@ int udp_dial(struct dial *d)
 
 void udp_set_view(int fd, const struct sockaddr *sa, socklen_t len)
 {
-    struct assoc *a = get(fd);
+    struct assoc *a = reentry_nested() ? NULL : get(fd);
 
     if (!a)
         return;
@@ -627,7 +700,7 @@ void udp_set_view(int fd, const struct sockaddr *sa, socklen_t len)
 
 bool udp_peer(int fd, struct sockaddr *sa, socklen_t *len)
 {
-    struct assoc *a = get(fd);
+    struct assoc *a = reentry_nested() ? NULL : get(fd);
     bool connected = false;
 
     if (!a)
@@ -644,7 +717,13 @@ bool udp_peer(int fd, struct sockaddr *sa, socklen_t *len)
 
 void udp_forget_peer(int fd)
 {
-    struct assoc *a = get(fd);
+    struct assoc *a;
+
+    if (reentry_nested()) {
+        let_go(fd);
+        return;
+    }
+    a = get(fd);
 
     if (!a)
         return;
@@ -776,14 +855,16 @@ static ssize_t send_wrapped(struct assoc *a, int fd, const struct msghdr *msg, i
 
 ssize_t udp_send(int fd, const struct msghdr *msg, int flags, const struct udp_target *t)
 {
-    struct assoc *a = get(fd);
+    struct assoc *a;
     uint8_t hdr[HDR_CAP];
     struct udp_target pt;
     struct peer peer;
     int saved = errno, err;
     ssize_t h, r;
 
-    if (!a)
+    if (reentry_nested())
+        return nested_refusal(fd, "a datagram through the association", EPERM);
+    if (!(a = get(fd)))
         return sys.sendmsg(fd, msg, flags);
     if ((err = alive(a, fd))) {
         put(a);
@@ -1059,12 +1140,15 @@ static int rx_one(struct assoc *a, int fd, struct msghdr *msg, int flags, struct
 
 ssize_t udp_recv(int fd, struct msghdr *msg, int flags)
 {
-    struct assoc *a = get(fd);
+    struct assoc *a;
     struct iovec one;
     struct rx x;
     int saved = errno, err, got;
     ssize_t len = -1;
 
+    if (reentry_nested())
+        return nested_refusal(fd, "a receive through the association", EAGAIN);
+    a = get(fd);
     if (!a || (flags & MSG_ERRQUEUE)) {
         if (a)
             put(a);
@@ -1094,6 +1178,14 @@ ssize_t udp_recv(int fd, struct msghdr *msg, int flags)
 
 void udp_close(int fd)
 {
+    if (reentry_nested())
+        let_go(fd);
+    else
+        forget(fd);
+}
+
+static void forget(int fd)
+{
     bool last;
     struct assoc *a = take(fd, &last);
 
@@ -1115,6 +1207,8 @@ int udp_reserve(int fd)
 
     if (fd < 0)
         return EBADF;
+    if (reentry_nested())
+        return nested_refusal(fd, "dup2/dup3 of an associated socket", EBUSY), EBUSY;
     pthread_mutex_lock(&table_lock);
     err = grow(fd);
     pthread_mutex_unlock(&table_lock);
@@ -1128,6 +1222,8 @@ int udp_dup(int oldfd, int newfd)
 
     if (oldfd < 0 || newfd < 0 || oldfd == newfd)
         return 0;
+    if (reentry_nested())
+        return nested_refusal(oldfd, "a copy of an associated socket", EMFILE), EMFILE;
     udp_close(newfd); /* whatever the number held before is gone */
     pthread_mutex_lock(&table_lock);
     if ((size_t)oldfd < n_slots && (a = slots[oldfd]) && !(err = grow(newfd))) {

@@ -7,11 +7,10 @@
 #include <link.h>
 #include <stdint.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-__thread int shim_depth __attribute__((tls_model("initial-exec")));
 
 static pthread_once_t resolve_once = PTHREAD_ONCE_INIT;
 static pthread_once_t capture_once = PTHREAD_ONCE_INIT;
@@ -64,11 +63,31 @@ static void *find(const char *name, bool required)
 /* The one lookup of the real functions, over common/sys.h's list. */
 #define REAL(member, symbol, required) sys.member = (__typeof__(sys.member))find(#symbol, required);
 
+/* No signal handler runs on this thread while it resolves or loads (once per
+ * process, on the first hook): a hook called from one would wait in pthread_once
+ * for the very work its thread was doing. Faults stay deliverable. */
+static void block_signals(sigset_t *old)
+{
+    sigset_t all;
+
+    sigfillset(&all);
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGBUS);
+    sigdelset(&all, SIGFPE);
+    sigdelset(&all, SIGILL);
+    sigdelset(&all, SIGTRAP);
+    pthread_sigmask(SIG_BLOCK, &all, old);
+}
+
 static void resolve(void)
 {
+    sigset_t old;
+
+    block_signals(&old);
     SYS_FUNCTIONS(REAL)
     if (!sys.fcntl64) /* a libc older than 2.28: one fcntl for all */
         sys.fcntl64 = sys.fcntl;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 void shim_resolve(void)
@@ -81,21 +100,32 @@ static void capture(void)
     state_capture();
 }
 
+/* Set when load() is done: a nested hook must not wait in pthread_once. */
+static bool loaded;
+
 static void load(void)
 {
+    sigset_t old;
+
+    block_signals(&old);
     shim_depth++;
     pthread_once(&capture_once, capture);
     state_load();
     pthread_atfork(state_atfork_prepare, state_atfork_parent, state_atfork_child);
     shim_depth--;
+    __atomic_store_n(&loaded, true, __ATOMIC_RELEASE);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 bool shim_enter(void)
 {
     shim_resolve();
-    if (shim_depth > 0)
-        return false;
-    pthread_once(&load_once, load);
+    if (shim_depth == 0)
+        pthread_once(&load_once, load);
+    else if (!__atomic_load_n(&loaded, __ATOMIC_ACQUIRE))
+        return false; /* called from load() itself, signals blocked: libc's own */
+    /* Nested or not, the call is the program's (common/reentry.h): the shim's own
+     * calls never come here. */
     shim_depth++;
     return true;
 }

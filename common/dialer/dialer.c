@@ -1,6 +1,7 @@
 #include "common/dialer/dialer.h"
 
 #include "common/addr.h"
+#include "common/reentry.h"
 #include "common/udp.h"
 
 #include <errno.h>
@@ -22,10 +23,27 @@ static int interface_dial(struct dial *d)
                       conf_connect_timeout(d->conf, d->dialer));
 }
 
+/* Inside another call of the same thread (common/reentry.h) only what takes no
+ * lock and allocates nothing: a direct dial over one path, or a block. */
+static bool nested_refused(struct dial *d, const struct conf_dialer *cd)
+{
+    if (!reentry_nested() || cd->type == DIALER_BLOCK ||
+        (cd->type == DIALER_DIRECT && (d->type == SOCK_DGRAM || !parallel_wanted(cd))))
+        return false;
+    d->failed = cd->type == DIALER_DIRECT
+                    ? "a race across interfaces cannot run inside another call of the thread (a "
+                      "signal handler)"
+                    : "a proxy cannot be dialed inside another call of the thread (a signal "
+                      "handler): its locks may be held by the call it interrupted";
+    return true;
+}
+
 int dialer_dial(struct dial *d)
 {
     const struct conf_dialer *cd = &d->conf->dialers[d->dialer];
 
+    if (nested_refused(d, cd))
+        return EACCES;
     switch (cd->type) {
     case DIALER_DIRECT:
         if (d->type == SOCK_DGRAM && conf_udp_mode(cd) == UDP_BLOCK) {

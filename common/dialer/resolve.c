@@ -9,6 +9,7 @@
 #include "common/dns.h"
 #include "common/log.h"
 #include "common/strategy.h"
+#include "common/reentry.h"
 #include "common/sys.h"
 
 #include <errno.h>
@@ -109,6 +110,11 @@ int resolve_dial(struct dial *d)
 
     if (cd->type == DIALER_BLOCK || (cd->type != DIALER_DIRECT && conf_remote_dns(cd)))
         return dialer_dial(d); /* blocked, or the proxy resolves the name */
+    if (reentry_nested()) {
+        d->failed = "a name cannot be resolved inside another call of the thread (a signal "
+                    "handler): the resolver's locks may be held by the call it interrupted";
+        return EACCES;
+    }
     n = resolve_name(c, d->dialer, d->host, addrs, DNS_MAX_ADDRS, d->type == SOCK_STREAM, d->why,
                      sizeof(d->why));
     if (n < 0)

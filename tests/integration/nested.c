@@ -1,0 +1,114 @@
+/* nested MAINHOST MAINPORT TARGETHOST TARGETPORT [tcp|udp]: a signal handler's
+ * connect (or sendto) made while the main thread is inside a hook.
+ *
+ * The main thread connects (blocking) to MAIN, which the test routes to a proxy
+ * that accepts and never answers: the thread stays inside the shim's connect,
+ * waiting in poll. A helper thread sees it there (/proc/self/task/TID/syscall
+ * names poll or ppoll) and sends SIGUSR1 to it; the main connect ends with the
+ * dialer's connect_timeout. The handler makes a
+ * TCP connect (or sends one UDP datagram) to TARGET and records the outcome.
+ * Prints:
+ *     inside=1              the handler ran while the main thread was in connect
+ *     target=ok|errno=NAME  what the handler's connect/sendto returned
+ * Exit status: 0 when the handler ran inside the hook, 1 usage, 2 it never did.
+ * Every wait is bounded (at most ~5 s of polling /proc). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static struct sockaddr_in target;
+static int udp;
+static volatile sig_atomic_t in_connect, handled, inside, result_err = -1;
+static pid_t main_tid;
+
+static void on_signal(int sig)
+{
+    int saved = errno, s = socket(AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, 0), r;
+
+    (void)sig;
+    inside = in_connect;
+    if (udp)
+        r = sendto(s, "nested\n", 7, 0, (struct sockaddr *)&target, sizeof(target)) < 0 ? -1 : 0;
+    else
+        r = connect(s, (struct sockaddr *)&target, sizeof(target));
+    result_err = r == 0 ? 0 : errno;
+    close(s);
+    handled = 1;
+    errno = saved;
+}
+
+/* True while TID waits in poll/ppoll (the shim's proxy handshake). */
+static int waiting_in_poll(pid_t tid)
+{
+    char path[64], buf[64] = "";
+    FILE *f;
+    long nr = -1;
+
+    snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+    if (!(f = fopen(path, "r")))
+        return 0;
+    if (fgets(buf, sizeof(buf), f))
+        nr = strtol(buf, NULL, 10);
+    fclose(f);
+    return nr == SYS_poll || nr == SYS_ppoll;
+}
+
+static void *helper(void *arg)
+{
+    pthread_t main_thread = *(pthread_t *)arg;
+    int i;
+
+    for (i = 0; i < 5000 && !(in_connect && waiting_in_poll(main_tid)); i++)
+        usleep(1000);
+    if (i == 5000)
+        return NULL;
+    pthread_kill(main_thread, SIGUSR1);
+    return NULL;
+}
+
+static int addr(const char *host, const char *port, struct sockaddr_in *sa)
+{
+    memset(sa, 0, sizeof(*sa));
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons((unsigned short)atoi(port));
+    return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+    struct sockaddr_in mainsa;
+    struct sigaction sa;
+    pthread_t self = pthread_self(), h;
+
+    if (argc < 5 || addr(argv[1], argv[2], &mainsa) || addr(argv[3], argv[4], &target)) {
+        fprintf(stderr, "usage: nested MAINHOST MAINPORT TARGETHOST TARGETPORT [tcp|udp]\n");
+        return 1;
+    }
+    udp = argc > 5 && !strcmp(argv[5], "udp");
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGUSR1, &sa, NULL);
+    main_tid = (pid_t)syscall(SYS_gettid);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    pthread_create(&h, NULL, helper, &self);
+    in_connect = 1;
+    connect(fd, (struct sockaddr *)&mainsa, sizeof(mainsa));
+    in_connect = 0;
+    pthread_join(h, NULL);
+    printf("inside=%d\n", (int)inside);
+    if (result_err == 0)
+        printf("target=ok\n");
+    else if (result_err > 0)
+        printf("target=errno=%s\n", strerrorname_np(result_err));
+    else
+        printf("target=none\n");
+    return handled && inside ? 0 : 2;
+}
