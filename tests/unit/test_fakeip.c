@@ -1,5 +1,6 @@
 /* fakeip: the name <-> fake address table. */
 #include "common/fakeip.h"
+#include "common/fakepin.h"
 #include "common/sys.h"
 
 #include <arpa/inet.h>
@@ -196,6 +197,50 @@ START_TEST(pinned_address_is_never_reused)
     /* an address standing for no name cannot be pinned */
     unsigned char none[4] = {192, 0, 2, 15};
     ck_assert(!fakeip_pin_addr(AF_INET, none));
+}
+END_TEST
+
+/* The engine's side of pins (common/fakepin.c): a descriptor connected through
+ * an address pins it until close; a dup pins it once more; connecting the same
+ * descriptor elsewhere moves its pin. */
+START_TEST(descriptor_pins_follow_close_and_dup)
+{
+    char a[64], n[FAKEIP_NAME_MAX];
+    struct sockaddr_in s4 = {.sin_family = AF_INET};
+    use_ranges("192.0.2.8", 29, "2001:db8::", 125);
+    fill_six(T0);
+    inet_pton(AF_INET, "192.0.2.9", &s4.sin_addr); /* n1 */
+    fakepin_connect(100, (struct sockaddr *)&s4, sizeof(s4));
+    fakepin_dup(100, 101);
+    /* after the quarantine, n1's address is skipped while a descriptor holds it */
+    ck_assert_str_eq(fake_at("x1.example", T0 + Q, a), "192.0.2.10");
+    fakepin_close(100);
+    ck_assert_str_eq(fake_at("x2.example", T0 + Q, a), "192.0.2.11");
+    fakepin_close(101);
+    /* the last descriptor gone: reusable (its quarantine is long over) */
+    ck_assert_str_eq(fake_at("x3.example", T0 + Q, a), "192.0.2.12");
+    ck_assert_str_eq(fake_at("x4.example", T0 + Q, a), "192.0.2.13");
+    ck_assert_str_eq(fake_at("x5.example", T0 + Q, a), "192.0.2.14");
+    ck_assert_str_eq(fake_at("x6.example", T0 + Q, a), "192.0.2.9");
+    ck_assert_str_eq(name_of("192.0.2.9", n), "x6.example");
+
+    /* a descriptor connected again leaves its old address */
+    inet_pton(AF_INET, "192.0.2.10", &s4.sin_addr); /* x1 */
+    fakepin_connect(102, (struct sockaddr *)&s4, sizeof(s4));
+    inet_pton(AF_INET, "192.0.2.11", &s4.sin_addr); /* x2 */
+    fakepin_connect(102, (struct sockaddr *)&s4, sizeof(s4));
+    ck_assert_str_eq(fake_at("y1.example", T0 + 2 * Q, a), "192.0.2.10"); /* x1: unpinned */
+    ck_assert_str_eq(fake_at("y2.example", T0 + 2 * Q, a), "192.0.2.12"); /* x2 skipped */
+    ck_assert_str_eq(fake_at("y3.example", T0 + 2 * Q, a), "192.0.2.13");
+    ck_assert_str_eq(fake_at("y4.example", T0 + 2 * Q, a), "192.0.2.14");
+    ck_assert_str_eq(fake_at("y5.example", T0 + 2 * Q, a), "192.0.2.9");
+    ck_assert_str_eq(fake_at("y6.example", T0 + 2 * Q, a), "E11"); /* only x2 is old: pinned */
+    ck_assert_str_eq(name_of("192.0.2.11", n), "x2.example");
+    fakepin_close(102);
+    /* a real address pins nothing and costs nothing */
+    inet_pton(AF_INET, "203.0.113.5", &s4.sin_addr);
+    fakepin_connect(103, (struct sockaddr *)&s4, sizeof(s4));
+    fakepin_close(103);
 }
 END_TEST
 
@@ -488,6 +533,7 @@ int main(void)
     tcase_add_test(tc, full_table_refuses_within_quarantine);
     tcase_add_test(tc, reuse_after_quarantine_in_order);
     tcase_add_test(tc, pinned_address_is_never_reused);
+    tcase_add_test(tc, descriptor_pins_follow_close_and_dup);
     tcase_add_test(tc, whole_range_is_used);
     tcase_add_test(tc, relayed_names_are_capped);
     tcase_add_test(tc, is_fake_on_range_edges);
