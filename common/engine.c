@@ -293,7 +293,7 @@ static bool tcp_again(int fd, uint32_t fst, const struct sockaddr *sa, socklen_t
  * never handed on unread. */
 int refuse_short(const char *call, int fd, const struct sockaddr *sa, socklen_t len)
 {
-    log_info("%s[%d] %s fd %d: a destination of family %d and %u bytes is too short: EINVAL",
+    log_warn("%s[%d] %s fd %d: a destination of family %d and %u bytes is too short: EINVAL",
              state.prog, (int)getpid(), call, fd, sa->sa_family, (unsigned)len);
     errno = EINVAL;
     return -1;
