@@ -42,6 +42,12 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden \
           -D_GNU_SOURCE -DDIALSHIM_VERSION='"$(VERSION)"' -I. $(DEP_CFLAGS) $(SANFLAGS)
 LDLIBS  := $(STATIC_LIBS) -lpthread -ldl
 
+# The hooks run on the program's threads, whose stacks may be 16 KiB
+# (PTHREAD_STACK_MIN): no function of the library may take more than 4 KiB of
+# stack (big buffers go to the heap; c-ares runs on a stack of its own,
+# common/bigstack.h). A sanitizer's instrumented frames are larger: not checked there.
+STACK_FLAGS := $(if $(SANITIZE),,-Wstack-usage=4096)
+
 # tools/elf.c, the tool's reader of untrusted ELF files, rides in the archive so
 # that the tool, the unit tests and the fuzz targets link it like the core; the
 # shim references none of it, so the linker leaves it out of libdialshim.so.
@@ -59,7 +65,7 @@ all: $(BUILD)/libdialshim.so $(BUILD)/dialshim
 
 $(BUILD)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(STACK_FLAGS) -c -o $@ $<
 
 $(BUILD)/deps/lib%.a: shim/exports.map tools/layer.sh
 	@mkdir -p $(dir $@)

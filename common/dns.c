@@ -1,5 +1,7 @@
 #include "common/dns.h"
 
+#include "common/bigstack.h"
+
 #include "common/log.h"
 #include "common/nobss.h"
 #include "common/sockopt.h"
@@ -902,6 +904,24 @@ static int local_answer(const struct conf_resolver *r, const char *name, int fam
     return 1;
 }
 
+struct query_call {
+    const struct conf *c;
+    const struct conf_resolver *r;
+    const char *name;
+    int family;
+    struct dns_answer *out;
+    bool *cacheable;
+    int rc;
+};
+
+static int query_on_bigstack(void *arg)
+{
+    struct query_call *q = arg;
+
+    q->rc = dns_query(q->c, q->r, q->name, q->family, q->out, q->cacheable);
+    return 0;
+}
+
 static int lookup(const struct conf *c, int resolver, const char *name, int family,
                   struct dns_answer *out)
 {
@@ -931,7 +951,11 @@ static int lookup(const struct conf *c, int resolver, const char *name, int fami
         return EAI_FAIL;
     }
     bool cacheable = false;
-    rc = dns_query(c, r, name, family, out, &cacheable);
+    struct query_call q = {c, r, name, family, out, &cacheable, EAI_MEMORY};
+    /* c-ares on a stack of its own: the program's thread may have 16 KiB */
+    if (bigstack_call(query_on_bigstack, &q) < 0)
+        return EAI_MEMORY;
+    rc = q.rc;
     if (r->cache && cacheable && rc == 0)
         cache_put(&key, rc, out, out->ttl);
     else if (r->cache && cacheable && rc == EAI_NONAME)

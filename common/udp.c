@@ -32,9 +32,9 @@
 #include <unistd.h>
 
 #define HDR_CAP     (UDP_MAX_HOPS * SOCKS5_UDP_HEADER_MAX)
-#define RECENT      8  /* destinations remembered to name the source of replies */
-#define STACK_IOV   32 /* iovecs a call may carry on the stack; more go flat */
-#define STACK_BYTES 2048
+#define RECENT      8 /* destinations remembered to name the source of replies */
+#define STACK_IOV   8 /* iovecs a call may carry on the stack; more go flat (small stacks) */
+#define STACK_BYTES 512
 
 /* One destination the program sent to, as it named it. */
 struct peer {
@@ -474,9 +474,21 @@ static int open_chain(struct dial *d, struct assoc *a, const int *hops, int n,
 {
     const struct conf *c = d->conf;
     long long deadline = dial_now_ms() + conf_connect_timeout(c, d->dialer);
-    struct proto_addr bound[UDP_MAX_HOPS];
-    char why[400];
-    int err;
+    /* 2 KiB of answers: on the heap, the program's thread may have a small stack */
+    struct chain_mem {
+        struct proto_addr bound[UDP_MAX_HOPS];
+        char why[400];
+    } *m = malloc(sizeof(*m));
+    struct proto_addr *bound;
+    char *why;
+    int err = 0;
+
+    if (!m) {
+        snprintf(d->why, sizeof(d->why), "no memory for the UDP ASSOCIATE handshakes");
+        return ENOMEM;
+    }
+    bound = m->bound;
+    why = m->why;
 
     for (int i = 0; i < n; i++)
         a->ctl[i] = -1;
@@ -495,13 +507,13 @@ static int open_chain(struct dial *d, struct assoc *a, const int *hops, int n,
         a->hop_dialer[i] = hops[i];
         why[0] = '\0';
         err = detour_associate(c, hops[i], (struct sockaddr *)&cl, deadline, &a->ctl[i], &bound[i],
-                               why, sizeof(why));
+                               why, sizeof(m->why));
         if (!err)
-            err = relay_of(c, hops[i], a->ctl[i], i, &bound[i], why, sizeof(why));
+            err = relay_of(c, hops[i], a->ctl[i], i, &bound[i], why, sizeof(m->why));
         if (err) {
             snprintf(d->why, sizeof(d->why), "UDP ASSOCIATE at %s (socks5 %.64s:%u): %.400s",
                      p->name, p->server.host, p->server.port, why[0] ? why : strerror(err));
-            return err;
+            goto out;
         }
         if (i == 0)
             continue;
@@ -510,16 +522,19 @@ static int open_chain(struct dial *d, struct assoc *a, const int *hops, int n,
                                      (struct sockaddr *)&bound[i].sa, bound[i].port);
         if (h < 0) {
             snprintf(d->why, sizeof(d->why), "%s: its relay cannot be addressed", p->name);
-            return EPROTO;
+            err = EPROTO;
+            goto out;
         }
         a->prefix_len += (size_t)h;
     }
     if (!in_family((struct sockaddr *)&bound[0].sa, a->family, &a->relay, &a->relay_len)) {
         snprintf(d->why, sizeof(d->why), "the relay of %s is IPv6 and the socket IPv4",
                  c->dialers[hops[0]].name);
-        return EAFNOSUPPORT;
+        err = EAFNOSUPPORT;
     }
-    return 0;
+out:
+    free(m);
+    return err;
 }
 
 static void log_created(const struct assoc *a, const struct sockaddr_storage *local)

@@ -22,6 +22,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -359,20 +360,29 @@ static int socks4_hop(struct hop_ctx *h, const struct target *t)
     return exchange(h, buf, sizeof(buf), p4_reply, &rep, NULL);
 }
 
+/* The request and the response header (up to HTTP_HEADER_MAX) live on the heap:
+ * the hook runs on the program's thread, whose stack may be 16 KiB. */
 static int http_hop(struct hop_ctx *h, const struct target *t)
 {
-    uint8_t buf[HTTP_HEADER_MAX];
+    uint8_t *buf = malloc(HTTP_HEADER_MAX);
     struct http_response rep;
-    ssize_t n = http_encode_connect(buf, sizeof(buf), t->host, t->sa, t->port,
-                                    h->p->has_auth ? h->p->username : NULL,
-                                    h->p->has_auth ? h->p->password : NULL);
+    ssize_t n;
     int err;
 
+    if (!buf) {
+        snprintf(h->perr.why, sizeof(h->perr.why), "no memory for the HTTP exchange");
+        return ENOMEM;
+    }
+    n = http_encode_connect(buf, HTTP_HEADER_MAX, t->host, t->sa, t->port,
+                            h->p->has_auth ? h->p->username : NULL,
+                            h->p->has_auth ? h->p->password : NULL);
     if (n < 0)
-        return EINVAL;
-    if ((err = write_all(h->fd, buf, n, h->deadline)))
-        return err;
-    return exchange(h, buf, sizeof(buf), ph_response, &rep, NULL);
+        err = EINVAL;
+    else if (!(err = write_all(h->fd, buf, n, h->deadline)))
+        err = exchange(h, buf, HTTP_HEADER_MAX, ph_response, &rep, NULL);
+    explicit_bzero(buf, HTTP_HEADER_MAX); /* the request may carry a password */
+    free(buf);
+    return err;
 }
 
 /* One proxy's handshake on an open connection to it. */

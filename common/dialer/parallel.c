@@ -21,6 +21,7 @@
 #include <string.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -177,10 +178,9 @@ static int settle(int fd)
     return err;
 }
 
-static int race(struct dial *d, const struct attempt *at, int n, uint16_t port, long long deadline,
-                int own_family)
+static int race(struct dial *d, struct racer *rs, const struct attempt *at, int n, uint16_t port,
+                long long deadline, int own_family)
 {
-    struct racer rs[MAX_RACERS];
     struct pollfd pf[MAX_RACERS];
     int started = 0, live = 0, last_err = ETIMEDOUT;
     bool own_free = true;
@@ -357,17 +357,25 @@ int happy_dial(struct dial *d, const struct dns_addr *addrs, int n, uint16_t por
     /* TCP Fast Open connects "succeed" before any packet: nothing to race. */
     if (d->conf->dialers[d->dialer].tcp_fast_open)
         n = 1;
-    {
+    /* The plan and the racers (3 KiB) on the heap: the program's thread may have
+     * a 16 KiB stack. */
+    struct race_mem {
         struct attempt at[MAX_RACERS];
         char ifs[2 * CONF_LIST_MAX][IF_NAMESIZE];
-        long long t0 = dial_now_us();
-        int na = plan(&d->conf->dialers[d->dialer], addrs, n, ifs, at, t0);
-
-        (void)delay_ms;
-        deadline = t0 + (timeout_ms ? timeout_ms : 75000) * 1000LL;
-        sys.fcntl(d->fd, F_SETFL, flags | O_NONBLOCK);
-        err = race(d, at, na, port, deadline, own_family);
+        struct racer rs[MAX_RACERS];
+    } *m = malloc(sizeof(*m));
+    if (!m) {
+        d->failed = "no memory for the connection race";
+        return ENOMEM;
     }
+    long long t0 = dial_now_us();
+    int na = plan(&d->conf->dialers[d->dialer], addrs, n, m->ifs, m->at, t0);
+
+    (void)delay_ms;
+    deadline = t0 + (timeout_ms ? timeout_ms : 75000) * 1000LL;
+    sys.fcntl(d->fd, F_SETFL, flags | O_NONBLOCK);
+    err = race(d, m->rs, m->at, na, port, deadline, own_family);
+    free(m);
     sys.fcntl(d->fd, F_SETFL, flags);
     return err;
 }
