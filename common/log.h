@@ -3,6 +3,10 @@
  * Promise: never writes to fd 1; each line is one write(2) of at most 1 KiB, so
  * lines from threads and processes sharing the file never interleave; allocates
  * nothing; safe to call from any thread and after fork. Lines start "dialshim: ".
+ * A log file is kept at a high descriptor number and recognised by device and
+ * inode before each line (common/ownfd.h): a program that closes all its
+ * descriptors and opens files never gets a line in its files; the log file is
+ * opened again instead.
  * Callers never pass secrets.
  */
 #ifndef DIALSHIM_LOG_H

@@ -13,6 +13,7 @@
 #include "common/fakeip.h"
 #include "common/fdtab.h"
 #include "common/log.h"
+#include "common/ownfd.h"
 #include "common/proto/socks5.h"
 #include "common/reentry.h"
 #include "common/route.h"
@@ -111,11 +112,11 @@ static struct assoc *get(int fd)
     return a;
 }
 
+static void close_ctls(struct assoc *a);
+
 static void destroy(struct assoc *a)
 {
-    for (int i = 0; i < a->n; i++)
-        if (a->ctl[i] >= 0)
-            sys.close(a->ctl[i]);
+    close_ctls(a);
     pthread_mutex_destroy(&a->lock);
     free(a);
 }
@@ -461,11 +462,12 @@ static int relay_of(const struct conf *c, int dialer, int ctl, int i, struct pro
     return 0;
 }
 
+/* A control connection is closed only while its number still names it: the
+ * program may have closed it behind our back and given the number to a file. */
 static void close_ctls(struct assoc *a)
 {
     for (int i = 0; i < a->n; i++)
-        if (a->ctl[i] >= 0)
-            sys.close(a->ctl[i]);
+        ownfd_close(&a->ctl[i]);
 }
 
 /* Open every control connection of the chain, outermost first. */
@@ -508,6 +510,8 @@ static int open_chain(struct dial *d, struct assoc *a, const int *hops, int n,
         why[0] = '\0';
         err = detour_associate(c, hops[i], (struct sockaddr *)&cl, deadline, &a->ctl[i], &bound[i],
                                why, sizeof(m->why));
+        if (!err)
+            ownfd_adopt(&a->ctl[i]); /* out of the program's way (common/ownfd.h) */
         if (!err)
             err = relay_of(c, hops[i], a->ctl[i], i, &bound[i], why, sizeof(m->why));
         if (err) {
@@ -776,7 +780,8 @@ static int alive(struct assoc *a, int fd)
     if (dead)
         return dead;
     for (int i = 0; i < a->n && !dead; i++) {
-        dead = ctl_state(a->ctl[i]);
+        /* a number the program closed behind our back ends the association */
+        dead = ownfd_check(&a->ctl[i]) ? ctl_state(a->ctl[i]) : EBADF;
         if (!dead)
             continue;
         int expected = 0;

@@ -7,6 +7,7 @@
  */
 #include "common/engine.h"
 #include "common/fdtab.h"
+#include "common/ownfd.h"
 #include "shim/init.h"
 
 #include <errno.h>
@@ -60,6 +61,8 @@ static int dup_onto(int oldfd, int newfd, int flags, bool two)
 {
     int r, err, saved = errno;
 
+    if (ownfd_count() && oldfd != newfd)
+        ownfd_evict(newfd); /* the shim's own descriptor moves out of the way first */
     if (!(fdtab_get(oldfd) | fdtab_get(newfd)) || oldfd == newfd || !shim_enter())
         return real_dup3(oldfd, newfd, flags, two);
     if ((err = engine_dup_reserve(oldfd, newfd))) {

@@ -1,9 +1,12 @@
 /* socket(2) and close(2): the descriptor table's birth and death, and MPTCP,
  * which can only be chosen when the socket is made; getpeername(2) of a UDP
  * socket connected through a SOCKS5 relay, and getpeername(2)/getsockname(2) of
- * an IPv4 socket the shim made IPv6 (common/family.h). */
+ * an IPv4 socket the shim made IPv6 (common/family.h). The close hooks (close,
+ * close_range, closefrom; dup2/dup3 onto a number in shim/dup.c) move the shim's
+ * own descriptors out of the way first (common/ownfd.h). */
 #include "common/engine.h"
 #include "common/fdtab.h"
+#include "common/ownfd.h"
 #include "common/sys.h"
 #include "shim/init.h"
 
@@ -34,6 +37,8 @@ HOOK int close(int fd)
 {
     int r;
 
+    if (ownfd_count())
+        ownfd_evict(fd); /* the shim's own descriptor moves out of the way first */
     if (!shim_enter())
         return sys.close(fd);
     r = engine_close(fd);
@@ -62,6 +67,8 @@ HOOK int close_range(unsigned first, unsigned last, int flags)
     if (first <= last && !(flags & ~(CLOSE_RANGE_CLOEXEC | CLOSE_RANGE_UNSHARE)) &&
         !(flags & CLOSE_RANGE_CLOEXEC))
         forget_range(first, last);
+    if (first <= last && ownfd_in_range(first, last))
+        return ownfd_close_range(first, last, flags); /* the shim's own stay open */
     return sys.close_range(first, last, flags);
 }
 
@@ -69,7 +76,9 @@ HOOK void closefrom(int lowfd)
 {
     if (lowfd >= 0)
         forget_range((unsigned)lowfd, ~0u);
-    if (SYS_REAL(closefrom))
+    if (lowfd >= 0 && ownfd_in_range((unsigned)lowfd, ~0u) && SYS_REAL(close_range))
+        ownfd_close_range((unsigned)lowfd, ~0u, 0); /* the shim's own stay open */
+    else if (SYS_REAL(closefrom))
         sys.closefrom(lowfd);
 }
 

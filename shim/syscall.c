@@ -6,6 +6,7 @@
  * close hooks; every other number goes to the real syscall() untouched (one jump
  * table: futex-heavy programs call it often). */
 #include "common/fdtab.h"
+#include "common/ownfd.h"
 #include "common/sys.h"
 #include "shim/init.h"
 
@@ -52,11 +53,11 @@ HOOK long syscall(long number, ...)
      * (jemalloc) close their own files this way while holding their locks, and
      * the close hook's first call would load the configuration, which allocates. */
     case SYS_close:
-        if (fdtab_get((int)a[0]))
+        if (fdtab_get((int)a[0]) || ownfd_count())
             return close((int)a[0]);
         break;
     case SYS_close_range:
-        if (fdtab_high() >= 0)
+        if (fdtab_high() >= 0 || ownfd_count())
             return close_range((unsigned)a[0], (unsigned)a[1], (int)a[2]);
         break;
     }
