@@ -1,5 +1,6 @@
-/* nested MAINHOST MAINPORT TARGETHOST TARGETPORT [tcp|udp]: a signal handler's
- * connect (or sendto) made while the main thread is inside a hook.
+/* nested MAINHOST MAINPORT TARGETHOST TARGETPORT [tcp|udp|gai]: a signal handler's
+ * connect (or sendto, or getaddrinfo of the name TARGETHOST) made while the main
+ * thread is inside a hook.
  *
  * The main thread connects (blocking) to MAIN, which the test routes to a proxy
  * that accepts and never answers: the thread stays inside the shim's connect,
@@ -10,10 +11,12 @@
  * Prints:
  *     inside=1              the handler ran while the main thread was in connect
  *     target=ok|errno=NAME  what the handler's connect/sendto returned
+ *     target=ok|EAI_NAME    what the handler's getaddrinfo returned (gai)
  * Exit status: 0 when the handler ran inside the hook, 1 usage, 2 it never did.
  * Every wait is bounded (at most ~5 s of polling /proc). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -25,16 +28,30 @@
 #include <unistd.h>
 
 static struct sockaddr_in target;
-static int udp;
+static int udp, gai;
+static const char *target_name, *target_port;
 static volatile sig_atomic_t in_connect, handled, inside, result_err = -1;
 static pid_t main_tid;
 
+/* EAI_* by name, for the gai mode (no stdio in a handler: kept for main). */
+static volatile sig_atomic_t gai_rc;
+
 static void on_signal(int sig)
 {
-    int saved = errno, s = socket(AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, 0), r;
+    int saved = errno, s, r;
+    struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res;
 
     (void)sig;
     inside = in_connect;
+    if (gai) {
+        gai_rc = getaddrinfo(target_name, target_port, &hints, &res);
+        if (gai_rc == 0)
+            freeaddrinfo(res);
+        handled = 1;
+        errno = saved;
+        return;
+    }
+    s = socket(AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
     if (udp)
         r = sendto(s, "nested\n", 7, 0, (struct sockaddr *)&target, sizeof(target)) < 0 ? -1 : 0;
     else
@@ -88,11 +105,14 @@ int main(int argc, char **argv)
     struct sigaction sa;
     pthread_t self = pthread_self(), h;
 
-    if (argc < 5 || addr(argv[1], argv[2], &mainsa) || addr(argv[3], argv[4], &target)) {
-        fprintf(stderr, "usage: nested MAINHOST MAINPORT TARGETHOST TARGETPORT [tcp|udp]\n");
+    gai = argc > 5 && !strcmp(argv[5], "gai");
+    udp = argc > 5 && !strcmp(argv[5], "udp");
+    if (argc < 5 || addr(argv[1], argv[2], &mainsa) || (!gai && addr(argv[3], argv[4], &target))) {
+        fprintf(stderr, "usage: nested MAINHOST MAINPORT TARGETHOST TARGETPORT [tcp|udp|gai]\n");
         return 1;
     }
-    udp = argc > 5 && !strcmp(argv[5], "udp");
+    target_name = argv[3];
+    target_port = argv[4];
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigaction(SIGUSR1, &sa, NULL);
@@ -104,7 +124,13 @@ int main(int argc, char **argv)
     in_connect = 0;
     pthread_join(h, NULL);
     printf("inside=%d\n", (int)inside);
-    if (result_err == 0)
+    if (gai)
+        printf("target=%s\n", gai_rc == 0            ? "ok"
+                              : gai_rc == EAI_AGAIN  ? "EAI_AGAIN"
+                              : gai_rc == EAI_NONAME ? "EAI_NONAME"
+                              : gai_rc == EAI_FAIL   ? "EAI_FAIL"
+                                                     : "EAI_OTHER");
+    else if (result_err == 0)
         printf("target=ok\n");
     else if (result_err > 0)
         printf("target=errno=%s\n", strerrorname_np(result_err));

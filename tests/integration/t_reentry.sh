@@ -9,14 +9,18 @@
 # kernel): the far server saw the proxied and blocked destinations by link A, and
 # the direct one by link A instead of link B.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/names_lib.sh"
 . "$IT_DIR/proxy_lib.sh"
-lab_up
+names_lab_up
 shim_present
+# the system resolver of the client namespace: a listener that logs each query
+printf 'nameserver %s\noptions timeout:1 attempts:1\n' $A4_SRV >"$NETNS_ETC/resolv.conf"
+srv_start sysdns --udp $A4_SRV:53
 NESTED=$BUILD/tests/nested
 srv_start far $FAR4:8080 $FAR4:8081 $FAR4:8083
 srv_start farudp --udp $FAR4:5353
 start_fake stall stall $B4_SRV:1091
-LOG=$T/far.log ULOG=$T/farudp.log
+LOG=$T/far.log ULOG=$T/farudp.log DLOG=$T/sysdns.log
 
 CFG=$(write_conf nested <<EOF
 [dialer p]
@@ -37,10 +41,15 @@ route = port:8083 -> viab
 EOF
 )
 
-# nested TARGETPORT [udp]: the main thread's connect to FAR4:9 stalls at the
-# proxy; the handler connects (or sends) to FAR4:TARGETPORT.
+# nested TARGETPORT [udp] | nested NAME PORT gai: the main thread's connect to
+# FAR4:9 stalls at the proxy; the handler connects (or sends) to FAR4:TARGETPORT,
+# or looks NAME up.
 nested() {
-    run_shim "$CFG" "$NESTED" $FAR4 9 $FAR4 "$@"
+    if [ "${3:-}" = gai ]; then
+        run_shim "$CFG" "$NESTED" $FAR4 9 "$@"
+    else
+        run_shim "$CFG" "$NESTED" $FAR4 9 $FAR4 "$@"
+    fi
     assert_eq "$(kv "$OUT" inside)" 1 "the handler ran inside the main thread's connect"
 }
 
@@ -60,6 +69,12 @@ case_begin "handler connect to a direct destination: dialed by the route's diale
 nested 8083
 assert_eq "$(kv "$OUT" target)" ok "handler's connect"
 assert_saw "$LOG" $B4_CLI "far server"
+
+case_begin "handler getaddrinfo of a name: EAI_AGAIN, no query leaves (not even to the system resolver)"
+nested www.example 80 gai
+assert_eq "$(kv "$OUT" target)" EAI_AGAIN "handler's getaddrinfo"
+assert_match "$ERR" "dialshim: .*getaddrinfo www.example refused.*signal handler" "the shim's log line"
+assert_saw_nothing "$DLOG" "the system resolver's server"
 
 case_begin "handler sendto a blocked UDP destination: EPERM, nothing arrives"
 nested 5353 udp
