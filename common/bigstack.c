@@ -12,6 +12,7 @@
 #endif
 #endif
 
+#ifndef BIGSTACK_OFF
 struct call {
     int (*fn)(void *);
     void *arg;
@@ -26,6 +27,7 @@ static void trampoline(unsigned lo, unsigned hi)
 
     c->ret = c->fn(c->arg);
 }
+#endif
 
 int bigstack_call(int (*fn)(void *), void *arg)
 {
