@@ -66,6 +66,11 @@ void applied_mark(int fd, int maker)
     fdtab_update(fd, FD_DIALER_MASK, applied_bits(maker));
 }
 
+bool applied_none(const struct conf *c, int dialer)
+{
+    return sets_nothing(&c->dialers[dialer]);
+}
+
 bool applied_same(const struct conf *c, int a, int b)
 {
     return a == b || same_options(&c->dialers[a], &c->dialers[b]);

@@ -41,6 +41,10 @@ uint32_t applied_bits(int maker);
  * interface, mark, source addresses, ...; interfaces raced per attempt never). */
 bool applied_same(const struct conf *c, int a, int b);
 
+/* DIALER sets nothing on a socket: a call the shim cannot see (an io_uring
+ * connect) loses nothing by going its way. */
+bool applied_none(const struct conf *c, int dialer);
+
 /* The dialer recorded in FST, or -1. */
 static inline int applied_dialer(uint32_t fst)
 {

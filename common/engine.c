@@ -521,3 +521,8 @@ void engine_forget(int fd)
     udp_close(fd);
     fdtab_set(fd, FD_UNKNOWN);
 }
+
+int engine_ring(void)
+{
+    return other_ring();
+}

@@ -92,6 +92,22 @@ int other_socket(int domain, int type, int protocol, uint32_t *kind)
     return -1;
 }
 
+int other_ring(void)
+{
+    char why[400];
+    int dialer = uniform_direct(why, sizeof(why));
+
+    if (dialer >= 0 && applied_none(state.conf, dialer))
+        return 0;
+    if (dialer >= 0)
+        snprintf(why, sizeof(why), "dialer %s sets socket options a ring's connects would skip",
+                 state.conf->dialers[dialer].name);
+    log_warn("%s[%d] io_uring_setup app=%s result=ENOSYS: a ring's connects and sends pass no "
+             "hook, so rings are made only when every destination goes direct with no options; %s",
+             state.prog, (int)getpid(), app_name(), why);
+    return ENOSYS;
+}
+
 /* The socket's type (SOCK_DGRAM, SOCK_RAW, ...) and protocol, from the kernel. */
 static void type_of(int fd, int *type, int *proto)
 {

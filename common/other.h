@@ -27,4 +27,10 @@ int other_socket(int domain, int type, int protocol, uint32_t *kind);
  * the direct dialer SA routes to when they are not on yet. Returns 0 or an errno. */
 int other_route(int fd, uint32_t fst, const struct sockaddr *sa, socklen_t len, bool send);
 
+/* io_uring_setup(2): a ring carries connects and sends no hook sees, so a ring is
+ * made only for an app whose every destination goes direct with no option to
+ * set. Returns 0 (make it) or ENOSYS (as a kernel without io_uring: programs that
+ * try a ring first fall back to plain calls), with a log line. */
+int other_ring(void);
+
 #endif
