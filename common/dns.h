@@ -27,7 +27,7 @@
 #ifndef DIALSHIM_DNS_H
 #define DIALSHIM_DNS_H
 
-#include "common/strategy.h"
+#include "common/dnsaddr.h"
 #include "conf/conf.h"
 
 #include <stddef.h>

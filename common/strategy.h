@@ -8,18 +8,11 @@
 #ifndef DIALSHIM_STRATEGY_H
 #define DIALSHIM_STRATEGY_H
 
+#include "common/dnsaddr.h"
 #include "conf/conf.h"
 
 #include <stddef.h>
 #include <stdint.h>
-
-/* One resolved address. Shared with dns.h, which fills arrays of these. */
-struct dns_addr {
-    int family;        /* AF_INET or AF_INET6 */
-    uint8_t addr[16];  /* network order; AF_INET uses the first 4 bytes */
-    uint32_t scope_id; /* AF_INET6 link-local scope ("fe80::1%eth0"), else 0 */
-    uint32_t ttl;      /* seconds the resolver allows it to be cached; 0 = don't */
-};
 
 /* Filter and order IN[0..N) per S into OUT (room for CAP); returns the number
  * written. ipv4_only/ipv6_only drop the other family, prefer_ipv4/prefer_ipv6

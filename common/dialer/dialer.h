@@ -91,8 +91,6 @@ enum strategy resolve_strategy(const struct conf *c, int dialer);
 int resolve_name(const struct conf *c, int dialer, const char *name, struct dns_addr *out, int cap,
                  bool race_order, char *why, size_t whycap);
 
-void dns_addr_to_sockaddr(const struct dns_addr *a, uint16_t port, struct sockaddr_storage *ss);
-
 /* Happy Eyeballs (common/dialer/parallel.c): race ADDRS (in attempt order) to PORT,
  * a new attempt every DELAY_MS, the program's descriptor one of the racers. */
 int happy_dial(struct dial *d, const struct dns_addr *addrs, int n, uint16_t port,

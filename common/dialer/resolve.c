@@ -11,6 +11,7 @@
 #include "common/strategy.h"
 #include "common/reentry.h"
 #include "common/sys.h"
+#include "common/v4mapped.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -86,16 +87,30 @@ static int pick_for_socket(const struct dial *d, const struct dns_addr *a, int n
     }
     for (int i = 0; i < n && family == AF_INET6; i++) {
         if (a[i].family == AF_INET) {
-            struct sockaddr_in6 *m = (struct sockaddr_in6 *)ss;
-            memset(ss, 0, sizeof(*ss));
-            m->sin6_family = AF_INET6;
-            m->sin6_port = htons(port);
-            m->sin6_addr.s6_addr[10] = m->sin6_addr.s6_addr[11] = 0xff;
-            memcpy(&m->sin6_addr.s6_addr[12], a[i].addr, 4);
+            v4mapped_sockaddr((struct sockaddr_in6 *)ss, a[i].addr, htons(port));
             return 0;
         }
     }
     return -1;
+}
+
+/* Dials SS in D's place. D->sa, D->len and D->host are the caller's again on
+ * return: SS lives on this function's stack and must not outlive the call. */
+static int dial_resolved(struct dial *d, const struct sockaddr_storage *ss)
+{
+    const struct sockaddr *sa = d->sa;
+    socklen_t len = d->len;
+    const char *host = d->host;
+    int err;
+
+    d->sa = (const struct sockaddr *)ss;
+    d->len = ss->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+    d->host = NULL;
+    err = dialer_dial(d);
+    d->sa = sa;
+    d->len = len;
+    d->host = host;
+    return err;
 }
 
 int resolve_dial(struct dial *d)
@@ -126,25 +141,5 @@ int resolve_dial(struct dial *d)
         snprintf(d->why, sizeof(d->why), "%s: no address of the socket's family", d->host);
         return EAFNOSUPPORT;
     }
-    d->sa = (struct sockaddr *)&ss;
-    d->len = ss.ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
-    d->host = NULL;
-    return dialer_dial(d);
-}
-
-void dns_addr_to_sockaddr(const struct dns_addr *a, uint16_t port, struct sockaddr_storage *ss)
-{
-    memset(ss, 0, sizeof(*ss));
-    if (a->family == AF_INET) {
-        struct sockaddr_in *in = (struct sockaddr_in *)ss;
-        in->sin_family = AF_INET;
-        in->sin_port = htons(port);
-        memcpy(&in->sin_addr, a->addr, 4);
-    } else {
-        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons(port);
-        in6->sin6_scope_id = a->scope_id;
-        memcpy(&in6->sin6_addr, a->addr, 16);
-    }
+    return dial_resolved(d, &ss);
 }
