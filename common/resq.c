@@ -2,7 +2,9 @@
 
 #include "common/dns.h"
 #include "common/log.h"
+#include "common/lookup.h"
 #include "common/netdb.h"
+#include "common/numeric.h"
 #include "common/state.h"
 
 #include <arpa/inet.h>
@@ -285,7 +287,7 @@ bool resq_gai_take(struct gaicb *req)
     const struct addrinfo *h = req->ar_request;
     bool udp = h && h->ai_socktype == SOCK_DGRAM, remote;
 
-    if (netdb_numeric(req->ar_name, h ? h->ai_flags : 0))
+    if (numeric_node(req->ar_name, h ? h->ai_flags : 0))
         return false; /* no network: the real one answers it */
     switch (netdb_name_way(req->ar_name, service_port(req->ar_service, udp), udp, &remote)) {
     case NETDB_OFF:
@@ -297,41 +299,6 @@ bool resq_gai_take(struct gaicb *req)
     req->ar_result = NULL;
     req->__return = netdb_getaddrinfo(req->ar_name, req->ar_service, h, &req->ar_result);
     return true;
-}
-
-/* ------------------------------------------------------------------ reverse */
-
-bool resq_no_ptr(const char *call, const struct sockaddr *sa, socklen_t len)
-{
-    char ip[INET6_ADDRSTRLEN] = "?";
-    bool remote;
-
-    if (netdb_addr_way(sa, len, &remote) == NETDB_OFF || !remote)
-        return false;
-    if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, ip, sizeof(ip));
-    else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, ip, sizeof(ip));
-    log_info("%s[%d] %s %s: no PTR query, the route's proxy resolves names (remote_dns)",
-             state.prog, (int)getpid(), call, ip);
-    return true;
-}
-
-bool resq_no_ptr_addr(const char *call, const void *addr, socklen_t len, int type)
-{
-    struct sockaddr_storage ss;
-
-    memset(&ss, 0, sizeof(ss));
-    if (addr && type == AF_INET && len == 4) {
-        ((struct sockaddr_in *)&ss)->sin_family = AF_INET;
-        memcpy(&((struct sockaddr_in *)&ss)->sin_addr, addr, 4);
-    } else if (addr && type == AF_INET6 && len == 16) {
-        ((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
-        memcpy(&((struct sockaddr_in6 *)&ss)->sin6_addr, addr, 16);
-    } else {
-        return false; /* the real call reports the bad argument */
-    }
-    return resq_no_ptr(call, (struct sockaddr *)&ss, sizeof(ss));
 }
 
 /* ------------------------------------------------------------------ explain */

@@ -1,6 +1,6 @@
 /* resq: the policy behind the lookups getaddrinfo does not see: the res_* query
  * calls (res_query, res_search, res_querydomain, res_send and their res_n* and
- * __res_* forms), getaddrinfo_a, and reverse lookups of real addresses.
+ * __res_* forms) and getaddrinfo_a.
  *
  * Promise: a name takes the same route as in getaddrinfo (common/netdb.h):
  *   - no configuration, or a route that resolves names for real: the real call
@@ -12,8 +12,6 @@
  *     (remote_dns), and passes otherwise;
  *   - a `block` route: -1, h_errno NO_RECOVERY; a broken file with fail_closed:
  *     -1, h_errno NO_RECOVERY, errno EACCES;
- *   - a reverse lookup of a real address whose route's proxy gets names has no
- *     query: a numeric answer, or no name (NI_NAMEREQD, gethostbyaddr).
  * A message res_send cannot parse is refused when the app's default route is
  * fake_ip. Every refusal and every answer made here is logged (info). Nothing
  * here calls a hooked function by name; nothing here sends a packet.
@@ -58,12 +56,6 @@ int resq_answer(uint16_t id, bool rd, const uint8_t *q, size_t qlen, const struc
  * its error, as gai_error reads it, are set) because its route answers without a
  * query (fake_ip, block, refusal); false: the real getaddrinfo_a takes it. */
 bool resq_gai_take(struct gaicb *req);
-
-/* Whether a reverse lookup of SA (LEN bytes) must stay here (the route's proxy
- * gets names): logged with CALL. */
-bool resq_no_ptr(const char *call, const struct sockaddr *sa, socklen_t len);
-/* The same for gethostbyaddr's arguments (ADDR of LEN bytes, family TYPE). */
-bool resq_no_ptr_addr(const char *call, const void *addr, socklen_t len, int type);
 
 /* For `dialshim explain`: what the res_* calls and getaddrinfo_a do with a name
  * (ADDRESS false), or a reverse lookup with an address (true), routed to DIALER. */

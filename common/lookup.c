@@ -1,0 +1,336 @@
+#include "common/lookup.h"
+
+#include "common/dialer/dialer.h"
+#include "common/engine.h"
+#include "common/fakeip.h"
+#include "common/localhost.h"
+#include "common/log.h"
+#include "common/lookuplog.h"
+#include "common/state.h"
+#include "common/strategy.h"
+#include "common/v4mapped.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static bool is_proxy(const struct conf_dialer *d)
+{
+    return d->type == DIALER_SOCKS5 || d->type == DIALER_SOCKS4 || d->type == DIALER_HTTP;
+}
+
+/* A proxy that gets names: no name it is sent may be resolved here. */
+static bool remote_dns(const struct conf_dialer *d)
+{
+    return is_proxy(d) && conf_remote_dns(d);
+}
+
+/* The resolver's mode; unset (and the built-in resolver): fake_ip for a proxy
+ * that resolves names itself, real otherwise (dialshim.ini(5) mode). */
+static enum resolver_mode mode_of(const struct conf *c, const struct conf_dialer *d)
+{
+    const struct conf_resolver *r =
+        d->domain_resolver >= 0 ? dns_resolver(c, d->domain_resolver) : NULL;
+
+    if (r && r->mode != RESOLVER_MODE_UNSET)
+        return r->mode;
+    return is_proxy(d) && conf_remote_dns(d) ? RESOLVER_MODE_FAKE_IP : RESOLVER_MODE_REAL;
+}
+
+static void map_v4(struct dns_addr *a)
+{
+    v4mapped(a->addr, a->addr);
+    a->family = AF_INET6;
+    a->scope_id = 0;
+}
+
+/* The strategy's list IN[0..N) cut to what the query takes, into OUT->addrs:
+ * AI_V4MAPPED maps IPv4 (all of it with AI_ALL, else only when there is no IPv6). */
+static void fit_family(const struct query *q, const struct dns_addr *in, size_t n,
+                       struct answer *out)
+{
+    bool any6 = false;
+
+    for (size_t i = 0; i < n; i++)
+        any6 |= in[i].family == AF_INET6;
+    out->n = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct dns_addr a = in[i];
+        if (q->family == AF_INET6 && q->v4mapped && a.family == AF_INET && (q->all || !any6))
+            map_v4(&a);
+        if (q->family == AF_UNSPEC || a.family == q->family)
+            out->addrs[out->n++] = a;
+    }
+}
+
+/* The family to ask the resolver for, or -1 when the strategy rules them all out. */
+static int query_family(const struct query *q, enum strategy s)
+{
+    int want = q->family == AF_INET6 && q->v4mapped ? AF_UNSPEC : q->family;
+    return strategy_query_family(s, want);
+}
+
+/* An answer of real addresses, filtered and ordered by the strategy. */
+static int take_real(const struct query *q, const struct dns_answer *ans, struct answer *out)
+{
+    struct dns_addr sorted[DNS_MAX_ADDRS];
+    size_t n = strategy_apply(out->strategy, ans->addrs, ans->n, sorted, DNS_MAX_ADDRS);
+
+    fit_family(q, sorted, n, out);
+    snprintf(out->canon, sizeof(out->canon), "%s", ans->canonname[0] ? ans->canonname : q->name);
+    out->source = dns_source_name(ans->source);
+    if (out->n == 0) {
+        out->why = "no address of the family asked for";
+        return EAI_NONAME;
+    }
+    return 0;
+}
+
+static int resolve_real(const struct query *q, struct answer *out)
+{
+    struct dns_answer ans;
+    int family = query_family(q, out->strategy), rc;
+
+    if (family < 0) {
+        out->why = "the strategy allows no family asked for";
+        return EAI_NONAME;
+    }
+    rc = dns_lookup(state.conf, out->resolver, q->name, family, &ans);
+    if (rc) {
+        out->source = dns_source_name(ans.source);
+        return rc;
+    }
+    return take_real(q, &ans, out);
+}
+
+/* Adds the fake address of FAMILY (and sets *ADDED); adds nothing when the
+ * family has no range. 0, or an EAI code for a bad name or no memory. */
+static int add_fake(const char *name, int family, struct answer *out, bool *added)
+{
+    struct dns_addr *a = &out->addrs[out->n];
+    int err;
+
+    memset(a, 0, sizeof(*a));
+    err = fakeip_for_name(name, family, a->addr);
+    if (err == EAFNOSUPPORT)
+        return 0;
+    /* No memory, or every address held: fail the name (fakeip logged why); a
+     * real lookup instead would send it to the local resolver. */
+    if (err == ENOMEM)
+        return EAI_MEMORY;
+    if (err == EAGAIN)
+        return EAI_AGAIN;
+    if (err)
+        return EAI_NONAME;
+    a->family = family;
+    out->n++;
+    *added = true;
+    return 0;
+}
+
+/* The fake families a query gets, in order: IPv6 first for an AF_INET6 query
+ * (mapped IPv4 is its fallback) or under prefer_ipv6, else IPv4 first. */
+static int fake_families(const struct query *q, enum strategy s, int fam[2])
+{
+    bool v4 = s != STRATEGY_IPV6_ONLY && (q->family != AF_INET6 || q->v4mapped);
+    bool v6 = s != STRATEGY_IPV4_ONLY && q->family != AF_INET;
+    bool six_first = q->family == AF_INET6 || s == STRATEGY_PREFER_IPV6;
+    int n = 0;
+
+    if (v6 && six_first)
+        fam[n++] = AF_INET6;
+    if (v4)
+        fam[n++] = AF_INET;
+    if (v6 && !six_first)
+        fam[n++] = AF_INET6;
+    return n;
+}
+
+/* Addresses from the fake range that stand for the name. Names in the
+ * resolver's hosts file keep their real addresses. A
+ * family without a usable range is left out; with none at all, the name is
+ * resolved for real (a fake address nobody can map back helps no one). */
+static int resolve_fake(const struct query *q, struct answer *out)
+{
+    struct dns_answer ans;
+    int fam[2], nfam, family = query_family(q, out->strategy), rc;
+    bool added = false;
+
+    if (family >= 0 && dns_lookup_local(state.conf, out->resolver, q->name, family, &ans) == 0)
+        return take_real(q, &ans, out);
+    nfam = fake_families(q, out->strategy, fam);
+    if (nfam == 0) {
+        out->why = "the strategy allows no family asked for";
+        return EAI_NONAME;
+    }
+    out->n = 0;
+    for (int i = 0; i < nfam; i++) {
+        size_t before = out->n;
+        /* AI_V4MAPPED without AI_ALL: IPv4 only when IPv6 gave nothing. */
+        if (fam[i] == AF_INET && q->family == AF_INET6 && !q->all && added)
+            break;
+        if ((rc = add_fake(q->name, fam[i], out, &added)) != 0) {
+            out->why = rc == EAI_MEMORY  ? "no memory for the fake-ip table; not resolved"
+                       : rc == EAI_AGAIN ? "every fake address is pinned or in quarantine"
+                                         : NULL;
+            return rc;
+        }
+        if (fam[i] == AF_INET && q->family == AF_INET6 && out->n > before)
+            map_v4(&out->addrs[before]);
+    }
+    if (!added && remote_dns(&state.conf->dialers[out->dialer])) {
+        out->why = "no fake range for the family; the proxy resolves names";
+        return EAI_NONAME;
+    }
+    if (!added) {
+        out->mode = RESOLVER_MODE_REAL;
+        out->why = "no fake range for the family; resolved";
+        return resolve_real(q, out);
+    }
+    snprintf(out->canon, sizeof(out->canon), "%s", q->name);
+    out->source = "fake";
+    return 0;
+}
+
+/* Loopback for localhost, whatever the route: no resolver, no strategy. */
+static int resolve_localhost(const struct query *q, struct answer *out)
+{
+    struct dns_answer ans;
+    int family = q->family == AF_INET6 && q->v4mapped ? AF_UNSPEC : q->family;
+    int rc = dns_lookup_local(NULL, -1, q->name, family, &ans);
+
+    out->strategy = STRATEGY_AS_IS;
+    if (rc == 0)
+        rc = take_real(q, &ans, out);
+    log_debug("%s[%d] %s %s: %s, %zu loopback address(es)", state.prog, (int)getpid(), q->call,
+              q->name, lookup_eai_name(rc), out->n);
+    return rc;
+}
+
+/* The route for the name, then its dialer's resolver in its mode. Returns 0
+ * (OUT->n >= 1) or an EAI_* code; logs one line either way. */
+int lookup_resolve(const struct query *q, struct answer *out)
+{
+    const struct conf *c = state.conf;
+    struct dest d = {.name = q->name, .port = q->port, .net = q->net};
+    const struct conf_dialer *cd;
+    struct timespec t0;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (is_localhost(q->name))
+        return resolve_localhost(q, out);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    out->dialer = route_pick(c, state.app, &d, &out->rule);
+    cd = &c->dialers[out->dialer];
+    out->resolver = cd->domain_resolver;
+    out->strategy = resolve_strategy(c, out->dialer);
+    out->mode = mode_of(c, cd);
+    if (cd->type == DIALER_BLOCK) {
+        /* Not "unknown": the name exists, the configuration refuses it. */
+        out->why = "blocked";
+        out->blocked = true;
+        rc = EAI_FAIL;
+    } else if (out->mode == RESOLVER_MODE_FAKE_IP) {
+        rc = resolve_fake(q, out);
+    } else {
+        rc = resolve_real(q, out);
+    }
+    if (rc)
+        out->n = 0;
+    lookup_log(q, out, rc, &t0);
+    return rc;
+}
+
+static enum netdb_way way_of(const struct dest *d, bool *remote)
+{
+    const struct conf *c = state.conf;
+    int rule;
+
+    *remote = false;
+    switch (engine_gate(AF_INET)) {
+    case GATE_PASS:
+        return NETDB_OFF;
+    case GATE_DENY:
+        return NETDB_DENY;
+    default:
+        break;
+    }
+    return netdb_dialer_way(c, route_pick(c, state.app, d, &rule), remote);
+}
+
+enum netdb_way netdb_dialer_way(const struct conf *c, int dialer, bool *remote)
+{
+    const struct conf_dialer *cd = &c->dialers[dialer];
+
+    *remote = remote_dns(cd);
+    if (cd->type == DIALER_BLOCK)
+        return NETDB_BLOCK;
+    return mode_of(c, cd) == RESOLVER_MODE_FAKE_IP ? NETDB_FAKE : NETDB_REAL;
+}
+
+enum netdb_way netdb_name_way(const char *name, uint16_t port, bool udp, bool *remote_dns)
+{
+    struct dest d = {.name = name, .port = port, .net = udp ? NET_UDP : NET_TCP};
+    return way_of(&d, remote_dns);
+}
+
+enum netdb_way netdb_addr_way(const struct sockaddr *sa, socklen_t len, bool *remote_dns)
+{
+    struct dest d = {.sa = sa, .net = NET_TCP};
+
+    if (!sa || len < (socklen_t)sizeof(struct sockaddr_in) ||
+        (sa->sa_family == AF_INET6 && len < (socklen_t)sizeof(struct sockaddr_in6)))
+        d.sa = NULL; /* the real call reports the bad address */
+    else
+        d.port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+    return way_of(&d, remote_dns);
+}
+
+int netdb_lookup(const char *call, const char *name, int family, struct dns_addr *out, size_t *n)
+{
+    struct query q = {.call = call, .name = name, .family = family, .net = NET_TCP};
+    struct answer a;
+    int rc = lookup_resolve(&q, &a);
+
+    *n = rc ? 0 : a.n;
+    memcpy(out, a.addrs, *n * sizeof(*out));
+    return rc;
+}
+
+bool lookup_no_ptr(const char *call, const struct sockaddr *sa, socklen_t len)
+{
+    char ip[INET6_ADDRSTRLEN] = "?";
+    bool remote;
+
+    if (netdb_addr_way(sa, len, &remote) == NETDB_OFF || !remote)
+        return false;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, ip, sizeof(ip));
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, ip, sizeof(ip));
+    log_info("%s[%d] %s %s: no PTR query, the route's proxy resolves names (remote_dns)",
+             state.prog, (int)getpid(), call, ip);
+    return true;
+}
+
+bool lookup_no_ptr_addr(const char *call, const void *addr, socklen_t len, int type)
+{
+    struct sockaddr_storage ss;
+
+    memset(&ss, 0, sizeof(ss));
+    if (addr && type == AF_INET && len == 4) {
+        ((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+        memcpy(&((struct sockaddr_in *)&ss)->sin_addr, addr, 4);
+    } else if (addr && type == AF_INET6 && len == 16) {
+        ((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+        memcpy(&((struct sockaddr_in6 *)&ss)->sin6_addr, addr, 16);
+    } else {
+        return false; /* the real call reports the bad argument */
+    }
+    return lookup_no_ptr(call, (struct sockaddr *)&ss, sizeof(ss));
+}
