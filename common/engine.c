@@ -522,7 +522,7 @@ void engine_forget(int fd)
     fdtab_set(fd, FD_UNKNOWN);
 }
 
-int engine_ring(void)
+int engine_unseen(const char *call, int err)
 {
-    return other_ring();
+    return other_unseen(call, err);
 }

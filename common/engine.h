@@ -64,8 +64,8 @@ void engine_forget(int fd);
  * their associations. */
 void engine_forget_range(unsigned first, unsigned last);
 
-/* io_uring_setup(2) is about to make a ring, whose connects and sends no hook
- * sees: 0 (let it) or ENOSYS (refused, logged; common/other.h). */
-int engine_ring(void);
+/* CALL (io_uring_setup, rcmd, getnetbyname, ...) is about to send what no hook
+ * sees: 0 (let it) or ERR (refused, logged; common/other.h). */
+int engine_unseen(const char *call, int err);
 
 #endif

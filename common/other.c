@@ -92,7 +92,7 @@ int other_socket(int domain, int type, int protocol, uint32_t *kind)
     return -1;
 }
 
-int other_ring(void)
+int other_unseen(const char *call, int err)
 {
     char why[400];
     int dialer = uniform_direct(why, sizeof(why));
@@ -100,12 +100,12 @@ int other_ring(void)
     if (dialer >= 0 && applied_none(state.conf, dialer))
         return 0;
     if (dialer >= 0)
-        snprintf(why, sizeof(why), "dialer %s sets socket options a ring's connects would skip",
+        snprintf(why, sizeof(why), "dialer %s sets socket options this call would skip",
                  state.conf->dialers[dialer].name);
-    log_warn("%s[%d] io_uring_setup app=%s result=ENOSYS: a ring's connects and sends pass no "
-             "hook, so rings are made only when every destination goes direct with no options; %s",
-             state.prog, (int)getpid(), app_name(), why);
-    return ENOSYS;
+    log_warn("%s[%d] %s app=%s result=%s: its connects and lookups pass no hook, so it is "
+             "let through only when every destination goes direct with no options; %s",
+             state.prog, (int)getpid(), call, app_name(), strerrorname_np(err), why);
+    return err;
 }
 
 /* The socket's type (SOCK_DGRAM, SOCK_RAW, ...) and protocol, from the kernel. */

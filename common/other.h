@@ -27,10 +27,11 @@ int other_socket(int domain, int type, int protocol, uint32_t *kind);
  * the direct dialer SA routes to when they are not on yet. Returns 0 or an errno. */
 int other_route(int fd, uint32_t fst, const struct sockaddr *sa, socklen_t len, bool send);
 
-/* io_uring_setup(2): a ring carries connects and sends no hook sees, so a ring is
- * made only for an app whose every destination goes direct with no option to
- * set. Returns 0 (make it) or ENOSYS (as a kernel without io_uring: programs that
- * try a ring first fall back to plain calls), with a log line. */
-int other_ring(void);
+/* A call whose sends no hook sees: io_uring_setup(2) (a ring's connects), rcmd(3),
+ * rexec(3), ruserok(3), getnetbyname(3) (libc connects and looks names up inside
+ * itself). It may go ahead only where nothing is lost: every destination of the
+ * app goes direct with no option to set. Returns 0 (call it) or ERR with a log
+ * line naming CALL. */
+int other_unseen(const char *call, int err);
 
 #endif

@@ -5,11 +5,11 @@
  * SYS_recvmmsg take the hooks of the same name, SYS_close and SYS_close_range the
  * close hooks; every other number goes to the real syscall() untouched (one jump
  * table: futex-heavy programs call it often). */
-#include "common/engine.h"
 #include "common/fdtab.h"
 #include "common/ownfd.h"
 #include "common/sys.h"
 #include "shim/init.h"
+#include "shim/unseen.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -17,30 +17,6 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-
-/* A ring would carry connects past every hook: refused unless the policy loses
- * nothing by it (common/other.h); a broken configuration refuses it too. */
-static bool ring_refused(void)
-{
-    int err = 0;
-
-    if (!shim_enter())
-        return false;
-    switch (engine_gate(AF_INET)) {
-    case GATE_HANDLE:
-        err = engine_ring();
-        break;
-    case GATE_DENY:
-        err = ENOSYS;
-        break;
-    default:
-        break;
-    }
-    shim_leave();
-    if (err)
-        errno = err;
-    return err != 0;
-}
 
 HOOK long syscall(long number, ...)
 {
@@ -75,8 +51,8 @@ HOOK long syscall(long number, ...)
         return recvmmsg((int)a[0], (struct mmsghdr *)a[1], (unsigned int)a[2], (int)a[3],
                         (struct timespec *)a[4]);
     case SYS_io_uring_setup:
-        if (ring_refused())
-            return -1;
+        if (shim_unseen_refused("io_uring_setup", ENOSYS))
+            return -1; /* as a kernel without io_uring: programs fall back to plain calls */
         break;
     /* The shim must see its sockets go (shim/socket.c). Only those: allocators
      * (jemalloc) close their own files this way while holding their locks, and
