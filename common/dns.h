@@ -23,6 +23,10 @@
  * query storm; failures (EAI_AGAIN and the rest) are never cached. Local answers
  * (numeric, localhost, hosts file) are never cached: the file is read each time,
  * as glibc does. Cached answers come back with their TTLs reduced by their age.
+ *
+ * The parts: the order of the sources and the local answers here, the hosts file
+ * in common/hosts.c, the cache in common/dnscache.c, the query in common/cares.c,
+ * what they share in common/dnsanswer.c.
  */
 #ifndef DIALSHIM_DNS_H
 #define DIALSHIM_DNS_H
