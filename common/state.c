@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "common/nobss.h"
 #include "common/support.h"
+#include "conf/line.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,7 +41,6 @@ static const char under_home[] STARTUP_STR = "/.config/dialshim/dialshim.ini";
 static const char in_etc[] STARTUP_STR = "/etc/dialshim.ini";
 static const char self_exe[] STARTUP_STR = "/proc/self/exe";
 static const char match_key[] STARTUP_STR = "match";
-static const char utf8_bom[] STARTUP_STR = "\xef\xbb\xbf";
 static const char nothing[] STARTUP_STR = "";
 
 /* The constructor's string work is done here, not by libc: the first call of each
@@ -217,23 +217,19 @@ STARTUP static const char *keep_env(const char *name)
  * /proc/self/exe, and reading that link is the dearest system call of a small
  * program's start under the shim (procfs makes an inode for each new process).
  * Conservative: any line whose first word starts with "match" and that holds a
- * slash anywhere counts. */
+ * slash anywhere counts. Lines as the parser cuts them (conf/line.h: no libc). */
 static bool wants_exe(const char *text, size_t len)
 {
-    const char *p = text, *end = text + len;
+    struct conf_lines in = {.text = text, .len = len};
+    const char *q, *eol;
+    size_t n;
 
-    if (len >= 3 && starts(p, utf8_bom, 3))
-        p += 3;
-    while (p < end) {
-        const char *eol = find_byte(p, end, '\n'), *q = p;
-
-        if (!eol)
-            eol = end;
+    while ((q = conf_next_line(&in, &n)) != NULL) {
+        eol = q + n;
         while (q < eol && (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\v' || *q == '\f'))
             q++;
         if (eol - q >= 5 && starts(q, match_key, 5) && find_byte(q, eol, '/'))
             return true;
-        p = eol + 1;
     }
     return false;
 }

@@ -211,9 +211,10 @@ struct conf *conf_load_text(const char *name, const char *text, size_t len, mode
 void conf_free(struct conf *c);
 
 /* For a file too broken to load: does its [global] ask for on_config_error =
- * pass_through? Reads each line as the parser would (comments, "key: value", CR,
- * BOM) and compares the key's value token, never the rest of the line: true only
- * when the key is there and every occurrence says exactly pass_through. */
+ * pass_through? The loader's own reader and inih read the lines (comments,
+ * "key: value", CR, BOM; a line the loader refuses says nothing), and the key's
+ * value is compared, never the rest of the line: true only when the key is there
+ * and every occurrence says exactly pass_through. */
 bool conf_scan_pass_through(const char *text, size_t len);
 
 /* Find by name; -1 when absent. */

@@ -6,6 +6,7 @@
 #define DIALSHIM_CONF_INTERNAL_H
 
 #include "conf/conf.h"
+#include "conf/line.h"
 
 #include <stddef.h>
 
@@ -42,9 +43,11 @@ struct diag {
 
 struct parser {
     const char *file;
-    const char *text;
-    size_t len, pos;
-    int line; /* of the line inih is processing now */
+    struct conf_lines in;
+    int line;    /* of the line inih is processing now */
+    int handed;  /* a line handed to inih that should reach the handler, 0 = none */
+    int handled; /* the last line that reached the handler */
+    char lead;   /* the handed line's first non-blank character */
     struct conf *c;
 
     enum section_kind kind; /* the section being read */
@@ -59,6 +62,9 @@ struct parser {
     int n_diags;
     int n_errors;
     bool oom;
+
+    bool scan; /* conf_scan_pass_through: no section is built, nothing reported */
+    bool pass_seen, pass_other;
 };
 
 /* Problems. Messages starting "warning: " do not fail the load. */

@@ -1,30 +1,55 @@
-/* Reading the INI text. inih (Debian: no line numbers in the handler, 200-byte
- * lines) splits "key = value"; our reader in front of it counts lines, refuses
- * long lines instead of letting inih cut them in two, strips comments, and takes
- * section headers itself so that empty sections and their line numbers are seen.
- * inih calls the handler right after the reader returns a line, so p->line is
- * always the line being handled. */
+/* Reading the INI text with inih. What Debian 12's libinih (r55) does, measured:
+ * - the handler gets no line number (INI_HANDLER_LINENO 0), but inih calls the
+ *   reader once per line and the handler for that line before the next read: the
+ *   reader counts lines (conf/line.h), so p->line is the handler's line;
+ * - it reads on after an error (INI_STOP_ON_FIRST_ERROR 0) but returns only the
+ *   first error's line: a line handed to inih that draws no handler call had no
+ *   '=' or ':' before a comment, and is reported here at its line;
+ * - blank lines, comments, "key = value" and "key: value" and the blanks around
+ *   them are inih's. This build takes its options at run time (ini.h: extern
+ *   ini_*): '#' is made an inline comment as ';' is (INI_INLINE_COMMENT_PREFIXES
+ *   ";"), and an indented line a line of its own (INI_ALLOW_MULTILINE 1 would glue
+ *   it to the previous value).
+ * Done here, each forced by a limit of that build:
+ * - section headers: inih tells the handler of a section only with its first key
+ *   (INI_CALL_HANDLER_ON_NEW_SECTION 0, not settable at run time), cuts names at
+ *   50 bytes and ignores text after ']': empty sections, duplicates and the
+ *   header's line would go unseen;
+ * - lines over 199 characters (dialshim.ini(5)): inih's buffer is INI_MAX_LINE 200
+ *   bytes and it would read the rest of a longer line as a line of its own;
+ * - NUL bytes: the reader hands over a C string, inih would stop at the NUL. */
 #include "conf/internal.h"
 
+#include <ctype.h>
 #include <ini.h>
-#include <stdio.h>
 #include <string.h>
 
-static bool blank(char ch)
+/* Once set, these stay: the copy of inih we link is ours alone
+ * (shim/exports.map), and every parse wants the same. */
+static void inih_options(void)
 {
-    return ch == ' ' || ch == '\t';
+    static char inline_comment[] = ";#";
+
+    if (ini_inline_comment_prefixes != inline_comment) {
+        ini_inline_comment_prefixes = inline_comment;
+        ini_allow_multiline = false;
+    }
 }
 
-/* '#' and ';' start a comment at the start of a line or after whitespace, so
- * "pass#word" stays a value and "5s # per attempt" loses its comment. */
-static void strip_comment(char *s)
+static bool space(char ch)
 {
-    for (char *q = s; *q; q++) {
-        if ((*q == '#' || *q == ';') && (q == s || blank(q[-1]))) {
-            *q = '\0';
-            return;
-        }
-    }
+    return isspace((unsigned char)ch); /* inih's test, so both sides agree */
+}
+
+/* Where inih would see a comment start: ';' or '#' first on the line or after
+ * a blank, so "pass#word" stays a value. Used on header lines, which inih never
+ * sees. */
+static char *comment_at(char *s)
+{
+    for (char *q = s; *q; q++)
+        if ((*q == '#' || *q == ';') && (q == s || space(q[-1])))
+            return q;
+    return s + strlen(s);
 }
 
 static enum section_kind section_kind(const char *type)
@@ -93,14 +118,20 @@ static void named_header(struct parser *p, enum section_kind kind, const char *t
     conf_open_section(p, kind, name, p->line);
 }
 
-/* S: a stripped line starting with '['. Until a valid header opens a section,
- * keys are skipped: they would only draw follow-on errors. */
+/* S: a line starting with '['. Until a valid header opens a section, keys are
+ * skipped: they would only draw follow-on errors. The fallback scan only learns
+ * whether this is [global]. */
 static void header(struct parser *p, char *s)
 {
-    char *end = strchr(s, ']'), *type, *name;
+    char *end = comment_at(s), *type, *name;
     enum section_kind kind;
 
-    conf_close_section(p);
+    while (end > s && space(end[-1]))
+        end--;
+    *end = '\0';
+    end = strchr(s, ']');
+    if (!p->scan)
+        conf_close_section(p);
     p->kind = SEC_SKIP;
     if (!end) {
         conf_report(p, p->line, "syntax error: missing ']' in section header");
@@ -121,7 +152,9 @@ static void header(struct parser *p, char *s)
         return;
     }
     kind = section_kind(type);
-    if (kind == SEC_NONE)
+    if (p->scan)
+        p->kind = kind == SEC_GLOBAL && *name == '\0' ? SEC_GLOBAL : SEC_SKIP;
+    else if (kind == SEC_NONE)
         conf_report(p, p->line,
                     "unknown section type '%s' (expected global, resolver, dialer or app)", type);
     else if (kind == SEC_GLOBAL)
@@ -130,59 +163,27 @@ static void header(struct parser *p, char *s)
         named_header(p, kind, type, name);
 }
 
-/* A "key = value" line (inih also takes "key: value"). True: hand it to inih. */
-static bool key_line(struct parser *p, char *s)
+/* The line inih was handed last drew no handler call. */
+static void check_handed(struct parser *p)
 {
-    size_t n = strcspn(s, "=:");
-    char name[CONF_LINE_MAX + 1];
-
-    if (s[n] == '\0') {
-        conf_report(p, p->line, "syntax error: expected '[section]' or 'key = value'");
-        return false;
-    }
-    memcpy(name, s, n);
-    name[n] = '\0';
-    if (*conf_trim(name) == '\0') {
-        conf_report(p, p->line, "syntax error: missing key name before '%c'", s[n]);
-        return false;
-    }
-    if (p->kind == SEC_NONE) {
-        conf_report(p, p->line, "key '%s' outside any section", conf_trim(name));
-        return false;
-    }
-    return p->kind != SEC_SKIP;
+    if (p->handed && p->handed != p->handled)
+        conf_report(p, p->handed, "syntax error: expected '[section]' or 'key = value'");
+    p->handed = 0;
 }
 
-/* The next raw line, without its line ending; NULL at the end of the text. */
-static const char *next_line(struct parser *p, size_t *n)
-{
-    const char *start = p->text + p->pos, *nl;
-
-    if (p->pos >= p->len)
-        return NULL;
-    nl = memchr(start, '\n', p->len - p->pos);
-    *n = nl ? (size_t)(nl - start) : p->len - p->pos;
-    p->pos += *n + (nl ? 1 : 0);
-    p->line++;
-    if (*n && start[*n - 1] == '\r')
-        (*n)--;
-    if (p->line == 1 && *n >= 3 && memcmp(start, "\xef\xbb\xbf", 3) == 0) {
-        start += 3;
-        *n -= 3;
-    }
-    return start;
-}
-
-/* What inih sees: the cleaned line when it is "key = value", else "". */
+/* What inih sees: the line, or "" for a header or a line refused here. */
 static char *reader(char *str, int num, void *stream)
 {
     struct parser *p = stream;
     size_t n, max = num - 1 < CONF_LINE_MAX ? (size_t)num - 1 : CONF_LINE_MAX;
-    const char *raw = next_line(p, &n);
-    char *s;
+    const char *raw;
+    char *s = str;
 
+    check_handed(p);
+    raw = conf_next_line(&p->in, &n);
     if (!raw)
         return NULL;
+    p->line = p->in.line;
     str[0] = '\0';
     if (n > max) {
         conf_report(p, p->line, "line too long (max %zu characters)", max);
@@ -194,17 +195,25 @@ static char *reader(char *str, int num, void *stream)
     }
     memcpy(str, raw, n);
     str[n] = '\0';
-    strip_comment(str);
-    s = conf_trim(str);
+    while (space(*s))
+        s++;
     if (*s == '[') {
         header(p, s);
         str[0] = '\0';
-    } else if (*s && key_line(p, s)) {
-        memmove(str, s, strlen(s) + 1); /* no leading blanks: never a continuation */
-    } else {
-        str[0] = '\0';
+    } else if (*s && *s != ';' && *s != '#') {
+        p->handed = p->line;
+        p->lead = *s;
     }
     return str;
+}
+
+/* conf_scan_pass_through: every on_config_error of [global] says pass_through. */
+static void scan_pair(struct parser *p, const char *name, const char *value)
+{
+    if (p->kind != SEC_GLOBAL || strcmp(name, "on_config_error") != 0)
+        return;
+    p->pass_seen = true;
+    p->pass_other |= strcmp(value, "pass_through") != 0;
 }
 
 static int on_pair(void *user, const char *section, const char *name, const char *value)
@@ -212,15 +221,25 @@ static int on_pair(void *user, const char *section, const char *name, const char
     struct parser *p = user;
 
     (void)section; /* ours, from header(): inih cuts long names */
-    conf_set_key(p, name, value);
+    p->handled = p->line;
+    if (p->scan)
+        scan_pair(p, name, value);
+    else if (*name == '\0')
+        conf_report(p, p->line, "syntax error: missing key name before '%c'", p->lead);
+    else if (p->kind == SEC_NONE)
+        conf_report(p, p->line, "key '%s' outside any section", name);
+    else
+        conf_set_key(p, name, value);
     return 1;
 }
 
 void conf_parse_text(struct parser *p)
 {
-    int bad = ini_parse_stream(reader, p, on_pair, p);
+    int bad;
 
-    /* The reader catches every syntax error inih knows of; this is a backstop. */
+    inih_options();
+    bad = ini_parse_stream(reader, p, on_pair, p);
+    /* Every line inih refuses is reported above; this is a backstop. */
     if (bad > 0 && !conf_reported_at(p, bad))
         conf_report(p, bad, "syntax error");
     else if (bad < 0)
@@ -229,82 +248,12 @@ void conf_parse_text(struct parser *p)
     p->kind = SEC_NONE;
 }
 
-/* ---- the fallback scan of a broken file ---- */
-
-struct span {
-    const char *s;
-    size_t n;
-};
-
-static struct span trim_span(struct span t)
-{
-    while (t.n && blank(*t.s)) {
-        t.s++;
-        t.n--;
-    }
-    while (t.n && blank(t.s[t.n - 1]))
-        t.n--;
-    return t;
-}
-
-static bool span_is(struct span t, const char *word)
-{
-    return t.n == strlen(word) && memcmp(t.s, word, t.n) == 0;
-}
-
-/* The line as the reader cleans it: no CR, no BOM, no comment, no outer blanks. */
-static struct span clean_line(const char *s, size_t n, bool first)
-{
-    if (n && s[n - 1] == '\r')
-        n--;
-    if (first && n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
-        s += 3;
-        n -= 3;
-    }
-    for (size_t i = 0; i < n; i++)
-        if ((s[i] == '#' || s[i] == ';') && (i == 0 || blank(s[i - 1]))) {
-            n = i;
-            break;
-        }
-    return trim_span((struct span){s, n});
-}
-
-/* "[global]", blanks allowed inside the brackets as header() allows them. */
-static bool global_header_line(struct span t)
-{
-    if (t.n < 2 || t.s[t.n - 1] != ']' || memchr(t.s, ']', t.n - 1))
-        return false;
-    return span_is(trim_span((struct span){t.s + 1, t.n - 2}), "global");
-}
-
+/* The fallback for a broken file: the same reader and inih, reporting nothing. */
 bool conf_scan_pass_through(const char *text, size_t len)
 {
-    const char *p = text, *end = text + len;
-    bool in_global = false, seen = false, other = false;
+    struct parser p = {.in = {.text = text, .len = len}, .scan = true};
 
-    while (p < end) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        struct span t, key, val;
-        size_t k;
-
-        if (!eol)
-            eol = end;
-        t = clean_line(p, (size_t)(eol - p), p == text);
-        p = eol + 1;
-        if (t.n && *t.s == '[') {
-            in_global = global_header_line(t);
-            continue;
-        }
-        for (k = 0; k < t.n && t.s[k] != '=' && t.s[k] != ':'; k++)
-            ;
-        if (!in_global || k == t.n)
-            continue;
-        key = trim_span((struct span){t.s, k});
-        val = trim_span((struct span){t.s + k + 1, t.n - k - 1});
-        if (!span_is(key, "on_config_error"))
-            continue;
-        seen = true;
-        other |= !span_is(val, "pass_through");
-    }
-    return seen && !other;
+    inih_options();
+    ini_parse_stream(reader, &p, on_pair, &p);
+    return p.pass_seen && !p.pass_other;
 }

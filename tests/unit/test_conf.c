@@ -501,6 +501,30 @@ START_TEST(indented_line_is_not_a_continuation)
 }
 END_TEST
 
+START_TEST(every_refused_line_at_its_line)
+{
+    /* inih returns the first bad line only; each one is reported, in a skipped
+     * section too, and a comment before the '=' leaves no key */
+    load_bad("[global]\nbroken\nlog_level = warn\nalso broken\nk ; = v\n[dialer]\nstill broken\n",
+             "t.ini:2: syntax error: expected '[section]' or 'key = value'\n"
+             "t.ini:4: syntax error: expected '[section]' or 'key = value'\n"
+             "t.ini:5: syntax error: expected '[section]' or 'key = value'\n"
+             "t.ini:6: section [dialer] needs a name: [dialer NAME]\n"
+             "t.ini:7: syntax error: expected '[section]' or 'key = value'\n");
+}
+END_TEST
+
+START_TEST(any_blank_indent_is_not_a_continuation)
+{
+    /* a form feed is a blank to inih: the line was glued to match before */
+    struct conf *c = load_ok("[app a]\nmatch = a\n\fdialer = block\n");
+
+    ck_assert_int_eq(c->apps[0].n_match, 1);
+    ck_assert_int_eq(c->apps[0].dialer, conf_dialer_index(c, "block"));
+    conf_free(c);
+}
+END_TEST
+
 START_TEST(line_length_limit)
 {
     char text[512];
@@ -742,8 +766,8 @@ static const struct {
     {"bad-attempts.ini", "2: bad value '0' for attempts: expected a whole number from 1 to 10\n"},
     {"bad-bool.ini",
      "2: bad boolean 'maybe' for tcp_fast_open: expected true, false, yes, no, on, off, 1 or 0\n"},
-    {"bad-cidr.ini",
-     "3: bad route 'cidr:198.51.100.7/24 -> direct': host bits set (did you mean 198.51.100.0/24?)\n"},
+    {"bad-cidr.ini", "3: bad route 'cidr:198.51.100.7/24 -> direct': host bits set (did you mean "
+                     "198.51.100.0/24?)\n"},
     {"bad-connect-timeout-zero.ini",
      "2: bad duration '0s' for connect_timeout: must be greater than 0\n"},
     {"bad-cycle-2.ini", "9: detour cycle: a -> b -> a\n"},
@@ -1109,9 +1133,12 @@ START_TEST(parse_route_bad)
         {"port:1 ->", "missing dialer after '->' (expected 'MATCHER -> DIALER')"},
         {"port:1 -> a -> b", "more than one '->'"},
         {"port:1 -> a b", "bad dialer name 'a b': use letters, digits, '_', '-' and '.'"},
-        {"198.51.100.0/24 -> a", "matcher '198.51.100.0/24' has no type (cidr:, domain:, port: or network:)"},
-        {"ip:198.51.100.0/24 -> a", "unknown matcher 'ip' (expected cidr, domain, port or network)"},
-        {"CIDR:198.51.100.0/24 -> a", "unknown matcher 'CIDR' (expected cidr, domain, port or network)"},
+        {"198.51.100.0/24 -> a",
+         "matcher '198.51.100.0/24' has no type (cidr:, domain:, port: or network:)"},
+        {"ip:198.51.100.0/24 -> a",
+         "unknown matcher 'ip' (expected cidr, domain, port or network)"},
+        {"CIDR:198.51.100.0/24 -> a",
+         "unknown matcher 'CIDR' (expected cidr, domain, port or network)"},
         {"cidr: -> a", "empty cidr matcher"},
         {"cidr:198.51.100.1/24 -> a", "host bits set (did you mean 198.51.100.0/24?)"},
         {"domain:*.* -> a", "'*' is only allowed as a leading '*.'"},
@@ -1193,6 +1220,8 @@ int main(void)
     tcase_add_test(t, forward_references);
     tcase_add_test(t, syntax_variants);
     tcase_add_test(t, indented_line_is_not_a_continuation);
+    tcase_add_test(t, every_refused_line_at_its_line);
+    tcase_add_test(t, any_blank_indent_is_not_a_continuation);
     tcase_add_test(t, line_length_limit);
     tcase_add_test(t, inih_syntax_error_once);
     tcase_add_test(t, keys_in_bad_sections_are_skipped);

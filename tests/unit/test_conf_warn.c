@@ -76,6 +76,18 @@ START_TEST(scan_value_token_only)
 }
 END_TEST
 
+/* The scan reads lines as the loader does: a line the loader refuses says nothing. */
+START_TEST(scan_skips_refused_lines)
+{
+    char text[512];
+
+    snprintf(text, sizeof(text), "[global]\non_config_error = pass_through%*s\n", 200, "");
+    ck_assert(!scan(text));
+    ck_assert(!conf_scan_pass_through("[global]\non_config_error = pass_through\0\n", 41));
+    ck_assert(conf_scan_pass_through("[global]\non_config_error = pass_through\n\0\n", 42));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("conf_warn");
@@ -85,6 +97,7 @@ int main(void)
 
     tcase_add_test(t, resolver_detour_to_proxy_warns);
     tcase_add_test(t, scan_value_token_only);
+    tcase_add_test(t, scan_skips_refused_lines);
     suite_add_tcase(s, t);
     r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
