@@ -1,7 +1,7 @@
 /* Private to conf/: the loader's working state, shared by parse.c (reading the
- * INI text), keys.c (one setter per key), check.c (cross-section validation),
- * values.c (value parsers) and conf.c (the public entry points). Nothing outside
- * conf/ includes this file. */
+ * INI text), keys*.c and get.c (one setter per key, see keys.h), check.c
+ * (cross-section validation), values*.c (value parsers) and conf.c (the public
+ * entry points). Nothing outside conf/ includes this file. */
 #ifndef DIALSHIM_CONF_INTERNAL_H
 #define DIALSHIM_CONF_INTERNAL_H
 
@@ -85,7 +85,10 @@ void conf_add_ref(struct parser *p, enum ref_kind kind, int owner, int rule, con
 /* check.c */
 void conf_finish(struct parser *p);
 
-/* values.c: more parsers, each 0 or -1 with a reason in WHY (WHY_MAX bytes). */
+/* values.c, values_addr.c, values_route.c: more parsers, each 0 or -1 with a
+ * reason in WHY (WHY_MAX bytes). conf_parse_decimal: N digits, no sign; 0, -1
+ * (not a number) or -2 (above MAX). */
+int conf_parse_decimal(const char *s, size_t n, uint64_t max, uint64_t *out);
 int conf_parse_port_range(const char *s, uint16_t *lo, uint16_t *hi, char *why);
 int conf_parse_server(const char *s, struct conf_server *out, char *why);
 int conf_parse_hostname(const char *s, bool allow_wildcard, char *out, size_t size, char *why);
