@@ -12,9 +12,9 @@
  *   it to the previous value).
  * Done here, each forced by a limit of that build:
  * - section headers: inih tells the handler of a section only with its first key
- *   (INI_CALL_HANDLER_ON_NEW_SECTION 0, not settable at run time), cuts names at
- *   50 bytes and ignores text after ']': empty sections, duplicates and the
- *   header's line would go unseen;
+ *   (INI_CALL_HANDLER_ON_NEW_SECTION 0, not settable at run time), cuts names to
+ *   49 bytes (MAX_SECTION 50) and ignores text after ']': empty sections,
+ *   duplicates and the header's line would go unseen;
  * - lines over 199 characters (dialshim.ini(5)): inih's buffer is INI_MAX_LINE 200
  *   bytes and it would read the rest of a longer line as a line of its own;
  * - NUL bytes: the reader hands over a C string, inih would stop at the NUL. */
