@@ -2,26 +2,27 @@
 """The manual pages against the code (run by `make doccheck`, part of `make check`).
 
 - dialshim.ini(5) documents exactly the keys the parser knows, section by section:
-  the key tables `<kind>_keys[]` of conf/keys.c against the `.TP` entries whose
+  the key tables `[conf_]<kind>_keys[]` of conf/*.c against the `.TP` entries whose
   first line is "\\fBkey\\fR = ..." under the `.SS "[kind ..."` heading of the page.
   A key added to the parser without a manual entry fails, and so does an entry for
   a key the parser does not take.
 - dialshim(1) names every verb and option of tools/dialshim.c and every
-  DIALSHIM_* variable the shim reads (common/state.c).
+  DIALSHIM_* variable the shim reads (a "DIALSHIM_..." string in common/ or shim/).
 - Every INI example of dialshim.ini(5) passes `dialshim check`, and the
   "ok: ..." line the page shows for the first one is what the tool prints.
 - groff renders both pages without a warning (groff -man -ww -z).
 
     python3 tests/docs/check_man.py [build/dialshim]
 
-KEYS_C, INI_PAGE, TOOL_PAGE, TOOL_C and STATE_C override the files read (to show
-that a mismatch fails).
+KEYS_C and STATE_C (files separated by spaces), INI_PAGE, TOOL_PAGE and TOOL_C override
+the files read (to show that a mismatch fails).
 """
 import os
 import re
 import subprocess
 import sys
 import tempfile
+import glob
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -36,11 +37,19 @@ def read(p):
 
 
 def parser_keys(src):
-    """{kind: {key}} from the key_def tables of conf/keys.c."""
+    """{kind: {key}} from the key_def tables (struct key_def [conf_]KIND_keys[] = {...})."""
     out = {}
-    for kind, body in re.findall(r"struct key_def (\w+)_keys\[\]\s*=\s*\{(.*?)\n\};", src, re.S):
-        out[kind] = set(re.findall(r"\{\s*\"([a-z0-9_]+)\"\s*,", body))
+    tables = re.findall(r"struct key_def\s+(?:conf_)?(\w+?)_keys\[\]\s*=\s*\{(.*?)\n\};", src, re.S)
+    for kind, body in tables:
+        out.setdefault(kind, set()).update(re.findall(r"\{\s*\"([a-z0-9_]+)\"\s*,", body))
     return out
+
+
+def keys_sources():
+    """The parser's sources: conf/*.c, or the files KEYS_C names."""
+    if os.environ.get("KEYS_C"):
+        return os.environ["KEYS_C"].split()
+    return sorted(glob.glob(os.path.join(ROOT, "conf", "*.c")))
 
 
 def documented_keys(page):
@@ -63,17 +72,17 @@ def documented_keys(page):
 
 
 def compare_keys(errors):
-    code = parser_keys(read(path("KEYS_C", "conf/keys.c")))
+    code = parser_keys("\n".join(read(p) for p in keys_sources()))
     doc = documented_keys(read(path("INI_PAGE", "man/dialshim.ini.5")))
     if not code:
-        errors.append("conf/keys.c: no key_def tables found: update tests/docs/check_man.py")
+        errors.append("conf/*.c: no key_def tables found: update tests/docs/check_man.py")
     for kind in sorted(set(code) | set(doc)):
         for key in sorted(code.get(kind, set()) - doc.get(kind, set())):
-            errors.append("dialshim.ini(5): [%s] key '%s' (conf/keys.c) is not documented"
-                          % (kind, key))
+            errors.append("dialshim.ini(5): [%s] key '%s' (the parser's table in conf/) is "
+                          "not documented" % (kind, key))
         for key in sorted(doc.get(kind, set()) - code.get(kind, set())):
-            errors.append("dialshim.ini(5): [%s] key '%s' is documented but conf/keys.c "
-                          "does not take it" % (kind, key))
+            errors.append("dialshim.ini(5): [%s] key '%s' is documented but the parser "
+                          "(conf/) does not take it" % (kind, key))
     return sum(len(v) for v in code.values()), len(code)
 
 
@@ -97,7 +106,10 @@ def compare_tool(errors):
     m = re.search(r"getopt_long\([^\"]*\"\+?([^\"]*)\"", tool)
     shorts = set(re.sub(r"[:+]", "", m.group(1))) if m else set()
     longs = set(re.findall(r"\{\"([a-z-]+)\",\s*(?:no|required|optional)_argument", tool))
-    env = set(re.findall(r"\"(DIALSHIM_[A-Z_]+)\"", read(path("STATE_C", "common/state.c"))))
+    shim_src = os.environ.get("STATE_C", "").split() or sorted(
+        glob.glob(os.path.join(ROOT, "common", "**", "*.c"), recursive=True) +
+        glob.glob(os.path.join(ROOT, "shim", "*.c")))
+    env = set(re.findall(r"\"(DIALSHIM_[A-Z_]+)\"", "\n".join(read(p) for p in shim_src)))
     if not verbs or not shorts or not longs or not env:
         errors.append("could not find the tool's verbs, options or variables: "
                       "update tests/docs/check_man.py")
