@@ -106,7 +106,7 @@ PROBE_BIN := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(wildcard tests/
 
 $(BUILD)/tests/%: tests/integration/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< -lpthread
+	$(CC) $(CFLAGS) -o $@ $< -lpthread -lresolv
 
 deps:
 	@sh tools/deps.sh

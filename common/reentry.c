@@ -45,3 +45,10 @@ int reentry_refuse_hostent(const char *call, int *h_errnop)
         *h_errnop = TRY_AGAIN;
     return EAGAIN;
 }
+
+int reentry_refuse_res(const char *call)
+{
+    refused(call, NULL);
+    h_errno = TRY_AGAIN;
+    return -1;
+}

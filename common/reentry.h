@@ -38,4 +38,8 @@ int reentry_getnameinfo(const void *sa, unsigned salen, char *host, unsigned hos
 /* A gethostby* call refused: logs, sets *H_ERRNOP (when given) to TRY_AGAIN, returns EAGAIN. */
 int reentry_refuse_hostent(const char *call, int *h_errnop);
 
+/* A res_* query (or getaddrinfo_a) refused: logs, sets h_errno to TRY_AGAIN,
+ * returns -1. */
+int reentry_refuse_res(const char *call);
+
 #endif

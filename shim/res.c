@@ -58,7 +58,7 @@ static int missing(void)
     do {                                                                                           \
         int r = RESQ_PASS;                                                                         \
         if (shim_enter()) {                                                                        \
-            r = call;                                                                              \
+            r = reentry_nested() ? reentry_refuse_res(__func__) : call;                            \
             shim_leave();                                                                          \
         }                                                                                          \
         if (r != RESQ_PASS)                                                                        \
@@ -237,6 +237,11 @@ HOOK int getaddrinfo_a(int mode, struct gaicb *list[], int ent, struct sigevent 
 
     if ((mode != GAI_WAIT && mode != GAI_NOWAIT) || ent < 0 || !shim_enter())
         return fn ? fn(mode, list, ent, sig) : EAI_SYSTEM;
+    if (reentry_nested()) { /* a signal handler inside another call: no lock to be had */
+        shim_leave();
+        reentry_refuse_res("getaddrinfo_a");
+        return EAI_AGAIN;
+    }
     if (ent > (int)(sizeof(rest) / sizeof(rest[0])) && !(left = malloc(ent * sizeof(*left)))) {
         shim_leave();
         return EAI_MEMORY;

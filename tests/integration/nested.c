@@ -1,5 +1,6 @@
-/* nested MAINHOST MAINPORT TARGETHOST TARGETPORT [tcp|udp|gai]: a signal handler's
- * connect (or sendto, or getaddrinfo of the name TARGETHOST) made while the main
+/* nested MAINHOST MAINPORT TARGETHOST TARGETPORT [tcp|udp|gai|res]: a signal
+ * handler's connect (or sendto, or getaddrinfo or res_query of the name
+ * TARGETHOST) made while the main
  * thread is inside a hook.
  *
  * The main thread connects (blocking) to MAIN, which the test routes to a proxy
@@ -11,12 +12,15 @@
  * Prints:
  *     inside=1              the handler ran while the main thread was in connect
  *     target=ok|errno=NAME  what the handler's connect/sendto returned
- *     target=ok|EAI_NAME    what the handler's getaddrinfo returned (gai)
+ *     target=ok|EAI_NAME    what the handler's getaddrinfo returned (gai); for
+ *                           res_query, EAI_AGAIN stands for any failure
  * Exit status: 0 when the handler ran inside the hook, 1 usage, 2 it never did.
  * Every wait is bounded (at most ~5 s of polling /proc). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <arpa/nameser.h>
 #include <netdb.h>
+#include <resolv.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -28,7 +32,7 @@
 #include <unistd.h>
 
 static struct sockaddr_in target;
-static int udp, gai;
+static int udp, gai, res;
 static const char *target_name, *target_port;
 static volatile sig_atomic_t in_connect, handled, inside, result_err = -1;
 static pid_t main_tid;
@@ -39,14 +43,21 @@ static volatile sig_atomic_t gai_rc;
 static void on_signal(int sig)
 {
     int saved = errno, s, r;
-    struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res;
+    struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *ai;
 
     (void)sig;
     inside = in_connect;
+    if (res) {
+        unsigned char answer[512];
+        gai_rc = res_query(target_name, C_IN, T_A, answer, sizeof(answer)) < 0 ? EAI_AGAIN : 0;
+        handled = 1;
+        errno = saved;
+        return;
+    }
     if (gai) {
-        gai_rc = getaddrinfo(target_name, target_port, &hints, &res);
+        gai_rc = getaddrinfo(target_name, target_port, &hints, &ai);
         if (gai_rc == 0)
-            freeaddrinfo(res);
+            freeaddrinfo(ai);
         handled = 1;
         errno = saved;
         return;
@@ -105,10 +116,12 @@ int main(int argc, char **argv)
     struct sigaction sa;
     pthread_t self = pthread_self(), h;
 
-    gai = argc > 5 && !strcmp(argv[5], "gai");
+    res = argc > 5 && !strcmp(argv[5], "res");
+    gai = res || (argc > 5 && !strcmp(argv[5], "gai"));
     udp = argc > 5 && !strcmp(argv[5], "udp");
     if (argc < 5 || addr(argv[1], argv[2], &mainsa) || (!gai && addr(argv[3], argv[4], &target))) {
-        fprintf(stderr, "usage: nested MAINHOST MAINPORT TARGETHOST TARGETPORT [tcp|udp|gai]\n");
+        fprintf(stderr,
+                "usage: nested MAINHOST MAINPORT TARGETHOST TARGETPORT [tcp|udp|gai|res]\n");
         return 1;
     }
     target_name = argv[3];

@@ -45,7 +45,7 @@ EOF
 # FAR4:9 stalls at the proxy; the handler connects (or sends) to FAR4:TARGETPORT,
 # or looks NAME up.
 nested() {
-    if [ "${3:-}" = gai ]; then
+    if [ "${3:-}" = gai ] || [ "${3:-}" = res ]; then
         run_shim "$CFG" "$NESTED" $FAR4 9 "$@"
     else
         run_shim "$CFG" "$NESTED" $FAR4 9 $FAR4 "$@"
@@ -74,6 +74,12 @@ case_begin "handler getaddrinfo of a name: EAI_AGAIN, no query leaves (not even 
 nested www.example 80 gai
 assert_eq "$(kv "$OUT" target)" EAI_AGAIN "handler's getaddrinfo"
 assert_match "$ERR" "dialshim: .*getaddrinfo www.example refused.*signal handler" "the shim's log line"
+assert_saw_nothing "$DLOG" "the system resolver's server"
+
+case_begin "handler res_query of a name: fails, no query leaves"
+nested www.example 0 res
+assert_eq "$(kv "$OUT" target)" EAI_AGAIN "handler's res_query (failed)"
+assert_match "$ERR" "dialshim: .*query refused.*signal handler" "the shim's log line"
 assert_saw_nothing "$DLOG" "the system resolver's server"
 
 case_begin "handler sendto a blocked UDP destination: EPERM, nothing arrives"
