@@ -1,11 +1,15 @@
-/* gairules: glibc's getaddrinfo rules for a name that is answered here: the
- * EAI code of a bad call and the (socktype, protocol, port) tuples of a good one.
+/* gairules: glibc's getaddrinfo rules for a name that is answered here, asked of
+ * glibc itself: the EAI code of a bad call and the (socktype, protocol, port)
+ * tuples of a good one.
  *
- * Promise: for every hints and service, gai_rules() returns the code glibc 2.36's
- * getaddrinfo returns for the same call on a name it would find (checks in
- * glibc's order, so a call with two faults gets glibc's code), and the tuples in
- * glibc's order. Reads /etc/services (NSS files) and, for AI_ADDRCONFIG, the
- * interfaces' addresses; nothing else, no lock, no network.
+ * Promise: gai_rules() returns what glibc's getaddrinfo returns for the same
+ * service and hints on a name it would find (a call with two faults gets glibc's
+ * code), and the tuples in glibc's order, because they are glibc's: one real
+ * getaddrinfo of a numeric placeholder, which glibc answers without the network
+ * (it reads /etc/services for a named service, and the interfaces' addresses for
+ * AI_ADDRCONFIG, as it would for the name). An AF_UNSPEC call with AI_ADDRCONFIG
+ * on a host with IPv6 takes a second one, to learn whether glibc narrowed it.
+ * errno is glibc's when EAI_SYSTEM is returned.
  */
 #ifndef DIALSHIM_GAIRULES_H
 #define DIALSHIM_GAIRULES_H
