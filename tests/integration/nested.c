@@ -1,5 +1,5 @@
-/* nested MAINHOST MAINPORT TARGETHOST TARGETPORT [tcp|udp|gai|res]: a signal
- * handler's connect (or sendto, or getaddrinfo or res_query of the name
+/* nested MAINHOST MAINPORT TARGETHOST TARGETPORT [tcp|udp|gai|res|udpclose]: a
+ * signal handler's connect (or sendto, or getaddrinfo or res_query of the name
  * TARGETHOST) made while the main
  * thread is inside a hook.
  *
@@ -12,12 +12,19 @@
  * Prints:
  *     inside=1              the handler ran while the main thread was in connect
  *     target=ok|errno=NAME  what the handler's connect/sendto returned
+ *   udpclose: before, a UDP socket exchanges a datagram with TARGET (the test
+ *   routes it through a SOCKS5 association); the handler closes that socket;
+ *   after, a new UDP socket does the same and is closed:
+ *     first=ok|NAME second=ok|NAME  the two exchanges
+ *     fd_delta=N            descriptors open at the end beyond those before the first
+ *                           socket (0: the association's control connection is gone)
  *     target=ok|EAI_NAME    what the handler's getaddrinfo returned (gai); for
  *                           res_query, EAI_AGAIN stands for any failure
  * Exit status: 0 when the handler ran inside the hook, 1 usage, 2 it never did.
  * Every wait is bounded (at most ~5 s of polling /proc). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <arpa/nameser.h>
 #include <netdb.h>
 #include <resolv.h>
@@ -29,10 +36,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 static struct sockaddr_in target;
-static int udp, gai, res;
+static int udp, gai, res, udpclose, assoc_fd = -1;
 static const char *target_name, *target_port;
 static volatile sig_atomic_t in_connect, handled, inside, result_err = -1;
 static pid_t main_tid;
@@ -47,6 +55,12 @@ static void on_signal(int sig)
 
     (void)sig;
     inside = in_connect;
+    if (udpclose) {
+        result_err = close(assoc_fd) == 0 ? 0 : errno;
+        handled = 1;
+        errno = saved;
+        return;
+    }
     if (res) {
         unsigned char answer[512];
         gai_rc = res_query(target_name, C_IN, T_A, answer, sizeof(answer)) < 0 ? EAI_AGAIN : 0;
@@ -102,6 +116,29 @@ static void *helper(void *arg)
     return NULL;
 }
 
+/* Open descriptors of this process (a bounded scan of /proc/self/fd). */
+static int open_fds(void)
+{
+    int n = 0;
+
+    for (int fd = 0; fd < 4096; fd++)
+        n += fcntl(fd, F_GETFD) >= 0;
+    return n;
+}
+
+/* A UDP socket's datagram to TARGET and its reply: 0, or an errno. */
+static int udp_exchange(int s)
+{
+    struct timeval tv = {3, 0};
+    char buf[128];
+
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if (sendto(s, "x\n", 2, 0, (struct sockaddr *)&target, sizeof(target)) < 0 ||
+        recv(s, buf, sizeof(buf), 0) < 0)
+        return errno;
+    return 0;
+}
+
 static int addr(const char *host, const char *port, struct sockaddr_in *sa)
 {
     memset(sa, 0, sizeof(*sa));
@@ -119,9 +156,11 @@ int main(int argc, char **argv)
     res = argc > 5 && !strcmp(argv[5], "res");
     gai = res || (argc > 5 && !strcmp(argv[5], "gai"));
     udp = argc > 5 && !strcmp(argv[5], "udp");
+    udpclose = argc > 5 && !strcmp(argv[5], "udpclose");
     if (argc < 5 || addr(argv[1], argv[2], &mainsa) || (!gai && addr(argv[3], argv[4], &target))) {
-        fprintf(stderr,
-                "usage: nested MAINHOST MAINPORT TARGETHOST TARGETPORT [tcp|udp|gai|res]\n");
+        fprintf(
+            stderr,
+            "usage: nested MAINHOST MAINPORT TARGETHOST TARGETPORT [tcp|udp|gai|res|udpclose]\n");
         return 1;
     }
     target_name = argv[3];
@@ -130,13 +169,27 @@ int main(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGUSR1, &sa, NULL);
     main_tid = (pid_t)syscall(SYS_gettid);
+    int before = 0;
+    if (udpclose) { /* an associated socket for the handler to close */
+        assoc_fd = socket(AF_INET, SOCK_DGRAM, 0);
+        before = open_fds();
+        int err = udp_exchange(assoc_fd);
+        printf("first=%s\n", err ? strerrorname_np(err) : "ok");
+    }
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     pthread_create(&h, NULL, helper, &self);
     in_connect = 1;
     connect(fd, (struct sockaddr *)&mainsa, sizeof(mainsa));
     in_connect = 0;
     pthread_join(h, NULL);
+    close(fd);
     printf("inside=%d\n", (int)inside);
+    if (udpclose) { /* a new association after the nested close; then nothing left open */
+        int s = socket(AF_INET, SOCK_DGRAM, 0), err = udp_exchange(s);
+        printf("second=%s\n", err ? strerrorname_np(err) : "ok");
+        close(s);
+        printf("fd_delta=%d\n", open_fds() - (before - 1));
+    }
     if (gai)
         printf("target=%s\n", gai_rc == 0            ? "ok"
                               : gai_rc == EAI_AGAIN  ? "EAI_AGAIN"

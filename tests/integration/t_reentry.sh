@@ -18,7 +18,8 @@ printf 'nameserver %s\noptions timeout:1 attempts:1\n' $A4_SRV >"$NETNS_ETC/reso
 srv_start sysdns --udp $A4_SRV:53
 NESTED=$BUILD/tests/nested
 srv_start far $FAR4:8080 $FAR4:8081 $FAR4:8083
-srv_start farudp --udp $FAR4:5353
+srv_start farudp --udp $FAR4:5353 $FAR4:5354
+start_dante dante 1081 none $FAR4
 start_fake stall stall $B4_SRV:1091
 LOG=$T/far.log ULOG=$T/farudp.log DLOG=$T/sysdns.log
 
@@ -32,12 +33,17 @@ connect_timeout = 3s
 type = direct
 bind_interface = vb
 
+[dialer d5]
+type = socks5
+server = $B4_SRV:1081
+
 [app all]
 match = *
 dialer = p
 route = port:8081 -> block
 route = port:5353 -> block
 route = port:8083 -> viab
+route = port:5354 -> d5
 EOF
 )
 
@@ -86,5 +92,14 @@ case_begin "handler sendto a blocked UDP destination: EPERM, nothing arrives"
 nested 5353 udp
 assert_eq "$(kv "$OUT" target)" errno=EPERM "handler's sendto"
 assert_saw_nothing "$ULOG" "far UDP server"
+
+case_begin "handler closes a UDP socket with an association: no deadlock, the next association works, nothing leaks"
+nested 5354 udpclose
+assert_eq "$(kv "$OUT" first)" ok "the first association's exchange"
+assert_eq "$(kv "$OUT" target)" ok "handler's close"
+assert_eq "$(kv "$OUT" second)" ok "a new association after it"
+assert_eq "$(kv "$OUT" fd_delta)" 0 "descriptors left open (the old control connection)"
+assert_eq "$(peers "$ULOG" | sort -u | tr '\n' ' ')" "$FAR4 " "far server saw only the proxy"
+: >"$ULOG"
 
 finish
