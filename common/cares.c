@@ -2,6 +2,7 @@
 
 #include "common/dnsanswer.h"
 #include "common/log.h"
+#include "common/monotime.h"
 #include "common/sockopt.h"
 #include "common/sys.h"
 
@@ -15,13 +16,6 @@
 #include <string.h>
 #include <sys/uio.h>
 #include <time.h>
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint32_t min_u32(uint32_t a, uint32_t b)
 {
@@ -228,7 +222,7 @@ static void drive(ares_channel ch, struct lookup *lk, int64_t deadline)
     struct pollfd pfd[ARES_GETSOCK_MAXNUM];
 
     while (!lk->done) {
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - monotime_ms();
         if (left <= 0) {
             lk->cancelled = true;
             ares_cancel(ch);
@@ -384,7 +378,7 @@ int cares_query(const struct conf *c, const struct conf_resolver *r, const char 
     int st = channel_open(r, &lk, &ch);
     if (st != ARES_SUCCESS)
         return st == ARES_ENOMEM ? EAI_MEMORY : EAI_FAIL;
-    int64_t budget = budget_ms(r, count_servers(ch)), deadline = now_ms() + budget;
+    int64_t budget = budget_ms(r, count_servers(ch)), deadline = monotime_ms() + budget;
 
     ares_getaddrinfo(ch, name, NULL, &hints, on_result, &lk);
     drive(ch, &lk, deadline);

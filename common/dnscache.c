@@ -1,16 +1,11 @@
 #include "common/dnscache.h"
 
+#include "common/monotime.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct cache_slot { /* scanned on each lookup, so kept small; name/answer apart */
     bool used;
@@ -77,7 +72,7 @@ static uint32_t min_u32(uint32_t a, uint32_t b)
 
 bool dnscache_get(const struct cache_key *k, struct dns_answer *out, int *rc)
 {
-    int64_t now = now_ms();
+    int64_t now = monotime_ms();
     bool hit = false;
 
     pthread_mutex_lock(&cache_lock);
@@ -118,7 +113,7 @@ static int cache_victim(const struct cache_key *k, int64_t now)
 
 void dnscache_put(const struct cache_key *k, int rc, const struct dns_answer *ans, uint32_t ttl)
 {
-    int64_t now = now_ms();
+    int64_t now = monotime_ms();
 
     if (ttl == 0)
         return;

@@ -88,6 +88,15 @@ static int finish_r(int ret, struct hostent *he, struct hostent **result)
     return ret;
 }
 
+/* A broken configuration with fail_closed: the _r forms' refusal. */
+static int denied_r(struct hostent **result, int *h_errnop)
+{
+    *result = NULL;
+    *h_errnop = NO_RECOVERY;
+    errno = EACCES;
+    return EACCES;
+}
+
 /* gethostbyname2_r for a name that takes the route. */
 static int routed_byname(const char *call, const char *name, int af, struct hostent *ret, char *buf,
                          size_t buflen, struct hostent **result, int *h_errnop)
@@ -144,10 +153,7 @@ int netdb_gethostbyname2_r(const char *name, int af, struct hostent *ret, char *
     case GATE_PASS:
         return sys.gethostbyname2_r(name, af, ret, buf, buflen, result, h_errnop);
     case GATE_DENY:
-        *result = NULL;
-        *h_errnop = NO_RECOVERY;
-        errno = EACCES;
-        return EACCES;
+        return denied_r(result, h_errnop);
     default:
         return routed_byname("gethostbyname2_r", name, af, ret, buf, buflen, result, h_errnop);
     }
@@ -160,10 +166,7 @@ int netdb_gethostbyname_r(const char *name, struct hostent *ret, char *buf, size
     case GATE_PASS:
         return sys.gethostbyname_r(name, ret, buf, buflen, result, h_errnop);
     case GATE_DENY:
-        *result = NULL;
-        *h_errnop = NO_RECOVERY;
-        errno = EACCES;
-        return EACCES;
+        return denied_r(result, h_errnop);
     default:
         return routed_byname("gethostbyname_r", name, AF_INET, ret, buf, buflen, result, h_errnop);
     }
@@ -249,10 +252,7 @@ int netdb_gethostbyaddr_r(const void *addr, socklen_t len, int type, struct host
 {
     switch (engine_gate(AF_INET)) {
     case GATE_DENY:
-        *result = NULL;
-        *h_errnop = NO_RECOVERY;
-        errno = EACCES;
-        return EACCES;
+        return denied_r(result, h_errnop);
     case GATE_HANDLE:
         if (fake_addr(addr, len, type))
             return fake_byaddr(addr, len, type, ret, buf, buflen, result, h_errnop);

@@ -1,6 +1,7 @@
 #include "common/lookuplog.h"
 
 #include "common/log.h"
+#include "common/monotime.h"
 #include "common/state.h"
 
 #include <arpa/inet.h>
@@ -40,14 +41,6 @@ const char *lookup_eai_name(int rc)
     default:
         return "EAI_?";
     }
-}
-
-static double ms_since(const struct timespec *t0)
-{
-    struct timespec t1;
-
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (t1.tv_sec - t0->tv_sec) * 1e3 + (t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
 /* "203.0.113.2,2001:db8:f::2" (at most LOG_ADDRS, then "+N"). */
@@ -105,6 +98,6 @@ void lookup_log(const struct query *q, const struct answer *a, int rc, const str
             state.app >= 0 ? c->apps[state.app].name : "(built-in)", rule,
             c->dialers[a->dialer].name, r ? r->name : "?",
             a->mode == RESOLVER_MODE_FAKE_IP ? "fake_ip" : "real", conf_strategy_name(a->strategy),
-            format_result(a, rc, err, result, sizeof(result)), ms_since(t0));
+            format_result(a, rc, err, result, sizeof(result)), monotime_ms_since(t0));
     errno = err;
 }
