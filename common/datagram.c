@@ -14,6 +14,7 @@
 #include "common/state.h"
 #include "common/sys.h"
 #include "common/udp.h"
+#include "common/v4mapped.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -44,13 +45,8 @@ static int udp_resolve(int dialer, const char *name, uint16_t port, int family,
             pick = i;
     for (int i = 0; i < n && pick < 0 && family == AF_INET6; i++)
         if (addrs[i].family == AF_INET) {
-            struct sockaddr_in6 *m = (struct sockaddr_in6 *)real;
-            memset(real, 0, sizeof(*real));
-            m->sin6_family = AF_INET6;
-            m->sin6_port = htons(port);
-            m->sin6_addr.s6_addr[10] = m->sin6_addr.s6_addr[11] = 0xff;
-            memcpy(&m->sin6_addr.s6_addr[12], addrs[i].addr, 4);
-            *len = sizeof(*m);
+            v4mapped_sockaddr((struct sockaddr_in6 *)real, addrs[i].addr, htons(port));
+            *len = sizeof(struct sockaddr_in6);
             return 0;
         }
     if (pick < 0) {
@@ -58,8 +54,7 @@ static int udp_resolve(int dialer, const char *name, uint16_t port, int family,
                  name);
         return EAFNOSUPPORT;
     }
-    dns_addr_to_sockaddr(&addrs[pick], port, real);
-    *len = addrs[pick].family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+    *len = dns_addr_to_sockaddr(&addrs[pick], port, real);
     return 0;
 }
 
