@@ -29,8 +29,8 @@
 /* The first address NAME resolves to for DIALER (UDP has nothing to race) that a
  * socket of FAMILY can carry (0: any; an IPv6 socket takes IPv4 mapped). Returns 0
  * or an errno. */
-static int udp_resolve(int dialer, const char *name, uint16_t port, int family,
-                       struct sockaddr_storage *real, socklen_t *len)
+static int dgram_resolve(int dialer, const char *name, uint16_t port, int family,
+                         struct sockaddr_storage *real, socklen_t *len)
 {
     struct dns_addr addrs[4];
     char why[300];
@@ -68,8 +68,8 @@ static int socket_family(int fd)
 }
 
 /* A direct datagram: the dialer's options once per socket, then the real call. */
-static ssize_t udp_direct(struct dial *d, uint32_t fst, int rule, const struct msghdr *msg,
-                          int flags, bool is_sendto)
+static ssize_t dgram_direct(struct dial *d, uint32_t fst, int rule, const struct msghdr *msg,
+                            int flags, bool is_sendto)
 {
     struct sockaddr_storage real;
     struct msghdr m = *msg;
@@ -77,8 +77,8 @@ static ssize_t udp_direct(struct dial *d, uint32_t fst, int rule, const struct m
     int err;
 
     if (d->host) {
-        if ((err = udp_resolve(d->dialer, d->host, addr_port(d->sa), socket_family(d->fd), &real,
-                               &m.msg_namelen))) {
+        if ((err = dgram_resolve(d->dialer, d->host, addr_port(d->sa), socket_family(d->fd), &real,
+                                 &m.msg_namelen))) {
             errno = err;
             return -1;
         }
@@ -109,8 +109,8 @@ static ssize_t udp_direct(struct dial *d, uint32_t fst, int rule, const struct m
 
 /* A datagram through SOCKS5 UDP ASSOCIATE: the socket's association (opened by
  * its first such datagram), then the datagram wrapped for the relay. */
-static ssize_t udp_relayed(struct dial *d, uint32_t fst, int rule, const struct msghdr *msg,
-                           int flags)
+static ssize_t dgram_relayed(struct dial *d, uint32_t fst, int rule, const struct msghdr *msg,
+                             int flags)
 {
     const struct conf_dialer *cd = &state.conf->dialers[d->dialer];
     struct udp_target t = {
@@ -144,7 +144,7 @@ static ssize_t udp_relayed(struct dial *d, uint32_t fst, int rule, const struct 
     if (d->host && conf_remote_dns(cd)) {
         t.host = d->host; /* the proxy resolves it: no query leaves here */
     } else if (d->host) {
-        if ((err = udp_resolve(d->dialer, d->host, t.port, 0, &real, &rlen))) {
+        if ((err = dgram_resolve(d->dialer, d->host, t.port, 0, &real, &rlen))) {
             errno = err;
             return -1;
         }
@@ -157,9 +157,9 @@ static ssize_t udp_relayed(struct dial *d, uint32_t fst, int rule, const struct 
  * through a proxy, or one refused: everything but the common case. Kept out of
  * line: its struct dial (with room for a failure's explanation) is no cost to the
  * datagrams that do not need it. */
-static __attribute__((noinline)) ssize_t udp_route(int fd, uint32_t fst, const struct msghdr *msg,
-                                                   int flags, bool is_sendto,
-                                                   const struct dest *dst, int dialer, int rule)
+static __attribute__((noinline)) ssize_t dgram_route(int fd, uint32_t fst, const struct msghdr *msg,
+                                                     int flags, bool is_sendto,
+                                                     const struct dest *dst, int dialer, int rule)
 {
     struct dial d = {.conf = state.conf,
                      .dialer = dialer,
@@ -178,15 +178,15 @@ static __attribute__((noinline)) ssize_t udp_route(int fd, uint32_t fst, const s
         return -1;
     }
     if (state.conf->dialers[dialer].type == DIALER_DIRECT)
-        return udp_direct(&d, fst, rule, msg, flags, is_sendto);
-    return udp_relayed(&d, fst, rule, msg, flags);
+        return dgram_direct(&d, fst, rule, msg, flags, is_sendto);
+    return dgram_relayed(&d, fst, rule, msg, flags);
 }
 
 /* A datagram of a UDP socket to msg_name: route it (a fake address by its name)
  * and send it directly, through the proxy, or not at all (EPERM, nothing sent).
  * Once a socket has its options, a datagram to a literal address routed direct
  * costs the route lookup and the real call, nothing more. */
-static ssize_t udp_out(int fd, uint32_t fst, const struct msghdr *msg, int flags, bool is_sendto)
+static ssize_t dgram_out(int fd, uint32_t fst, const struct msghdr *msg, int flags, bool is_sendto)
 {
     const struct sockaddr *to = msg->msg_name;
     struct dest dst = {.sa = to, .port = addr_port(to), .net = NET_UDP};
@@ -209,12 +209,12 @@ static ssize_t udp_out(int fd, uint32_t fst, const struct msghdr *msg, int flags
         return is_sendto ? sys.sendto(fd, msg->msg_iov[0].iov_base, msg->msg_iov[0].iov_len, flags,
                                       to, msg->msg_namelen)
                          : sys.sendmsg(fd, msg, flags); /* every later direct datagram */
-    return udp_route(fd, fst, msg, flags, is_sendto, &dst, dialer, rule);
+    return dgram_route(fd, fst, msg, flags, is_sendto, &dst, dialer, rule);
 }
 
 /* The socket takes datagrams like UDP (UDP or UDP-Lite): an IPv6 one reads an
  * AF_UNSPEC destination as none at all. */
-static bool udp_like(int fd, uint32_t fst)
+static bool dgram_like(int fd, uint32_t fst)
 {
     int proto = 0;
     socklen_t len = sizeof(proto);
@@ -252,7 +252,7 @@ static enum dest_read read_dest(int fd, uint32_t fst, const struct sockaddr *to,
         if ((fst & FD_KIND_MASK) == FD_TCP)
             return DEST_PASS;
         family = socket_family(fd);
-        if (family == AF_INET6 && udp_like(fd, fst))
+        if (family == AF_INET6 && dgram_like(fd, fst))
             return DEST_NONE;
         if (family != AF_INET && family != AF_INET6)
             return DEST_PASS;
@@ -270,7 +270,7 @@ static ssize_t real_send(int fd, const struct msghdr *m, int flags, bool is_send
 }
 
 /* One send with a destination (msg_name of at least a family): datagrams of UDP
- * sockets take udp_out, TCP's MSG_FASTOPEN before_send, other inet protocols
+ * sockets take dgram_out, TCP's MSG_FASTOPEN before_send, other inet protocols
  * other_route; a destination the engine cannot read is refused, never passed. */
 static ssize_t send_one(int fd, const struct msghdr *msg, int flags, bool is_sendto)
 {
@@ -301,7 +301,7 @@ static ssize_t send_one(int fd, const struct msghdr *msg, int flags, bool is_sen
     m.msg_name = (void *)to;
     switch (fst & FD_KIND_MASK) {
     case FD_UDP:
-        return udp_out(fd, fst, &m, flags, is_sendto);
+        return dgram_out(fd, fst, &m, flags, is_sendto);
     case FD_OTHER:
         /* routed by what the kernel reads; the kernel gets the call as it came */
         err = other_route(fd, fst, to, m.msg_namelen, true);
