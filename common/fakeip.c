@@ -1,6 +1,7 @@
 #include "common/fakeip.h"
 
 #include "common/fakerange.h"
+#include "common/hostbits.h"
 #include "common/reentry.h"
 #include "common/log.h"
 
@@ -152,17 +153,6 @@ static int table_memory(struct fake_table *t)
     free(e);
     free(b);
     return 0;
-}
-
-static void clear_host_bits(uint8_t *a, size_t alen, int prefix)
-{
-    for (size_t i = 0; i < alen; i++) {
-        int keep = prefix - (int)i * 8;
-        if (keep <= 0)
-            a[i] = 0;
-        else if (keep < 8)
-            a[i] &= (uint8_t)(0xff << (8 - keep));
-    }
 }
 
 int fakeip_init(const struct conf *c)
