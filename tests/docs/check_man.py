@@ -11,6 +11,9 @@
 - Every INI example of dialshim.ini(5) passes `dialshim check`, and the
   "ok: ..." line the page shows for the first one is what the tool prints.
 - groff renders both pages without a warning (groff -man -ww -z).
+- docs/architecture.md names only what exists: every `lower_case_name` it quotes is
+  a word of the sources (c-ares's own ares_* names excepted) and every quoted
+  path (`common/x.c`, `tests/...`) is a file, so a rename that forgets the page fails.
 
     python3 tests/docs/check_man.py [build/dialshim]
 
@@ -168,6 +171,36 @@ def check_render(errors):
             errors.append("%s: groff warns:\n%s" % (os.path.relpath(p, ROOT), r.stderr))
 
 
+def check_architecture(errors):
+    page = os.path.join(ROOT, "docs", "architecture.md")
+    if not os.path.exists(page):
+        errors.append("docs/architecture.md is missing")
+        return 0
+    text = read(page)
+    srcs = []
+    for pattern in ("common/**/*.[ch]", "conf/*.[ch]", "shim/*", "tools/*", "tests/**/*.*",
+                    "Makefile", "man/*"):
+        srcs += glob.glob(os.path.join(ROOT, pattern), recursive=True)
+    words = set()
+    for p in srcs:
+        if os.path.isfile(p):
+            with open(p, encoding="utf-8", errors="replace") as f:
+                words.update(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", f.read()))
+    quoted = re.findall(r"`([^`\n]+)`", text)
+    # lower_case names, not parts of file names (t_x.sh) nor prefixes (engine_*)
+    token = r"(?<![\w./])([a-z][a-z0-9]*_[a-z0-9_]*[a-z0-9])(?![\w./*])"
+    names = {m for q in quoted for m in re.findall(token, q)}
+    for n in sorted(names):
+        if n not in words and not n.startswith("ares_"):
+            errors.append("docs/architecture.md quotes '%s', which no source names" % n)
+    paths = {q for q in quoted if re.fullmatch(r"[a-z_./-]+/[a-z0-9_.-]+\.(c|h|sh|py|md|map)", q)}
+    tree = {os.path.relpath(p, ROOT) for p in srcs}
+    for p in sorted(paths):
+        if not any(t == p or t.endswith("/" + p) for t in tree):
+            errors.append("docs/architecture.md quotes '%s', which is not a file" % p)
+    return len(names) + len(paths)
+
+
 def main():
     tool = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "dialshim")
     errors = []
@@ -175,14 +208,15 @@ def main():
     nverbs, nopts, nenv = compare_tool(errors)
     nex = check_examples(errors, tool)
     check_render(errors)
+    narch = check_architecture(errors)
     for e in errors:
         print("docs: " + e)
     if errors:
         print("docs: FAILED (%d problems)" % len(errors))
         return 1
     print("docs: ok: %d keys in %d section types, %d verbs, %d options, %d variables, "
-          "%d examples checked, both pages render cleanly" % (nkeys, nkinds, nverbs, nopts, nenv,
-                                                              nex))
+          "%d examples checked, both pages render cleanly, %d names of the architecture found"
+          % (nkeys, nkinds, nverbs, nopts, nenv, nex, narch))
     return 0
 
 
