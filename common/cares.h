@@ -12,7 +12,8 @@
 #ifndef DIALSHIM_CARES_H
 #define DIALSHIM_CARES_H
 
-#include "common/dns.h"
+#include "common/dnsanswer.h"
+#include "conf/conf.h"
 
 #include <stdbool.h>
 

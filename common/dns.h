@@ -15,14 +15,13 @@
  * The strategy (strategy.h) is the caller's to apply: a dialer may override its
  * resolver's. Duplicates are dropped.
  *
- * Cache: per process, DNS_CACHE_SIZE entries, least recently used evicted, keyed
- * by (conf, resolver, lower-case name, family). A positive answer lives for the
- * smallest TTL among its records and CNAMEs, at most DNS_MAX_TTL; a TTL of 0 is
- * not cached. A negative answer (EAI_NONAME: NXDOMAIN or no records) lives
- * DNS_NEGATIVE_TTL seconds, so a program retrying an unknown name doesn't send a
- * query storm; failures (EAI_AGAIN and the rest) are never cached. Local answers
- * (numeric, localhost, hosts file) are never cached: the file is read each time,
- * as glibc does. Cached answers come back with their TTLs reduced by their age.
+ * Cache: per process, DNS_CACHE_SIZE entries (common/dnscache.h), least recently used evicted,
+ * keyed by (conf, resolver, lower-case name, family). A positive answer lives for the smallest TTL
+ * among its records and CNAMEs, at most DNS_MAX_TTL; a TTL of 0 is not cached. A negative answer
+ * (EAI_NONAME: NXDOMAIN or no records) lives DNS_NEGATIVE_TTL seconds, so a program retrying an
+ * unknown name doesn't send a query storm; failures (EAI_AGAIN and the rest) are never cached.
+ * Local answers (numeric, localhost, hosts file) are never cached: the file is read each time, as
+ * glibc does. Cached answers come back with their TTLs reduced by their age.
  *
  * The parts: the order of the sources and the local answers here, the hosts file
  * in common/hosts.c, the cache in common/dnscache.c, the query in common/cares.c,
@@ -31,27 +30,13 @@
 #ifndef DIALSHIM_DNS_H
 #define DIALSHIM_DNS_H
 
-#include "common/dnsaddr.h"
+#include "common/dnsanswer.h"
 #include "conf/conf.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define DNS_MAX_ADDRS    32   /* per answer; more are dropped, keeping both families */
-#define DNS_NAME_MAX     256  /* canonical name, with its NUL */
-#define DNS_CACHE_SIZE   256  /* entries */
-#define DNS_MAX_TTL      3600 /* seconds: longer TTLs are shortened to this */
-#define DNS_NEGATIVE_TTL 5    /* seconds an EAI_NONAME answer is remembered */
-
-enum dns_source { DNS_SRC_NUMERIC, DNS_SRC_LOCALHOST, DNS_SRC_HOSTS, DNS_SRC_DNS, DNS_SRC_CACHE };
-
-struct dns_answer {
-    size_t n;                             /* 0 on any error */
-    struct dns_addr addrs[DNS_MAX_ADDRS]; /* see the order above */
-    char canonname[DNS_NAME_MAX];         /* end of the CNAME chain; the name itself without one */
-    uint32_t ttl;                         /* smallest TTL of the answer; 0 for local answers */
-    enum dns_source source;
-};
+#define DNS_NEGATIVE_TTL 5 /* seconds an EAI_NONAME answer is remembered */
 
 /* Resolve NAME for FAMILY (AF_UNSPEC, AF_INET, AF_INET6) with resolver number
  * RESOLVER of C (index into c->resolvers), or with the built-in default when

@@ -10,10 +10,13 @@
 #ifndef DIALSHIM_DNSCACHE_H
 #define DIALSHIM_DNSCACHE_H
 
-#include "common/dns.h"
+#include "common/dnsanswer.h"
+#include "conf/conf.h"
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#define DNS_CACHE_SIZE 256 /* entries */
 
 struct cache_key {
     const struct conf *conf;

@@ -28,6 +28,7 @@
 #ifndef DIALSHIM_FAKEIP_H
 #define DIALSHIM_FAKEIP_H
 
+#include "common/fakerange.h"
 #include "conf/conf.h"
 
 #include <stdbool.h>
@@ -73,12 +74,7 @@ uint32_t fakeip_now(void);
 bool fakeip_pin_addr(int family, const void *addr);
 void fakeip_unpin_addr(int family, const void *addr);
 
-/* Whether the address is inside a fake range (including its unused slots, the
- * network and last address). SA may be AF_INET, AF_INET6 or an IPv4-mapped IPv6
- * address (::ffff:198.18.0.1). False for anything shorter than its family needs. */
-bool fakeip_is_fake(const struct sockaddr *sa, socklen_t len);
-/* The same for raw bytes: ADDR is a struct in_addr or struct in6_addr. */
-bool fakeip_is_fake_addr(int family, const void *addr);
+/* fakeip_is_fake() and fakeip_is_fake_addr(): common/fakerange.h. */
 
 /* The name a fake address stands for, copied into NAME (CAP bytes, truncated and
  * always terminated when CAP > 0; FAKEIP_NAME_MAX always suffices). False when the

@@ -1,7 +1,5 @@
 #include "common/fakerange.h"
 
-#include "common/fakeip.h"
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>

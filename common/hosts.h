@@ -13,7 +13,8 @@
 #ifndef DIALSHIM_HOSTS_H
 #define DIALSHIM_HOSTS_H
 
-#include "common/dns.h"
+#include "common/dnsanswer.h"
+#include "conf/conf.h"
 
 #include <stdbool.h>
 

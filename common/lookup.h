@@ -9,7 +9,8 @@
  * the hosts file's real addresses or the fake range's (a full or memoryless fake
  * table: EAI_AGAIN, EAI_MEMORY; no range for a family under a remote_dns proxy:
  * EAI_NONAME; no range at all otherwise: resolved for real). One info-level log
- * line per routed lookup (common/lookuplog.h). A reverse lookup of a real
+ * line per routed lookup (program, pid, call, name, app, rule, dialer, resolver,
+ * mode, strategy, result, time); errno is kept. A reverse lookup of a real
  * address whose route's proxy gets names has no PTR query (lookup_no_ptr).
  * Nothing is shared between calls but the fake table and the DNS cache, each
  * with its own lock.
