@@ -1,5 +1,7 @@
 #include "common/addr.h"
 
+#include "common/v4mapped.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stddef.h>
@@ -68,4 +70,69 @@ const struct sockaddr *addr_read(const struct sockaddr *sa, socklen_t len, int f
     buf->sin6_family = (sa_family_t)family; /* sin_family sits at the same place */
     *outlen = full;
     return (const struct sockaddr *)buf;
+}
+
+socklen_t addr_len(int family)
+{
+    return family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+}
+
+bool addr_as6(const struct sockaddr *sa, struct in6_addr *a, uint16_t *port)
+{
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        v4mapped(a, &in->sin_addr);
+        *port = in->sin_port;
+        return true;
+    }
+    if (sa->sa_family == AF_INET6) {
+        *a = ((const struct sockaddr_in6 *)sa)->sin6_addr;
+        *port = ((const struct sockaddr_in6 *)sa)->sin6_port;
+        return true;
+    }
+    return false;
+}
+
+bool addr_same(const struct sockaddr *x, const struct sockaddr *y, bool with_port)
+{
+    struct in6_addr a, b;
+    uint16_t pa, pb;
+
+    return addr_as6(x, &a, &pa) && addr_as6(y, &b, &pb) && !memcmp(&a, &b, sizeof(a)) &&
+           (!with_port || pa == pb);
+}
+
+bool addr_in_family(const struct sockaddr *sa, int family, struct sockaddr_storage *out,
+                    socklen_t *len)
+{
+    struct in6_addr a;
+    uint16_t port;
+
+    if (!addr_as6(sa, &a, &port))
+        return false;
+    memset(out, 0, sizeof(*out));
+    *len = addr_len(family);
+    if (family == AF_INET6) {
+        struct sockaddr_in6 *o = (struct sockaddr_in6 *)out;
+        o->sin6_family = AF_INET6;
+        o->sin6_addr = a;
+        o->sin6_port = port;
+        if (sa->sa_family == AF_INET6)
+            o->sin6_scope_id = ((const struct sockaddr_in6 *)sa)->sin6_scope_id;
+        return true;
+    }
+    if (!IN6_IS_ADDR_V4MAPPED(&a))
+        return false;
+    ((struct sockaddr_in *)out)->sin_family = AF_INET;
+    ((struct sockaddr_in *)out)->sin_port = port;
+    memcpy(&((struct sockaddr_in *)out)->sin_addr, &a.s6_addr[12], 4);
+    return true;
+}
+
+void addr_set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+    if (ss->ss_family == AF_INET)
+        ((struct sockaddr_in *)ss)->sin_port = htons(port);
+    else
+        ((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
 }

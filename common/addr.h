@@ -4,6 +4,7 @@
 #ifndef DIALSHIM_ADDR_H
 #define DIALSHIM_ADDR_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -31,5 +32,26 @@ socklen_t addr_min_len(int family);
  * shorter than the kernel takes (it answers EINVAL). */
 const struct sockaddr *addr_read(const struct sockaddr *sa, socklen_t len, int family,
                                  struct sockaddr_in6 *buf, socklen_t *outlen);
+
+/* The length of an inet sockaddr of FAMILY: sockaddr_in's for AF_INET, else
+ * sockaddr_in6's. */
+socklen_t addr_len(int family);
+
+/* Any inet address as IPv6 (IPv4 mapped) in *A and its port (network order) in
+ * *PORT, for comparing. False for other families. */
+bool addr_as6(const struct sockaddr *sa, struct in6_addr *a, uint16_t *port);
+
+/* X and Y name the same inet address (IPv4 and its mapped form alike), and with
+ * WITH_PORT the same port. */
+bool addr_same(const struct sockaddr *x, const struct sockaddr *y, bool with_port);
+
+/* SA as a socket of FAMILY carries it: IPv4 in an IPv6 socket goes mapped, a
+ * mapped address in an IPv4 socket goes plain; *OUT zeroed first, *LEN its
+ * length. False when it cannot. */
+bool addr_in_family(const struct sockaddr *sa, int family, struct sockaddr_storage *out,
+                    socklen_t *len);
+
+/* Set the port (host order) of the inet address SS. */
+void addr_set_port(struct sockaddr_storage *ss, uint16_t port);
 
 #endif

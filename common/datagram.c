@@ -1,5 +1,7 @@
 /* The engine's sends with a destination (engine_sendto, engine_sendmsg): how the
- * destination reads on the socket, and UDP datagrams routed one by one. */
+ * destination reads on the socket, and UDP datagrams routed one by one; the sends
+ * and receives of sockets with an association (engine_send_assoc,
+ * engine_recv_assoc), handed to the relay with the routing's answers. */
 #include "common/engine.h"
 
 #include "common/addr.h"
@@ -13,7 +15,7 @@
 #include "common/route.h"
 #include "common/state.h"
 #include "common/sys.h"
-#include "common/udp.h"
+#include "common/relay.h"
 #include "common/v4mapped.h"
 
 #include <errno.h>
@@ -113,7 +115,7 @@ static ssize_t dgram_relayed(struct dial *d, uint32_t fst, int rule, const struc
                              int flags)
 {
     const struct conf_dialer *cd = &state.conf->dialers[d->dialer];
-    struct udp_target t = {
+    struct relay_target t = {
         .sa = d->sa, .port = addr_port(d->sa), .view = d->sa, .view_len = msg->msg_namelen};
     struct sockaddr_storage real;
     struct timespec t0 = {0, 0};
@@ -126,7 +128,7 @@ static ssize_t dgram_relayed(struct dial *d, uint32_t fst, int rule, const struc
     err = options_ready(d, fst, &maker);
     had_options = d->applied;
     if (!err)
-        err = udp_associate(d, &created);
+        err = associate_open(d, &created);
     if (d->applied && !had_options)
         applied_mark(d->fd, maker);
     if (err) {
@@ -150,7 +152,7 @@ static ssize_t dgram_relayed(struct dial *d, uint32_t fst, int rule, const struc
         }
         t.sa = (struct sockaddr *)&real;
     }
-    return udp_send(d->fd, msg, flags, &t);
+    return relay_send(d->fd, msg, flags, &t);
 }
 
 /* The first datagram of a socket to a direct destination, one to a name, one
@@ -169,7 +171,7 @@ static __attribute__((noinline)) ssize_t dgram_route(int fd, uint32_t fst, const
                      .host = dst->name,
                      .type = SOCK_DGRAM};
     struct timespec t0 = {0, 0};
-    int err = udp_chain_check(state.conf, dialer, d.why, sizeof(d.why));
+    int err = associate_check(state.conf, dialer, d.why, sizeof(d.why));
 
     if (err) {
         log_decision((fst & FD_BLOCK_LOGGED) ? LOG_LVL_DEBUG : LOG_LVL_WARN, &d, rule, err, &t0);
@@ -210,6 +212,32 @@ static ssize_t dgram_out(int fd, uint32_t fst, const struct msghdr *msg, int fla
                                       to, msg->msg_namelen)
                          : sys.sendmsg(fd, msg, flags); /* every later direct datagram */
     return dgram_route(fd, fst, msg, flags, is_sendto, &dst, dialer, rule);
+}
+
+/* A datagram that did not come from the relay reaches the program only from a
+ * peer the route sends to directly (a socket may mix both). */
+static bool dgram_direct_peer(const struct sockaddr *from)
+{
+    struct dest dst = {.sa = from, .port = addr_port(from), .net = NET_UDP};
+    int rule, di;
+
+    if (!state.conf)
+        return false;
+    di = route_pick(state.conf, state.app, &dst, &rule);
+    return state.conf->dialers[di].type == DIALER_DIRECT &&
+           conf_udp_mode(&state.conf->dialers[di]) != UDP_BLOCK;
+}
+
+ssize_t engine_send_assoc(int fd, const struct msghdr *msg, int flags)
+{
+    return relay_send(fd, msg, flags, NULL);
+}
+
+ssize_t engine_recv_assoc(int fd, struct msghdr *msg, int flags)
+{
+    const struct relay_rx rx = {.prog = state.prog, .direct = dgram_direct_peer};
+
+    return relay_recv(fd, msg, flags, &rx);
 }
 
 /* The socket takes datagrams like UDP (UDP or UDP-Lite): an IPv6 one reads an

@@ -13,7 +13,7 @@
 #include "common/route.h"
 #include "common/state.h"
 #include "common/sys.h"
-#include "common/udp.h"
+#include "common/relay.h"
 
 #include <errno.h>
 #include <net/if.h>
@@ -95,7 +95,7 @@ int engine_socket(int domain, int type, int protocol)
         fd = kind == FD_OTHER ? other_socket(domain, type, protocol, &kind)
                               : sys.socket(domain, type, protocol);
     if (fd >= 0 && (fdtab_get(fd) & FD_ASSOC))
-        udp_close(fd); /* the number's last socket was closed behind our back */
+        relay_close(fd); /* the number's last socket was closed behind our back */
     if (fd >= 0)
         fdtab_set(fd, kind);
     return fd;
@@ -107,7 +107,7 @@ int engine_close(int fd)
 
     fdtab_set(fd, FD_UNKNOWN);
     if (v & FD_ASSOC)
-        udp_close(fd); /* its control connections end with it */
+        relay_close(fd); /* its control connections end with it */
     if (v & FD_ENGINE)
         fakepin_close(fd); /* its fake address may stand for another name now */
     return sys.close(fd);
@@ -235,10 +235,10 @@ static int decide_and_dial(int fd, uint32_t fst, const struct sockaddr *sa, sock
         fst |= FD_ENGINE;
     if (d.applied && !had_options)
         applied_mark(fd, maker);
-    /* udp_dial may have associated, another thread may have marked: add, never overwrite */
+    /* associate_dial may have associated, another thread may have marked: add, never overwrite */
     fst = fdtab_or(fd, fst & FD_ENGINE);
     if (!err && (fst & FD_ASSOC))
-        udp_set_view(fd, sa, len); /* replies come "from" what the program connected to */
+        relay_set_view(fd, sa, len); /* replies come "from" what the program connected to */
     /* An IPv4 socket the dialers replaced with an IPv6 one keeps answering in IPv4. */
     if ((!err || err == EINPROGRESS) && dst.net == NET_TCP && d.swapped_family == AF_INET6 &&
         sa->sa_family == AF_INET && !family_keep(fd, sa))
@@ -330,7 +330,7 @@ int engine_connect(int fd, const struct sockaddr *sa, socklen_t len)
     if ((fst & FD_KIND_MASK) == FD_TCP && tcp_again(fd, fst, sa, len))
         return sys.connect(fd, sa, len);
     if (fst & FD_ASSOC)
-        udp_forget_peer(fd); /* a new peer: through the relay again only if routed there */
+        relay_forget_peer(fd); /* a new peer: through the relay again only if routed there */
     err = decide_and_dial(fd, fst, sa, len);
     if (err) {
         errno = err;
@@ -341,7 +341,7 @@ int engine_connect(int fd, const struct sockaddr *sa, socklen_t len)
 
 /* A TCP Fast Open SYN to TO: route it like a connect, set options, send. Every
  * MSG_FASTOPEN send is routed: on a closed socket it is a connect. (Datagrams take
- * udp_out.) */
+ * dgram_out.) */
 int before_send(int fd, uint32_t fst, int flags, const struct sockaddr *to, socklen_t tolen)
 {
     struct dest dst = {.sa = to, .port = addr_port(to), .net = NET_TCP};
@@ -371,21 +371,11 @@ int before_send(int fd, uint32_t fst, int flags, const struct sockaddr *to, sock
     return err;
 }
 
-ssize_t engine_send_assoc(int fd, const struct msghdr *msg, int flags)
-{
-    return udp_send(fd, msg, flags, NULL);
-}
-
-ssize_t engine_recv_assoc(int fd, struct msghdr *msg, int flags)
-{
-    return udp_recv(fd, msg, flags);
-}
-
 int engine_getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 {
     if (fdtab_get(fd) & FD_FAMILY)
         return family_peer(fd, sa, len);
-    if (sa && len && udp_peer(fd, sa, len))
+    if (sa && len && relay_peer(fd, sa, len))
         return 0;
     return sys.getpeername(fd, sa, len);
 }
@@ -461,14 +451,14 @@ int engine_disconnect(int fd, const struct sockaddr *sa, socklen_t len)
     if (sys.connect(fd, sa, len) < 0)
         return -1;
     if (fst & FD_ASSOC)
-        udp_forget_peer(fd); /* later datagrams name their destination, or fail */
+        relay_forget_peer(fd); /* later datagrams name their destination, or fail */
     restore(fd, fst, &k);
     return 0;
 }
 
 int engine_dup_reserve(int oldfd, int newfd)
 {
-    return (fdtab_get(oldfd) & FD_ASSOC) ? udp_reserve(newfd) : 0;
+    return (fdtab_get(oldfd) & FD_ASSOC) ? relay_reserve(newfd) : 0;
 }
 
 int engine_dup(int oldfd, int newfd, bool new)
@@ -479,10 +469,10 @@ int engine_dup(int oldfd, int newfd, bool new)
     if (newfd == oldfd)
         return newfd;
     if (fdtab_get(newfd) & FD_ASSOC)
-        udp_close(newfd); /* dup2/dup3 closed it (or a close we never saw did) */
+        relay_close(newfd); /* dup2/dup3 closed it (or a close we never saw did) */
     if (fdtab_get(newfd) & FD_ENGINE)
         fakepin_close(newfd);
-    err = (v & FD_ASSOC) ? udp_dup(oldfd, newfd) : 0;
+    err = (v & FD_ASSOC) ? relay_dup(oldfd, newfd) : 0;
     if (err && new) {
         fdtab_set(newfd, FD_UNKNOWN);
         sys.close(newfd);
@@ -509,7 +499,7 @@ void engine_forget_range(unsigned first, unsigned last)
             continue;
         fdtab_set((int)fd, FD_UNKNOWN);
         if (v & FD_ASSOC)
-            udp_close((int)fd);
+            relay_close((int)fd);
         if (v & FD_ENGINE)
             fakepin_close((int)fd);
     }
@@ -518,7 +508,7 @@ void engine_forget_range(unsigned first, unsigned last)
 void engine_forget(int fd)
 {
     fakepin_close(fd);
-    udp_close(fd);
+    relay_close(fd);
     fdtab_set(fd, FD_UNKNOWN);
 }
 

@@ -28,7 +28,7 @@ ssize_t engine_sendto(int fd, const void *buf, size_t n, int flags, const struct
 ssize_t engine_sendmsg(int fd, const struct msghdr *msg, int flags);
 int engine_close(int fd);
 
-/* A socket with a SOCKS5 association (fdtab FD_ASSOC, common/udp.h): a send
+/* A socket with a SOCKS5 association (fdtab FD_ASSOC, common/relay.h): a send
  * without a destination (send, write, sendto/sendmsg with none) and every receive. */
 ssize_t engine_send_assoc(int fd, const struct msghdr *msg, int flags);
 ssize_t engine_recv_assoc(int fd, struct msghdr *msg, int flags);

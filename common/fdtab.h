@@ -18,7 +18,7 @@ enum fd_kind { FD_UNKNOWN = 0, FD_TCP = 1, FD_UDP = 2, FD_OTHER = 3 };
 /* a refusal of this socket's datagrams was logged: one line per socket, not per datagram */
 #define FD_BLOCK_LOGGED 8u
 #define FD_ENGINE       16u /* dialed through a proxy or a name: every connect goes to the engine */
-/* UDP with a SOCKS5 association (common/udp.c): every send and receive goes to the engine */
+/* UDP with a SOCKS5 association (common/relay.h): every send and receive goes to the engine */
 #define FD_ASSOC 32u
 /* TCP made IPv6 under a program that made it IPv4 (common/family.h): getpeername and
  * getsockname answer in IPv4 */

@@ -10,7 +10,7 @@
 #include "common/state.h"
 #include "common/support.h"
 #include "common/sys.h"
-#include "common/udp.h"
+#include "common/udpexplain.h"
 #include "conf/conf.h"
 #include "tools/elf.h"
 

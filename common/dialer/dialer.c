@@ -2,7 +2,6 @@
 
 #include "common/addr.h"
 #include "common/reentry.h"
-#include "common/udp.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -62,7 +61,7 @@ int dialer_dial(struct dial *d)
         if (d->type == SOCK_DGRAM) {
             /* By SOCKS5 UDP ASSOCIATE, or refused (EPERM): a datagram meant for a
              * proxy never leaves directly. */
-            int err = udp_dial(d);
+            int err = associate_dial(d);
             if (err)
                 d->failed = d->why[0] ? d->why : "UDP ASSOCIATE failed";
             return err;

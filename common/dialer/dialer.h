@@ -78,6 +78,23 @@ int detour_associate(const struct conf *c, int dialer, const struct sockaddr *cl
                      long long deadline, int *ctl, struct proto_addr *bound, char *why,
                      size_t whycap);
 
+/* AssociateDialer (common/dialer/associate.c): whether datagrams routed to
+ * DIALER can travel by UDP ASSOCIATE: 0, or EPERM with the reason in WHY
+ * (udp = block, a SOCKS4/HTTP hop, a chain too long). */
+int associate_check(const struct conf *c, int dialer, char *why, size_t whycap);
+
+/* Make sure D->fd has an association through D->dialer (common/relay.h): reuse its
+ * own, or open one within the dialer's connect_timeout, applying the first hop's
+ * options to D->fd (D->applied as in struct dial). Returns 0 (*CREATED tells a new
+ * one) or an errno with the reason in D->why. EPERM when the socket already relays
+ * through another dialer. */
+int associate_open(struct dial *d, bool *created);
+
+/* connect(2) of a UDP socket routed to a SOCKS5 dialer: associate, then connect
+ * D->fd to the relay (only the relay's datagrams reach it) and remember the peer
+ * (D->host or D->sa). Returns 0 or an errno. */
+int associate_dial(struct dial *d);
+
 /* ResolveDialer (common/dialer/resolve.c): D->host is the name a fake address
  * stands for; resolve it (or hand it to a remote_dns proxy) and dial. */
 int resolve_dial(struct dial *d);

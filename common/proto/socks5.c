@@ -383,6 +383,21 @@ int socks5_parse_udp_header(const uint8_t *dgram, size_t len, struct socks5_udp_
     return (int)out->payload_off;
 }
 
+int socks5_unwrap_udp(const uint8_t *buf, size_t len, int nhops, struct proto_addr *src)
+{
+    struct socks5_udp_header h;
+    size_t off = 0;
+
+    for (int i = 0; i < nhops; i++) {
+        int r = socks5_parse_udp_header(buf + off, len - off, &h, NULL);
+        if (r < 0)
+            return -1;
+        off += (size_t)r;
+    }
+    *src = h.src;
+    return (int)off;
+}
+
 int socks5_rep_errno(uint8_t rep)
 {
     switch (rep) {

@@ -150,6 +150,11 @@ ssize_t socks5_encode_udp(uint8_t *buf, size_t cap, const char *host, const stru
 int socks5_parse_udp_header(const uint8_t *dgram, size_t len, struct socks5_udp_header *out,
                             struct proto_error *err);
 
+/* A datagram that crossed NHOPS (>= 1) proxies nested by their UDP ASSOCIATE
+ * relays: strips the NHOPS headers from BUF (LEN bytes) and returns the payload
+ * offset with the innermost header's source in *SRC, or -1 (malformed, fragment). */
+int socks5_unwrap_udp(const uint8_t *buf, size_t len, int nhops, struct proto_addr *src);
+
 /* The errno for a REP code, and its RFC 1928 text. */
 int socks5_rep_errno(uint8_t rep);
 const char *socks5_rep_text(uint8_t rep);

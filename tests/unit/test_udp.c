@@ -3,7 +3,9 @@
  * a scripted SOCKS5 server on loopback: handshake, wrapped datagrams both ways,
  * malformed/fragmented/foreign datagrams dropped, truncation, peeking,
  * non-blocking calls, a connected socket, and a control connection that dies. */
-#include "common/udp.h"
+#include "common/dialer/dialer.h"
+#include "common/relay.h"
+#include "common/udpexplain.h"
 
 #include "common/fdtab.h"
 #include "common/proto/socks5.h"
@@ -46,7 +48,7 @@ START_TEST(unwrap_one_and_nested)
 
     a = socks5_encode_udp_header(buf, sizeof(buf), NULL, (struct sockaddr *)&dst, 53);
     memcpy(buf + a, "hi", 2);
-    ck_assert_int_eq(udp_unwrap(buf, (size_t)a + 2, 1, &src), a);
+    ck_assert_int_eq(socks5_unwrap_udp(buf, (size_t)a + 2, 1, &src), a);
     ck_assert_int_eq(src.kind, PROTO_ADDR_IPV4);
     ck_assert_uint_eq(src.port, 53);
 
@@ -54,7 +56,7 @@ START_TEST(unwrap_one_and_nested)
     a = socks5_encode_udp_header(buf, sizeof(buf), NULL, (struct sockaddr *)&relay, 4000);
     b = socks5_encode_udp_header(buf + a, sizeof(buf) - a, "peer.example", NULL, 5353);
     memcpy(buf + a + b, "xyz", 3);
-    ck_assert_int_eq(udp_unwrap(buf, (size_t)(a + b + 3), 2, &src), a + b);
+    ck_assert_int_eq(socks5_unwrap_udp(buf, (size_t)(a + b + 3), 2, &src), a + b);
     ck_assert_int_eq(src.kind, PROTO_ADDR_DOMAIN);
     ck_assert_str_eq(src.host, "peer.example");
     ck_assert_uint_eq(src.port, 5353);
@@ -69,14 +71,14 @@ START_TEST(unwrap_rejects_bad)
     uint8_t one[] = {0, 0, 0, 1, 192, 0, 2, 7, 0, 53};
     struct proto_addr src;
 
-    ck_assert_int_eq(udp_unwrap(frag, sizeof(frag), 1, &src), -1);
-    ck_assert_int_eq(udp_unwrap(shortv4, sizeof(shortv4), 1, &src), -1);
-    ck_assert_int_eq(udp_unwrap(atyp, sizeof(atyp), 1, &src), -1);
-    ck_assert_int_eq(udp_unwrap((const uint8_t *)"", 0, 1, &src), -1);
+    ck_assert_int_eq(socks5_unwrap_udp(frag, sizeof(frag), 1, &src), -1);
+    ck_assert_int_eq(socks5_unwrap_udp(shortv4, sizeof(shortv4), 1, &src), -1);
+    ck_assert_int_eq(socks5_unwrap_udp(atyp, sizeof(atyp), 1, &src), -1);
+    ck_assert_int_eq(socks5_unwrap_udp((const uint8_t *)"", 0, 1, &src), -1);
     /* a good header, but two were expected */
-    ck_assert_int_eq(udp_unwrap(one, sizeof(one), 2, &src), -1);
+    ck_assert_int_eq(socks5_unwrap_udp(one, sizeof(one), 2, &src), -1);
     /* an empty payload is a datagram too */
-    ck_assert_int_eq(udp_unwrap(one, sizeof(one), 1, &src), 10);
+    ck_assert_int_eq(socks5_unwrap_udp(one, sizeof(one), 1, &src), 10);
 }
 END_TEST
 
@@ -104,7 +106,7 @@ static void place_case(const uint8_t *dg, size_t len, size_t hcap, size_t off,
         pos += k;
     }
     copy = payload < cap ? payload : cap;
-    ck_assert_int_eq(udp_place_payload(hdr, hcap, off, iov, n, copy), 0);
+    ck_assert_int_eq(relay_place_payload(hdr, hcap, off, iov, n, copy), 0);
     pos = 0;
     for (size_t i = 0; i < n; i++) {
         memcpy(flat + pos, iov[i].iov_base, iov[i].iov_len);
@@ -149,17 +151,17 @@ START_TEST(chain_check_and_explain)
              "[dialer vianudp]\ntype = socks5\nserver = 198.51.100.3:1080\ndetour = nudp\n");
     char why[300], line[1024];
 
-    ck_assert_int_eq(udp_chain_check(c, conf_dialer_index(c, "s5"), why, sizeof(why)), 0);
-    ck_assert_int_eq(udp_chain_check(c, conf_dialer_index(c, "overs5"), why, sizeof(why)), 0);
-    ck_assert_int_eq(udp_chain_check(c, conf_dialer_index(c, "direct"), why, sizeof(why)), 0);
-    ck_assert_int_eq(udp_chain_check(c, conf_dialer_index(c, "s5b"), why, sizeof(why)), EPERM);
+    ck_assert_int_eq(associate_check(c, conf_dialer_index(c, "s5"), why, sizeof(why)), 0);
+    ck_assert_int_eq(associate_check(c, conf_dialer_index(c, "overs5"), why, sizeof(why)), 0);
+    ck_assert_int_eq(associate_check(c, conf_dialer_index(c, "direct"), why, sizeof(why)), 0);
+    ck_assert_int_eq(associate_check(c, conf_dialer_index(c, "s5b"), why, sizeof(why)), EPERM);
     ck_assert_ptr_nonnull(strstr(why, "udp = block"));
-    ck_assert_int_eq(udp_chain_check(c, conf_dialer_index(c, "h"), why, sizeof(why)), EPERM);
-    ck_assert_int_eq(udp_chain_check(c, conf_dialer_index(c, "overh"), why, sizeof(why)), EPERM);
+    ck_assert_int_eq(associate_check(c, conf_dialer_index(c, "h"), why, sizeof(why)), EPERM);
+    ck_assert_int_eq(associate_check(c, conf_dialer_index(c, "overh"), why, sizeof(why)), EPERM);
     ck_assert_ptr_nonnull(strstr(why, "TCP only"));
-    ck_assert_int_eq(udp_chain_check(c, conf_dialer_index(c, "block"), why, sizeof(why)), EPERM);
-    ck_assert_int_eq(udp_chain_check(c, conf_dialer_index(c, "nudp"), why, sizeof(why)), EPERM);
-    ck_assert_int_eq(udp_chain_check(c, conf_dialer_index(c, "vianudp"), why, sizeof(why)), EPERM);
+    ck_assert_int_eq(associate_check(c, conf_dialer_index(c, "block"), why, sizeof(why)), EPERM);
+    ck_assert_int_eq(associate_check(c, conf_dialer_index(c, "nudp"), why, sizeof(why)), EPERM);
+    ck_assert_int_eq(associate_check(c, conf_dialer_index(c, "vianudp"), why, sizeof(why)), EPERM);
 
     udp_explain(c, conf_dialer_index(c, "overs5"), 53, line, sizeof(line));
     ck_assert_ptr_nonnull(strstr(line, "ASSOCIATE at s5"));
@@ -278,7 +280,7 @@ static ssize_t rx(int fd, void *buf, size_t n, int flags, struct sockaddr_in *fr
         m.msg_name = from;
         m.msg_namelen = sizeof(*from);
     }
-    r = udp_recv(fd, &m, flags);
+    r = relay_recv(fd, &m, flags, &(struct relay_rx){.prog = "test"});
     if (mflags)
         *mflags = m.msg_flags;
     return r;
@@ -302,7 +304,7 @@ START_TEST(associate_send_receive_close)
     struct sockaddr_in dst = sin4("192.0.2.7", 53), from, got;
     int u = socket(AF_INET, SOCK_DGRAM, 0), fl;
     struct dial d = dial_for(c, u, &dst);
-    struct udp_target t = {.sa = (struct sockaddr *)&dst, .port = 53};
+    struct relay_target t = {.sa = (struct sockaddr *)&dst, .port = 53};
     struct iovec iov = {"hello", 5};
     struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
     uint8_t b[512], dg[512];
@@ -311,25 +313,25 @@ START_TEST(associate_send_receive_close)
     size_t n;
     uint16_t uport;
 
-    ck_assert_int_eq(udp_associate(&d, &created), 0);
+    ck_assert_int_eq(associate_open(&d, &created), 0);
     ck_assert(created);
     pthread_join(f.th, NULL);
     ck_assert_int_eq(f.cmd, SOCKS5_CMD_UDP_ASSOCIATE);
     ck_assert(fdtab_get(u) & FD_ASSOC);
-    ck_assert_int_eq(udp_assoc_dialer(u), d.dialer);
-    ck_assert_int_eq(udp_associate(&d, &created), 0);
+    ck_assert_int_eq(relay_dialer(u), d.dialer);
+    ck_assert_int_eq(associate_open(&d, &created), 0);
     ck_assert(!created);
     uport = bound_port(u); /* the association bound it */
     ck_assert_uint_ne(uport, 0);
 
     /* out: header + payload, to the relay (BND 0.0.0.0 = the proxy's own address) */
-    ck_assert_int_eq(udp_send(u, &m, 0, &t), 5);
+    ck_assert_int_eq(relay_send(u, &m, 0, &t), 5);
     ck_assert_int_eq(recvfrom(f.ufd, b, sizeof(b), 0, (struct sockaddr *)&got, &fl2), 15);
     ck_assert_mem_eq(b, "\x00\x00\x00\x01\xc0\x00\x02\x07\x00\x35hello", 15);
     ck_assert_uint_eq(ntohs(got.sin_port), uport);
     /* a name goes as a name */
-    t = (struct udp_target){.host = "peer.example", .port = 5353};
-    ck_assert_int_eq(udp_send(u, &m, 0, &t), 5);
+    t = (struct relay_target){.host = "peer.example", .port = 5353};
+    ck_assert_int_eq(relay_send(u, &m, 0, &t), 5);
     ck_assert_int_eq(recv(f.ufd, b, sizeof(b), 0), 3 + 1 + 1 + 12 + 2 + 5);
     ck_assert_int_eq(b[3], SOCKS5_ATYP_DOMAIN);
 
@@ -383,7 +385,7 @@ START_TEST(associate_send_receive_close)
         struct msghdr mm = {.msg_iov = v, .msg_iovlen = 3};
         n = wrapped(dg, "abcdefghijklmnopqrst", 20);
         relay_say(&f, uport, dg, n);
-        ck_assert_int_eq(udp_recv(u, &mm, 0), 20);
+        ck_assert_int_eq(relay_recv(u, &mm, 0, &(struct relay_rx){.prog = "test"}), 20);
         ck_assert_mem_eq(p1, "abc", 3);
         ck_assert_mem_eq(p2, "d", 1);
         ck_assert_mem_eq(p3, "efghijklmnopqrst", 16);
@@ -393,13 +395,13 @@ START_TEST(associate_send_receive_close)
     close(f.cfd);
     f.cfd = -1;
     usleep(20000);
-    t = (struct udp_target){.sa = (struct sockaddr *)&dst, .port = 53};
-    ck_assert_int_eq(udp_send(u, &m, 0, &t), -1);
+    t = (struct relay_target){.sa = (struct sockaddr *)&dst, .port = 53};
+    ck_assert_int_eq(relay_send(u, &m, 0, &t), -1);
     ck_assert_int_eq(errno, ECONNRESET);
     ck_assert_int_eq(recv(f.ufd, b, sizeof(b), MSG_DONTWAIT), -1);
 
-    udp_close(u);
-    ck_assert_int_eq(udp_assoc_dialer(u), -1);
+    relay_close(u);
+    ck_assert_int_eq(relay_dialer(u), -1);
     fdtab_set(u, FD_UNKNOWN);
     close(u);
     fake_stop(&f);
@@ -420,14 +422,14 @@ START_TEST(connected_socket)
     socklen_t pl = sizeof(peer);
     size_t n;
 
-    ck_assert_int_eq(udp_dial(&d), 0);
+    ck_assert_int_eq(associate_dial(&d), 0);
     pthread_join(f.th, NULL);
     /* the program sees its peer, not the relay */
-    ck_assert(udp_peer(u, (struct sockaddr *)&peer, &pl));
+    ck_assert(relay_peer(u, (struct sockaddr *)&peer, &pl));
     ck_assert_uint_eq(ntohs(peer.sin_port), 53);
     ck_assert_uint_eq(peer.sin_addr.s_addr, dst.sin_addr.s_addr);
     /* send without a destination goes to the peer, wrapped */
-    ck_assert_int_eq(udp_send(u, &m, 0, NULL), 4);
+    ck_assert_int_eq(relay_send(u, &m, 0, NULL), 4);
     ck_assert_int_eq(recv(f.ufd, b, sizeof(b), 0), 14);
     ck_assert_mem_eq(b + 10, "ping", 4);
     /* another peer's datagram (through the same relay) is dropped */
@@ -440,10 +442,10 @@ START_TEST(connected_socket)
     ck_assert_int_eq(rx(u, b, sizeof(b), 0, NULL, NULL), 4);
     ck_assert_mem_eq(b, "pong", 4);
     /* a new connect elsewhere: no peer through the relay any more */
-    udp_forget_peer(u);
+    relay_forget_peer(u);
     pl = sizeof(peer);
-    ck_assert(!udp_peer(u, (struct sockaddr *)&peer, &pl));
-    udp_close(u);
+    ck_assert(!relay_peer(u, (struct sockaddr *)&peer, &pl));
+    relay_close(u);
     fdtab_set(u, FD_UNKNOWN);
     close(u);
     fake_stop(&f);
@@ -460,29 +462,29 @@ START_TEST(copies_share_the_association)
     struct sockaddr_in dst = sin4("192.0.2.7", 53);
     int u = socket(AF_INET, SOCK_DGRAM, 0), u2, u3;
     struct dial d = dial_for(c, u, &dst);
-    struct udp_target t = {.sa = (struct sockaddr *)&dst, .port = 53};
+    struct relay_target t = {.sa = (struct sockaddr *)&dst, .port = 53};
     struct iovec iov = {"dup", 3};
     struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
     uint8_t b[256], dg[256];
     bool created;
     size_t n;
 
-    ck_assert_int_eq(udp_associate(&d, &created), 0);
+    ck_assert_int_eq(associate_open(&d, &created), 0);
     pthread_join(f.th, NULL);
     u2 = dup(u);
     ck_assert_int_ge(u2, 0);
-    ck_assert_int_eq(udp_dup(u, u2), 0);
-    ck_assert_int_eq(udp_assoc_dialer(u2), d.dialer);
+    ck_assert_int_eq(relay_dup(u, u2), 0);
+    ck_assert_int_eq(relay_dialer(u2), d.dialer);
     /* a copy over a number the table has not reached yet */
-    ck_assert_int_eq(udp_reserve(900), 0);
+    ck_assert_int_eq(relay_reserve(900), 0);
     u3 = dup2(u, 900);
     ck_assert_int_eq(u3, 900);
-    ck_assert_int_eq(udp_dup(u, u3), 0);
+    ck_assert_int_eq(relay_dup(u, u3), 0);
 
-    udp_close(u);
+    relay_close(u);
     close(u);
-    ck_assert_int_eq(udp_assoc_dialer(u), -1);
-    ck_assert_int_eq(udp_send(u2, &m, 0, &t), 3);
+    ck_assert_int_eq(relay_dialer(u), -1);
+    ck_assert_int_eq(relay_send(u2, &m, 0, &t), 3);
     ck_assert_int_eq(recv(f.ufd, b, sizeof(b), 0), 13);
     ck_assert_mem_eq(b + 10, "dup", 3);
     n = wrapped(dg, "back", 4);
@@ -492,10 +494,10 @@ START_TEST(copies_share_the_association)
 
     /* the control connection is still open: the proxy reads nothing, no EOF */
     ck_assert_int_eq(recv(f.cfd, b, sizeof(b), MSG_DONTWAIT), -1);
-    udp_close(u2);
+    relay_close(u2);
     close(u2);
     ck_assert_int_eq(recv(f.cfd, b, sizeof(b), MSG_DONTWAIT), -1);
-    udp_close(u3);
+    relay_close(u3);
     close(u3);
     ck_assert_int_eq(recv(f.cfd, b, sizeof(b), 0), 0); /* the last copy ended it */
     fdtab_set(u, FD_UNKNOWN);
@@ -513,9 +515,9 @@ START_TEST(proxy_refuses_or_is_absent)
     struct dial d = dial_for(c, u, &dst);
     bool created;
 
-    ck_assert_int_eq(udp_associate(&d, &created), ECONNREFUSED);
+    ck_assert_int_eq(associate_open(&d, &created), ECONNREFUSED);
     ck_assert_ptr_nonnull(strstr(d.why, "UDP ASSOCIATE at p"));
-    ck_assert_int_eq(udp_assoc_dialer(u), -1);
+    ck_assert_int_eq(relay_dialer(u), -1);
     ck_assert(!(fdtab_get(u) & FD_ASSOC));
     close(u);
     conf_free(c);

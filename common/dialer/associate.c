@@ -1,0 +1,312 @@
+/* AssociateDialer: a UDP socket routed to a SOCKS5 dialer gets a SOCKS5 UDP
+ * ASSOCIATE (RFC 1928 section 7) on a control connection to each proxy of the
+ * chain, outermost first; the control connection of p_i reaches it through
+ * p0..p_{i-1} (CONNECT), like any detour. What it opens goes to the relay table
+ * (common/relay.h), which carries the datagrams. See dialer.h. */
+#include "common/dialer/dialer.h"
+
+#include "common/addr.h"
+#include "common/escape.h"
+#include "common/ownfd.h"
+#include "common/proto/socks5.h"
+#include "common/reentry.h"
+#include "common/relay.h"
+#include "common/sockopt.h"
+#include "common/sys.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int associate_check(const struct conf *c, int dialer, char *why, size_t whycap)
+{
+    const struct conf_dialer *cd = &c->dialers[dialer];
+    int hops[16], maker = -1, n;
+
+    if (cd->type == DIALER_BLOCK) {
+        snprintf(why, whycap, "blocked");
+        return EPERM;
+    }
+    if (cd->type == DIALER_DIRECT) {
+        if (conf_udp_mode(cd) != UDP_BLOCK)
+            return 0;
+        snprintf(why, whycap, "UDP blocked by the direct dialer %s (udp = block)", cd->name);
+        return EPERM;
+    }
+    n = detour_chain(c, dialer, hops, &maker);
+    if (n <= 0 || n > RELAY_MAX_HOPS) {
+        snprintf(why, whycap, "UDP crosses at most %d SOCKS5 proxies", RELAY_MAX_HOPS);
+        return EPERM;
+    }
+    for (int i = 0; i < n; i++) {
+        const struct conf_dialer *h = &c->dialers[hops[i]];
+        if (h->type != DIALER_SOCKS5) {
+            snprintf(why, whycap, "UDP cannot cross %s (%s carries TCP only)", h->name,
+                     conf_dialer_type_name(h->type));
+            return EPERM;
+        }
+        if (conf_udp_mode(h) != UDP_ASSOCIATE) {
+            snprintf(why, whycap, "UDP blocked by the proxy dialer %s (udp = block)", h->name);
+            return EPERM;
+        }
+    }
+    if (c->dialers[maker].type == DIALER_BLOCK) {
+        snprintf(why, whycap, "the chain's first hop is a block dialer");
+        return EPERM;
+    }
+    if (c->dialers[maker].type == DIALER_DIRECT && conf_udp_mode(&c->dialers[maker]) == UDP_BLOCK) {
+        snprintf(why, whycap, "UDP blocked by the direct dialer %s (udp = block)",
+                 c->dialers[maker].name);
+        return EPERM;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- addresses */
+
+/* The program's socket is bound (as a sendto would bind it), so the proxy can be
+ * told the port the datagrams come from. Returns the local address in *LOCAL. */
+static void bind_local(int fd, int family, struct sockaddr_storage *local)
+{
+    socklen_t len = sizeof(*local);
+
+    if (sys.getsockname(fd, (struct sockaddr *)local, &len) < 0)
+        memset(local, 0, sizeof(*local));
+    if (addr_port((struct sockaddr *)local) == 0) {
+        struct sockaddr_storage any;
+        memset(&any, 0, sizeof(any));
+        any.ss_family = (sa_family_t)family;
+        /* Fails harmlessly on a socket bound with IP_BIND_ADDRESS_NO_PORT. */
+        if (bind(fd, (struct sockaddr *)&any, addr_len(family)) == 0) {
+            len = sizeof(*local);
+            sys.getsockname(fd, (struct sockaddr *)local, &len);
+        }
+    }
+}
+
+/* RFC 1928: the address and port the datagrams will come from, zeros when unknown.
+ * The proxy sees the control connection's family; a wildcard local address says
+ * only the port. */
+static void client_addr(const struct sockaddr_storage *local, int ctl_family,
+                        struct sockaddr_storage *out)
+{
+    struct sockaddr_storage conv;
+    socklen_t len;
+    uint16_t port = addr_port((const struct sockaddr *)local);
+
+    memset(out, 0, sizeof(*out));
+    out->ss_family = (sa_family_t)ctl_family;
+    if (local->ss_family &&
+        addr_in_family((const struct sockaddr *)local, ctl_family, &conv, &len)) {
+        struct in6_addr a;
+        uint16_t p;
+        addr_as6((struct sockaddr *)&conv, &a, &p);
+        if (!IN6_IS_ADDR_UNSPECIFIED(&a) &&
+            !(IN6_IS_ADDR_V4MAPPED(&a) && !memcmp(&a.s6_addr[12], "\0\0\0\0", 4)))
+            *out = conv;
+    }
+    addr_set_port(out, port);
+}
+
+static bool unspecified(const struct proto_addr *p)
+{
+    static const uint8_t zero[16];
+
+    if (p->kind == PROTO_ADDR_IPV4)
+        return ((const struct sockaddr_in *)&p->sa)->sin_addr.s_addr == 0;
+    if (p->kind == PROTO_ADDR_IPV6)
+        return !memcmp(&((const struct sockaddr_in6 *)&p->sa)->sin6_addr, zero, 16);
+    return false;
+}
+
+/* Where the datagrams for proxy I of the chain go: its BND.ADDR, or when that is
+ * 0.0.0.0 / :: the proxy's own address (for p0: the peer of its control connection;
+ * further ones are named by their server address). */
+static int relay_of(const struct conf *c, int dialer, int ctl, int i, struct proto_addr *b,
+                    char *why, size_t whycap)
+{
+    if (b->kind == PROTO_ADDR_DOMAIN && i == 0) {
+        char name[ESCAPE_SIZE(50)]; /* the proxy's bytes: escaped for the log */
+        snprintf(why, whycap, "%s gave its relay as a name (%s)", c->dialers[dialer].name,
+                 escape_str(name, sizeof(name), b->host));
+        return EPROTO;
+    }
+    if (b->kind == PROTO_ADDR_NONE || (b->kind != PROTO_ADDR_DOMAIN && b->port == 0)) {
+        snprintf(why, whycap, "%s gave no relay port", c->dialers[dialer].name);
+        return EPROTO;
+    }
+    if (!unspecified(b))
+        return 0;
+    if (i == 0) {
+        socklen_t len = sizeof(b->sa);
+        if (sys.getpeername(ctl, (struct sockaddr *)&b->sa, &len) < 0)
+            return errno;
+    } else {
+        const struct conf_server *s = &c->dialers[dialer].server;
+        memcpy(&b->sa, &s->addr.u.ss, s->addr.len);
+    }
+    b->kind = b->sa.ss_family == AF_INET ? PROTO_ADDR_IPV4 : PROTO_ADDR_IPV6;
+    addr_set_port(&b->sa, b->port);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- the chain */
+
+/* 2 KiB of answers and the chain itself: on the heap, the program's thread may
+ * have a small stack. */
+struct opening {
+    struct relay_chain *ch;
+    struct proto_addr bound[RELAY_MAX_HOPS];
+    char why[400];
+};
+
+/* Open hop I's control connection and learn its relay; its header joins the prefix
+ * that addresses the relays after p0. */
+static int open_hop(struct dial *d, struct opening *o, int hop, int i, long long deadline,
+                    const struct sockaddr_storage *local)
+{
+    const struct conf *c = d->conf;
+    const struct conf_dialer *p = &c->dialers[hop];
+    struct relay_chain *ch = o->ch;
+    struct sockaddr_storage cl;
+    ssize_t h;
+    int err;
+
+    if (i == 0) {
+        client_addr(local, p->server.addr.u.sa.sa_family, &cl);
+    } else {
+        memset(&cl, 0, sizeof(cl));
+        cl.ss_family = AF_INET; /* comes from the previous proxy: unknown */
+    }
+    snprintf(ch->hop[i], sizeof(ch->hop[i]), "%s", p->name);
+    o->why[0] = '\0';
+    err = detour_associate(c, hop, (struct sockaddr *)&cl, deadline, &ch->ctl[i], &o->bound[i],
+                           o->why, sizeof(o->why));
+    if (!err)
+        ownfd_adopt(&ch->ctl[i]); /* out of the program's way (common/ownfd.h) */
+    if (!err)
+        err = relay_of(c, hop, ch->ctl[i], i, &o->bound[i], o->why, sizeof(o->why));
+    if (err) {
+        snprintf(d->why, sizeof(d->why), "UDP ASSOCIATE at %s (socks5 %.64s:%u): %.400s", p->name,
+                 p->server.host, p->server.port, o->why[0] ? o->why : strerror(err));
+        return err;
+    }
+    if (i == 0)
+        return 0;
+    h = socks5_encode_udp_header(ch->prefix + ch->prefix_len, sizeof(ch->prefix) - ch->prefix_len,
+                                 o->bound[i].kind == PROTO_ADDR_DOMAIN ? o->bound[i].host : NULL,
+                                 (struct sockaddr *)&o->bound[i].sa, o->bound[i].port);
+    if (h < 0) {
+        snprintf(d->why, sizeof(d->why), "%s: its relay cannot be addressed", p->name);
+        return EPROTO;
+    }
+    ch->prefix_len += (size_t)h;
+    return 0;
+}
+
+/* Open every control connection of the chain, outermost first. */
+static int open_chain(struct dial *d, struct opening *o, const int *hops, int n,
+                      const struct sockaddr_storage *local)
+{
+    long long deadline = dial_now_ms() + conf_connect_timeout(d->conf, d->dialer);
+    struct relay_chain *ch = o->ch;
+    int err;
+
+    ch->n = n;
+    for (int i = 0; i < n; i++)
+        if ((err = open_hop(d, o, hops[i], i, deadline, local)))
+            return err;
+    if (!addr_in_family((struct sockaddr *)&o->bound[0].sa, ch->family, &ch->relay,
+                        &ch->relay_len)) {
+        snprintf(d->why, sizeof(d->why), "the relay of %s is IPv6 and the socket IPv4",
+                 d->conf->dialers[hops[0]].name);
+        return EAFNOSUPPORT;
+    }
+    return 0;
+}
+
+/* A new association for D->fd, added to the relay table. */
+static int open_new(struct dial *d, struct opening *o)
+{
+    const struct conf *c = d->conf;
+    struct sockaddr_storage local;
+    socklen_t len = sizeof(local);
+    int hops[16], maker = -1, n, err;
+
+    n = detour_chain(c, d->dialer, hops, &maker);
+    o->ch->dialer = d->dialer;
+    snprintf(o->ch->name, sizeof(o->ch->name), "%s", c->dialers[d->dialer].name);
+    if (sys.getsockname(d->fd, (struct sockaddr *)&local, &len) < 0)
+        return errno;
+    o->ch->family = local.ss_family;
+    /* The datagrams leave the program's socket for the first relay: it gets the
+     * options of the dialer that makes the first hop. */
+    if (!d->applied) {
+        err = sockopt_apply(&c->dialers[maker], d->fd, o->ch->family, SOCK_DGRAM, &d->failed);
+        if (err)
+            return err;
+        d->applied = true;
+    }
+    bind_local(d->fd, o->ch->family, &local);
+    if (!(err = open_chain(d, o, hops, n, &local)))
+        err = relay_add(d->fd, o->ch, &local);
+    if (err)
+        relay_chain_free(o->ch);
+    return err;
+}
+
+int associate_open(struct dial *d, bool *created)
+{
+    struct opening *o;
+    char why[300];
+    int err, have;
+
+    *created = false;
+    if (reentry_nested()) {
+        snprintf(d->why, sizeof(d->why),
+                 "a UDP association cannot be used inside another call of the thread (a signal "
+                 "handler): its locks may be held by the call it interrupted");
+        return EACCES;
+    }
+    for (;;) {
+        if ((have = relay_dialer(d->fd)) == d->dialer)
+            return 0;
+        if (have >= 0) {
+            snprintf(d->why, sizeof(d->why), "the socket already relays through %s",
+                     d->conf->dialers[have].name);
+            return EPERM;
+        }
+        if ((err = associate_check(d->conf, d->dialer, why, sizeof(why)))) {
+            snprintf(d->why, sizeof(d->why), "%s", why);
+            return err;
+        }
+        if (!(o = calloc(1, sizeof(*o))) || !(o->ch = relay_chain_new())) {
+            free(o);
+            return ENOMEM;
+        }
+        err = open_new(d, o); /* o->ch: the table's now, or freed */
+        free(o);
+        if (err != EEXIST) /* EEXIST: another thread's first datagram won: use its association */
+            break;
+    }
+    *created = !err;
+    return err;
+}
+
+int associate_dial(struct dial *d)
+{
+    struct relay_target t = {
+        .host = d->host, .sa = d->sa, .port = addr_port(d->sa), .view = d->sa, .view_len = d->len};
+    bool created;
+    int err = associate_open(d, &created);
+
+    if (err)
+        return err;
+    if ((err = relay_connect(d->fd, &t)))
+        snprintf(d->why, sizeof(d->why), "connecting the socket to the relay: %s", strerror(err));
+    else
+        snprintf(d->why, sizeof(d->why), "via UDP ASSOCIATE");
+    return err;
+}

@@ -1,0 +1,431 @@
+/* relay: the table of SOCKS5 UDP associations, per descriptor number, and each
+ * association's lifetime and connected peer. See relay.h; the datagrams themselves
+ * are relayio.c's. */
+#include "common/relay.h"
+
+#include "common/addr.h"
+#include "common/fdtab.h"
+#include "common/log.h"
+#include "common/ownfd.h"
+#include "common/reentry.h"
+#include "common/relay_int.h"
+#include "common/state.h"
+#include "common/sys.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct assoc **slots;
+static size_t n_slots;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+/* ---------------------------------------------------------------- the table */
+
+static void atfork_prepare(void)
+{
+    pthread_mutex_lock(&table_lock);
+}
+
+static void atfork_parent(void)
+{
+    pthread_mutex_unlock(&table_lock);
+}
+
+/* The child has one thread: the locks some other thread held are reborn free. */
+static void atfork_child(void)
+{
+    pthread_mutex_init(&table_lock, NULL);
+    for (size_t i = 0; i < n_slots; i++)
+        if (slots[i])
+            pthread_mutex_init(&slots[i]->lock, NULL);
+}
+
+static void register_fork(void)
+{
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
+static void adopt_orphans(void);
+
+struct assoc *relay_get(int fd)
+{
+    struct assoc *a = NULL;
+
+    adopt_orphans();
+    pthread_mutex_lock(&table_lock);
+    if (fd >= 0 && (size_t)fd < n_slots && (a = slots[fd]))
+        a->refs++;
+    pthread_mutex_unlock(&table_lock);
+    return a;
+}
+
+/* A control connection is closed only while its number still names it: the
+ * program may have closed it behind our back and given the number to a file. */
+static void close_ctls(struct relay_chain *ch)
+{
+    for (int i = 0; i < ch->n; i++)
+        if (ch->ctl[i] >= 0)
+            ownfd_close(&ch->ctl[i]);
+}
+
+static void destroy(struct assoc *a)
+{
+    close_ctls(&a->c);
+    pthread_mutex_destroy(&a->lock);
+    free(a);
+}
+
+struct relay_chain *relay_chain_new(void)
+{
+    struct assoc *a = calloc(1, sizeof(*a));
+
+    if (!a)
+        return NULL;
+    for (int i = 0; i < RELAY_MAX_HOPS; i++)
+        a->c.ctl[i] = -1;
+    pthread_mutex_init(&a->lock, NULL);
+    return &a->c;
+}
+
+/* The association whose chain CH is (the first member). */
+static struct assoc *of_chain(struct relay_chain *ch)
+{
+    return (struct assoc *)ch;
+}
+
+void relay_chain_free(struct relay_chain *ch)
+{
+    destroy(of_chain(ch));
+}
+
+void relay_put(struct assoc *a)
+{
+    bool last;
+
+    pthread_mutex_lock(&table_lock);
+    last = --a->refs == 0;
+    pthread_mutex_unlock(&table_lock);
+    if (last)
+        destroy(a);
+}
+
+/* Room in the table for FD; under table_lock. Returns 0 or ENOMEM. */
+static int grow(int fd)
+{
+    size_t n = n_slots ? n_slots : 64;
+    struct assoc **p;
+
+    if ((size_t)fd < n_slots)
+        return 0;
+    while (n <= (size_t)fd)
+        n *= 2;
+    p = realloc(slots, n * sizeof(*p));
+    if (!p)
+        return ENOMEM;
+    memset(p + n_slots, 0, (n - n_slots) * sizeof(*p));
+    slots = p;
+    n_slots = n;
+    return 0;
+}
+
+/* Returns 0 with two references taken (the table's and the caller's), EEXIST when FD got one
+ * meanwhile (another thread), or ENOMEM. */
+static int insert(int fd, struct assoc *a)
+{
+    int err;
+
+    adopt_orphans();
+    pthread_mutex_lock(&table_lock);
+    err = grow(fd);
+    if (!err && slots[fd])
+        err = EEXIST;
+    if (!err) {
+        a->refs = 2;
+        a->fds = 1;
+        slots[fd] = a;
+    }
+    pthread_mutex_unlock(&table_lock);
+    return err;
+}
+
+/* FD's slot, emptied; *LAST tells whether no other descriptor holds the association
+ * (the caller puts the slot's reference). */
+static struct assoc *take(int fd, bool *last)
+{
+    struct assoc *a = NULL;
+
+    adopt_orphans();
+    pthread_mutex_lock(&table_lock);
+    if (fd >= 0 && (size_t)fd < n_slots) {
+        a = slots[fd];
+        slots[fd] = NULL;
+    }
+    *last = a && --a->fds == 0;
+    pthread_mutex_unlock(&table_lock);
+    return a;
+}
+
+/* ---------------------------------------------------------------- nested calls
+ *
+ * A call from inside another call of the same thread (a signal handler, see
+ * common/reentry.h) may not take table_lock or an association's lock, nor free:
+ * the call it interrupted may hold them. A descriptor whose association must go
+ * (closed, reconnected) is queued here, lock-free, and its slot emptied by the
+ * next call that is not nested, before any slot can be filled again. */
+#define ORPHANS 16
+static int orphans[ORPHANS]; /* fd + 1 of a slot to empty; 0: free */
+static int n_orphans;
+
+static bool orphan(int fd)
+{
+    for (int i = 0; i < ORPHANS; i++) {
+        int expected = 0;
+        if (__atomic_compare_exchange_n(&orphans[i], &expected, fd + 1, false, __ATOMIC_RELEASE,
+                                        __ATOMIC_RELAXED)) {
+            __atomic_add_fetch(&n_orphans, 1, __ATOMIC_RELEASE);
+            return true;
+        }
+    }
+    return false;
+}
+
+static void forget(int fd);
+
+/* Not nested: empty the queued slots. One load when there are none. */
+static void adopt_orphans(void)
+{
+    if (!__atomic_load_n(&n_orphans, __ATOMIC_ACQUIRE) || reentry_nested())
+        return;
+    for (int i = 0; i < ORPHANS; i++) {
+        int v = __atomic_exchange_n(&orphans[i], 0, __ATOMIC_ACQUIRE);
+        if (v) {
+            __atomic_sub_fetch(&n_orphans, 1, __ATOMIC_RELEASE);
+            forget(v - 1);
+        }
+    }
+}
+
+/* Nested: FD's association is let go of without a lock; the descriptor is a plain
+ * UDP socket from now on (a later datagram is routed afresh). */
+static void let_go(int fd)
+{
+    fdtab_and(fd, ~(FD_ASSOC | FD_APPLIED));
+    if (!orphan(fd))
+        log_warn("%s[%d] udp fd %d: its association ended inside a signal handler with %d "
+                 "others pending; its control connection stays open until the process ends",
+                 state.prog, (int)getpid(), fd, ORPHANS);
+}
+
+int relay_nested_refusal(const char *prog, int fd, const char *what, int err)
+{
+    log_warn("%s[%d] udp fd %d: %s inside another call of the thread (a signal handler) is "
+             "refused: the association's locks may be held by the call it interrupted",
+             prog, (int)getpid(), fd, what);
+    errno = err;
+    return -1;
+}
+
+/* ---------------------------------------------------------------- associations */
+
+static void log_created(const struct assoc *a, const struct sockaddr_storage *local)
+{
+    char relay[ADDR_STRLEN], lo[ADDR_STRLEN], cl[ADDR_STRLEN], cp[ADDR_STRLEN];
+    struct sockaddr_storage cs, ps;
+    socklen_t len = sizeof(cs);
+
+    if (!log_enabled(LOG_LVL_INFO))
+        return;
+    if (sys.getsockname(a->c.ctl[0], (struct sockaddr *)&cs, &len) < 0)
+        cs.ss_family = AF_UNSPEC;
+    len = sizeof(ps);
+    if (sys.getpeername(a->c.ctl[0], (struct sockaddr *)&ps, &len) < 0)
+        ps.ss_family = AF_UNSPEC;
+    log_info("%s[%d] udp association via %s created (fd %d, %d proxies): relay %s, from %s, "
+             "control %s -> %s",
+             state.prog, (int)getpid(), a->c.name, a->fd, a->c.n,
+             addr_format((struct sockaddr *)&a->c.relay, relay, sizeof(relay)),
+             addr_format((const struct sockaddr *)local, lo, sizeof(lo)),
+             addr_format((struct sockaddr *)&cs, cl, sizeof(cl)),
+             addr_format((struct sockaddr *)&ps, cp, sizeof(cp)));
+}
+
+int relay_add(int fd, struct relay_chain *ch, const struct sockaddr_storage *local)
+{
+    struct assoc *a = of_chain(ch);
+    int err;
+
+    a->fd = fd;
+    pthread_once(&fork_once, register_fork);
+    if ((err = insert(fd, a)))
+        return err;
+    fdtab_or(fd, FD_ASSOC);
+    log_created(a, local);
+    relay_put(a);
+    return 0;
+}
+
+int relay_dialer(int fd)
+{
+    struct assoc *a = reentry_nested() ? NULL : relay_get(fd);
+    int d = a ? a->c.dialer : -1;
+
+    if (a)
+        relay_put(a);
+    return d;
+}
+
+void relay_set_peer(struct peer *p, const struct relay_target *t)
+{
+    memset(p, 0, sizeof(*p));
+    if (t->host)
+        snprintf(p->host, sizeof(p->host), "%s", t->host);
+    else
+        memcpy(&p->ip, t->sa, addr_len(t->sa->sa_family));
+    p->port = t->port;
+    if (t->view) {
+        memcpy(&p->view, t->view, t->view_len < sizeof(p->view) ? t->view_len : sizeof(p->view));
+        p->view_len = t->view_len;
+    } else if (t->sa) {
+        p->view_len = addr_len(t->sa->sa_family);
+        memcpy(&p->view, t->sa, p->view_len);
+    }
+}
+
+int relay_connect(int fd, const struct relay_target *t)
+{
+    struct assoc *a = reentry_nested() ? NULL : relay_get(fd);
+    int err = 0;
+
+    if (!a)
+        return EBADF;
+    /* Connected to the relay, the socket hears the relay alone, as a connected
+     * socket hears its peer alone; the peer is checked on each datagram. */
+    if (sys.connect(fd, (struct sockaddr *)&a->c.relay, a->c.relay_len) < 0) {
+        err = errno;
+    } else {
+        pthread_mutex_lock(&a->lock);
+        relay_set_peer(&a->peer, t);
+        a->connected = true;
+        pthread_mutex_unlock(&a->lock);
+    }
+    relay_put(a);
+    return err;
+}
+
+void relay_set_view(int fd, const struct sockaddr *sa, socklen_t len)
+{
+    struct assoc *a = reentry_nested() ? NULL : relay_get(fd);
+
+    if (!a)
+        return;
+    pthread_mutex_lock(&a->lock);
+    if (a->connected && len <= sizeof(a->peer.view)) {
+        memcpy(&a->peer.view, sa, len);
+        a->peer.view_len = len;
+    }
+    pthread_mutex_unlock(&a->lock);
+    relay_put(a);
+}
+
+bool relay_peer(int fd, struct sockaddr *sa, socklen_t *len)
+{
+    struct assoc *a = reentry_nested() ? NULL : relay_get(fd);
+    bool connected = false;
+
+    if (!a)
+        return false;
+    pthread_mutex_lock(&a->lock);
+    if ((connected = a->connected)) {
+        memcpy(sa, &a->peer.view, a->peer.view_len < *len ? a->peer.view_len : *len);
+        *len = a->peer.view_len;
+    }
+    pthread_mutex_unlock(&a->lock);
+    relay_put(a);
+    return connected;
+}
+
+void relay_forget_peer(int fd)
+{
+    struct assoc *a;
+
+    if (reentry_nested()) {
+        let_go(fd);
+        return;
+    }
+    a = relay_get(fd);
+
+    if (!a)
+        return;
+    pthread_mutex_lock(&a->lock);
+    a->connected = false;
+    pthread_mutex_unlock(&a->lock);
+    relay_put(a);
+}
+
+/* ---------------------------------------------------------------- descriptors */
+
+void relay_close(int fd)
+{
+    if (reentry_nested())
+        let_go(fd);
+    else
+        forget(fd);
+}
+
+static void forget(int fd)
+{
+    bool last;
+    struct assoc *a = take(fd, &last);
+
+    if (!a)
+        return;
+    if (last)
+        log_info("%s[%d] udp association via %s closed (fd %d): %llu datagrams out, %llu in, "
+                 "%llu dropped",
+                 state.prog, (int)getpid(), a->c.name, fd,
+                 __atomic_load_n(&a->out, __ATOMIC_RELAXED),
+                 __atomic_load_n(&a->in, __ATOMIC_RELAXED),
+                 __atomic_load_n(&a->dropped, __ATOMIC_RELAXED));
+    relay_put(a);
+}
+
+int relay_reserve(int fd)
+{
+    int err;
+
+    if (fd < 0)
+        return EBADF;
+    if (reentry_nested())
+        return relay_nested_refusal(state.prog, fd, "dup2/dup3 of an associated socket", EBUSY),
+               EBUSY;
+    pthread_mutex_lock(&table_lock);
+    err = grow(fd);
+    pthread_mutex_unlock(&table_lock);
+    return err;
+}
+
+int relay_dup(int oldfd, int newfd)
+{
+    struct assoc *a = NULL;
+    int err = 0;
+
+    if (oldfd < 0 || newfd < 0 || oldfd == newfd)
+        return 0;
+    if (reentry_nested())
+        return relay_nested_refusal(state.prog, oldfd, "a copy of an associated socket", EMFILE),
+               EMFILE;
+    relay_close(newfd); /* whatever the number held before is gone */
+    pthread_mutex_lock(&table_lock);
+    if ((size_t)oldfd < n_slots && (a = slots[oldfd]) && !(err = grow(newfd))) {
+        slots[newfd] = a;
+        a->refs++;
+        a->fds++;
+    }
+    pthread_mutex_unlock(&table_lock);
+    return err;
+}
