@@ -1,39 +1,13 @@
 /* DefaultDialer: the program's own socket, the dialer's options, the real connect. */
 #include "common/dialer/dialer.h"
 
+#include "common/dialer/io.h"
+#include "common/monotime.h"
 #include "common/sockopt.h"
 #include "common/sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <time.h>
-
-int dial_wait_connected(int fd, uint32_t timeout_ms)
-{
-    long long deadline = dial_now_ms() + timeout_ms;
-    struct pollfd p = {.fd = fd, .events = POLLOUT};
-    int err = 0;
-    socklen_t len = sizeof(err);
-
-    for (;;) {
-        long long left = deadline - dial_now_ms();
-        int r;
-
-        if (left <= 0)
-            return ETIMEDOUT;
-        r = poll(&p, 1, (int)left);
-        if (r > 0)
-            break;
-        if (r == 0)
-            return ETIMEDOUT;
-        if (errno != EINTR)
-            return errno;
-    }
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-        return errno;
-    return err;
-}
 
 /* A blocking socket with a deadline: connect non-blocking, poll, restore the
  * program's flags exactly as they were. */
@@ -47,7 +21,7 @@ static int connect_bounded(int fd, const struct sockaddr *sa, socklen_t len, uin
     if (sys.connect(fd, sa, len) < 0) {
         err = errno;
         if (err == EINPROGRESS)
-            err = dial_wait_connected(fd, timeout_ms);
+            err = io_wait_connected(fd, monotime_ms() + timeout_ms);
     }
     if (err == ETIMEDOUT) {
         /* Abort the pending handshake so no late connection appears behind the

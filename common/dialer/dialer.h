@@ -9,6 +9,7 @@
 #ifndef DIALSHIM_DIALER_H
 #define DIALSHIM_DIALER_H
 
+#include "common/monotime.h"
 #include "common/proto/proto.h"
 #include "common/strategy.h"
 #include "conf/conf.h"
@@ -32,10 +33,7 @@ struct dial {
 /* Milliseconds on the monotonic clock: every dial's deadline is counted in these. */
 static inline long long dial_now_ms(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+    return monotime_ms();
 }
 
 /* Microseconds on the same clock, for the Happy Eyeballs pacing. */
@@ -46,9 +44,6 @@ static inline long long dial_now_us(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
 }
-
-/* Dialers past this index never learn "lockstep" (they keep trying pipelined first). */
-#define DETOUR_LEARN_MAX 1024
 
 /* Route-independent entry point: dial D->sa over dialer D->dialer. Returns 0 or errno. */
 int dialer_dial(struct dial *d);
@@ -116,9 +111,6 @@ int happy_dial(struct dial *d, const struct dns_addr *addrs, int n, uint16_t por
 /* The dialer races interfaces (network_strategy, network_type): even a literal
  * address goes through happy_dial. */
 bool parallel_wanted(const struct conf_dialer *cd);
-
-/* Wait for a non-blocking connect on FD to finish within TIMEOUT_MS; returns 0 or errno. */
-int dial_wait_connected(int fd, uint32_t timeout_ms);
 
 /* Replace FD by SCRATCH (dup3, inside connect), copying the program's options
  * and flags from the old socket (of OLD_FAMILY); SCRATCH is closed, whether the

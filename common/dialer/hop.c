@@ -1,0 +1,81 @@
+#include "common/dialer/hop.h"
+
+#include "common/dialer/io.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+/* R's parser over the LEN bytes at BUF: > 0 done, 0 more wanted (*NEED), < 0
+ * refused (in E). */
+static int parse(struct hop_reply *r, const uint8_t *buf, size_t len, size_t *need,
+                 struct proto_error *e)
+{
+    int n;
+
+    switch (r->kind) {
+    case HOP_SOCKS5_METHOD:
+        n = socks5_parse_method(buf, len, r->userpass, &r->u.method, e);
+        *need = r->u.method.need;
+        return n;
+    case HOP_SOCKS5_AUTH:
+        n = socks5_parse_auth_reply(buf, len, &r->u.auth, e);
+        *need = r->u.auth.need;
+        return n;
+    case HOP_SOCKS5_REPLY:
+        n = socks5_parse_reply(buf, len, &r->u.socks5, e);
+        *need = r->u.socks5.need;
+        return n;
+    case HOP_SOCKS4_REPLY:
+        n = socks4_parse_reply(buf, len, &r->u.socks4, e);
+        *need = r->u.socks4.need;
+        return n;
+    case HOP_HTTP_RESPONSE:
+        break;
+    }
+    n = http_parse_response(buf, len, &r->u.http, e);
+    *need = r->u.http.need;
+    return n;
+}
+
+int hop_exchange(struct hop_ctx *h, uint8_t *buf, size_t cap, struct hop_reply *r)
+{
+    size_t have = 0, need = 1;
+
+    for (;;) {
+        int n = parse(r, buf, have, &need, &h->perr);
+        if (n > 0)
+            return 0;
+        if (n < 0)
+            return h->perr.errnum ? h->perr.errnum : ECONNREFUSED;
+        if (need <= have)
+            need = have + 1;
+        if (need > cap) {
+            snprintf(h->perr.why, sizeof(h->perr.why), "reply longer than %zu bytes", cap);
+            return ECONNREFUSED;
+        }
+        int err = io_read_to(h->fd, buf, &have, need, h->deadline);
+        if (err == ECONNRESET && have == 0)
+            snprintf(h->perr.why, sizeof(h->perr.why), "the proxy closed the connection");
+        else if (err == ECONNRESET)
+            snprintf(h->perr.why, sizeof(h->perr.why),
+                     "the proxy closed the connection after %zu bytes of its reply", have);
+        else if (err == ETIMEDOUT)
+            snprintf(h->perr.why, sizeof(h->perr.why), "the proxy did not answer in time");
+        if (err)
+            return err;
+    }
+}
+
+int hop_handshake(struct hop_ctx *h, const struct target *t)
+{
+    switch (h->p->type) {
+    case DIALER_SOCKS5:
+        return hop_socks5(h, t);
+    case DIALER_SOCKS4:
+        return hop_socks4(h, t);
+    case DIALER_HTTP:
+        return hop_http(h, t);
+    default:
+        return EINVAL;
+    }
+}

@@ -1,0 +1,74 @@
+#include "common/dialer/io.h"
+
+#include "common/monotime.h"
+#include "common/sys.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+int io_wait(int fd, short events, long long deadline)
+{
+    struct pollfd p = {.fd = fd, .events = events};
+
+    for (;;) {
+        long long left = deadline - monotime_ms();
+        int r;
+        if (left <= 0)
+            return ETIMEDOUT;
+        r = poll(&p, 1, (int)left);
+        if (r > 0)
+            return 0;
+        if (r == 0)
+            return ETIMEDOUT;
+        if (errno != EINTR)
+            return errno;
+    }
+}
+
+int io_wait_connected(int fd, long long deadline)
+{
+    int err = io_wait(fd, POLLOUT, deadline);
+    socklen_t len = sizeof(err);
+
+    if (!err && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        err = errno;
+    return err;
+}
+
+int io_write_all(int fd, const uint8_t *buf, size_t n, long long deadline)
+{
+    while (n > 0) {
+        ssize_t w = sys.sendto(fd, buf, n, MSG_NOSIGNAL, NULL, 0);
+        if (w > 0) {
+            buf += w;
+            n -= w;
+            continue;
+        }
+        if (w < 0 && errno != EAGAIN && errno != EINTR)
+            return errno;
+        int err = io_wait(fd, POLLOUT, deadline);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+int io_read_to(int fd, uint8_t *buf, size_t *have, size_t want, long long deadline)
+{
+    while (*have < want) {
+        ssize_t r = sys.recv(fd, buf + *have, want - *have, 0);
+        if (r > 0) {
+            *have += r;
+            continue;
+        }
+        if (r == 0)
+            return ECONNRESET;
+        if (errno != EAGAIN && errno != EINTR)
+            return errno;
+        int err = io_wait(fd, POLLIN, deadline);
+        if (err)
+            return err;
+    }
+    return 0;
+}

@@ -1,0 +1,28 @@
+/* io: a dial's reads, writes and waits on a non-blocking socket, each bounded by
+ * the dial's one deadline (CLOCK_MONOTONIC milliseconds, monotime_ms()).
+ *
+ * Promise: no allocation, no lock; only the sys table's calls and poll(2);
+ * EINTR is retried, never returned; a read never takes more than it was asked
+ * for (bytes after a proxy's reply belong to the program).
+ */
+#ifndef DIALSHIM_DIALER_IO_H
+#define DIALSHIM_DIALER_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Wait for EVENTS on FD until DEADLINE; 0, ETIMEDOUT or an errno. */
+int io_wait(int fd, short events, long long deadline);
+
+/* Wait for a non-blocking connect on FD to finish by DEADLINE: 0, or its errno
+ * (SO_ERROR), ETIMEDOUT. */
+int io_wait_connected(int fd, long long deadline);
+
+/* Send the N bytes at BUF (MSG_NOSIGNAL): 0, ETIMEDOUT or an errno. */
+int io_write_all(int fd, const uint8_t *buf, size_t n, long long deadline);
+
+/* Read until BUF holds WANT bytes (*HAVE already there), never more. Returns 0,
+ * ETIMEDOUT, an errno, or ECONNRESET on EOF. */
+int io_read_to(int fd, uint8_t *buf, size_t *have, size_t want, long long deadline);
+
+#endif
