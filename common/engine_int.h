@@ -1,5 +1,6 @@
 /* engine_int: what the engine's two files share (engine.c: sockets, connects,
- * descriptors; datagram.c: sends with a destination). Nothing else includes it.
+ * descriptors; datagram.c: sends with a destination, and the sends and receives
+ * of sockets with a SOCKS5 association). Nothing else includes it.
  *
  * Promise: the same as common/engine.h for each function here.
  */

@@ -16,7 +16,8 @@
  * is dead: every later wrapped send fails with ECONNRESET, nothing goes direct. The
  * receive side hands the program the exact payload and the real peer (a name the
  * proxy gives becomes its fake address), with the kernel's truncation semantics;
- * malformed or fragmented datagrams are dropped. The module reads no configuration:
+ * malformed or fragmented datagrams are dropped. The module reads no configuration
+ * (of `state` only the program's name, for log lines, and never on the receive path):
  * what the receive path must decide about a datagram from elsewhere than the relay
  * is the caller's answer (struct relay_rx). Sockets without an association pay one
  * fdtab_get() in the hooks and never reach this module. The table of associations
