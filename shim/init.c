@@ -60,6 +60,20 @@ static void *find(const char *name, bool required)
     return NULL;
 }
 
+void *shim_real(void **slot, const char *name, const char *alt)
+{
+    void *p = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+
+    if (!p) {
+        shim_resolve(); /* the table first: its lookup knows where we lie */
+        p = find(name, false);
+        if (!p && alt)
+            p = find(alt, false);
+        __atomic_store_n(slot, p, __ATOMIC_RELEASE);
+    }
+    return p;
+}
+
 /* The one lookup of the real functions, over common/sys.h's list. */
 #define REAL(member, symbol, required) sys.member = (__typeof__(sys.member))find(#symbol, required);
 
@@ -133,7 +147,7 @@ bool shim_enter(void)
 /* Read the file and the environment at start-up, so a program that later
  * chroots, drops privileges or clears its environment still gets its policy;
  * parse it, and look up the real functions, on the first hook: most programs
- * never touch the network, and that work would be a fifth of a small program's
+ * never touch the network, and that work would be a large part of a small program's
  * start (`dialshim run` checks the file before it starts the program). Hooks
  * called earlier (another library's constructor) do both themselves. No thread
  * is created here. */

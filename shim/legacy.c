@@ -8,7 +8,6 @@
 #include "shim/init.h"
 #include "shim/unseen.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdint.h>
@@ -36,19 +35,6 @@ bool shim_unseen_refused(const char *call, int err)
     return r != 0;
 }
 
-/* The real function NAME, looked up once (these are rare calls: not in the sys
- * table, which holds what the engine itself uses). */
-static void *real(void **slot, const char *name)
-{
-    void *p = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-
-    if (!p) {
-        p = dlsym(RTLD_NEXT, name);
-        __atomic_store_n(slot, p, __ATOMIC_RELEASE);
-    }
-    return p;
-}
-
 /* Refuse with ERR, or call the real NAME with the hook's arguments (ENOSYS when
  * libc has none). */
 #define PASS_OR(type, name, refused_value, ...)                                                    \
@@ -57,7 +43,7 @@ static void *real(void **slot, const char *name)
         type fn;                                                                                   \
         if (shim_unseen_refused(#name, EACCES))                                                    \
             return refused_value;                                                                  \
-        if (!(fn = (type)real(&slot, #name))) {                                                    \
+        if (!(fn = (type)shim_real(&slot, #name, NULL))) {                                         \
             errno = ENOSYS;                                                                        \
             return refused_value;                                                                  \
         }                                                                                          \
@@ -148,7 +134,7 @@ HOOK int getnetbyname_r(const char *name, struct netent *ret, char *buf, size_t 
     getnetbyname_r_fn fn;
 
     if (shim_unseen_refused("getnetbyname_r", EACCES) ||
-        !(fn = (getnetbyname_r_fn)real(&slot, "getnetbyname_r")))
+        !(fn = (getnetbyname_r_fn)shim_real(&slot, "getnetbyname_r", NULL)))
         return net_r_refused(result, h_errnop);
     return fn(name, ret, buf, buflen, result, h_errnop);
 }
@@ -160,7 +146,7 @@ HOOK int getnetbyaddr_r(uint32_t net, int type, struct netent *ret, char *buf, s
     getnetbyaddr_r_fn fn;
 
     if (shim_unseen_refused("getnetbyaddr_r", EACCES) ||
-        !(fn = (getnetbyaddr_r_fn)real(&slot, "getnetbyaddr_r")))
+        !(fn = (getnetbyaddr_r_fn)shim_real(&slot, "getnetbyaddr_r", NULL)))
         return net_r_refused(result, h_errnop);
     return fn(net, type, ret, buf, buflen, result, h_errnop);
 }

@@ -3,32 +3,14 @@
  * (fdtab FD_ASSOC) reach the engine; every other descriptor costs one fdtab_get(),
  * which matters for read(2) on files and pipes. */
 #include "common/engine.h"
-#include "common/fdtab.h"
 #include "common/sys.h"
+#include "shim/assoc.h"
 #include "shim/init.h"
 
 #include <errno.h>
 #include <stddef.h>
 #include <sys/uio.h>
 #include <time.h>
-
-static inline bool assoc(int fd)
-{
-    return __builtin_expect((fdtab_get(fd) & FD_ASSOC) != 0, 0);
-}
-
-/* A hook may run before our constructor (another library's); the table is then
- * filled first. Without the real function there is nothing to call: ENOSYS. */
-#define REAL(name, fail, ...)                                                                      \
-    do {                                                                                           \
-        if (!sys.name)                                                                             \
-            shim_resolve();                                                                        \
-        if (!sys.name) {                                                                           \
-            errno = ENOSYS;                                                                        \
-            return fail;                                                                           \
-        }                                                                                          \
-        return sys.name(__VA_ARGS__);                                                              \
-    } while (0)
 
 /* One datagram into one buffer, through the engine. */
 static ssize_t recv_one(int fd, void *buf, size_t n, int flags, struct sockaddr *from,
@@ -46,53 +28,60 @@ static ssize_t recv_one(int fd, void *buf, size_t n, int flags, struct sockaddr 
     return r;
 }
 
-/* The number was reused for something that is no socket: forget it, ask the kernel. */
-static bool not_ours(int fd, ssize_t r)
+/* The bodies of recvfrom, recv and read and of their _FORTIFY_SOURCE twins, once
+ * the shim is entered: one datagram through the engine, or the kernel's call when
+ * the number is no socket any more. */
+static ssize_t recvfrom_entered(int fd, void *buf, size_t n, int flags, struct sockaddr *from,
+                                socklen_t *fromlen)
 {
-    if (r >= 0 || errno != ENOTSOCK)
-        return false;
-    engine_forget(fd);
-    return true;
-}
+    ssize_t r = recv_one(fd, buf, n, flags, from, fromlen);
 
-HOOK ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *from,
-                      socklen_t *fromlen)
-{
-    ssize_t r;
-
-    if (!assoc(fd) || !shim_enter())
-        REAL(recvfrom, -1, fd, buf, n, flags, from, fromlen);
-    r = recv_one(fd, buf, n, flags, from, fromlen);
     if (not_ours(fd, r))
         r = sys.recvfrom(fd, buf, n, flags, from, fromlen);
     shim_leave();
     return r;
 }
 
-HOOK ssize_t recv(int fd, void *buf, size_t n, int flags)
+static ssize_t recv_entered(int fd, void *buf, size_t n, int flags)
 {
-    ssize_t r;
+    ssize_t r = recv_one(fd, buf, n, flags, NULL, NULL);
 
-    if (!assoc(fd) || !shim_enter())
-        REAL(recv, -1, fd, buf, n, flags);
-    r = recv_one(fd, buf, n, flags, NULL, NULL);
     if (not_ours(fd, r))
         r = sys.recv(fd, buf, n, flags);
     shim_leave();
     return r;
 }
 
-HOOK ssize_t read(int fd, void *buf, size_t n)
+static ssize_t read_entered(int fd, void *buf, size_t n)
 {
-    ssize_t r;
+    ssize_t r = recv_one(fd, buf, n, 0, NULL, NULL);
 
-    if (!assoc(fd) || !shim_enter())
-        REAL(read, -1, fd, buf, n);
-    r = recv_one(fd, buf, n, 0, NULL, NULL);
     if (not_ours(fd, r))
         r = sys.read(fd, buf, n);
     shim_leave();
     return r;
+}
+
+HOOK ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *from,
+                      socklen_t *fromlen)
+{
+    if (!assoc(fd) || !shim_enter())
+        RETURN_REAL(recvfrom, -1, fd, buf, n, flags, from, fromlen);
+    return recvfrom_entered(fd, buf, n, flags, from, fromlen);
+}
+
+HOOK ssize_t recv(int fd, void *buf, size_t n, int flags)
+{
+    if (!assoc(fd) || !shim_enter())
+        RETURN_REAL(recv, -1, fd, buf, n, flags);
+    return recv_entered(fd, buf, n, flags);
+}
+
+HOOK ssize_t read(int fd, void *buf, size_t n)
+{
+    if (!assoc(fd) || !shim_enter())
+        RETURN_REAL(read, -1, fd, buf, n);
+    return read_entered(fd, buf, n);
 }
 
 HOOK ssize_t readv(int fd, const struct iovec *iov, int n)
@@ -101,7 +90,7 @@ HOOK ssize_t readv(int fd, const struct iovec *iov, int n)
     ssize_t r;
 
     if (n <= 0 || !assoc(fd) || !shim_enter())
-        REAL(readv, -1, fd, iov, n);
+        RETURN_REAL(readv, -1, fd, iov, n);
     r = engine_recv_assoc(fd, &m, 0);
     if (not_ours(fd, r))
         r = sys.readv(fd, iov, n);
@@ -114,7 +103,7 @@ HOOK ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
     ssize_t r;
 
     if (!msg || !assoc(fd) || !shim_enter())
-        REAL(recvmsg, -1, fd, msg, flags);
+        RETURN_REAL(recvmsg, -1, fd, msg, flags);
     r = engine_recv_assoc(fd, msg, flags);
     if (not_ours(fd, r))
         r = sys.recvmsg(fd, msg, flags);
@@ -141,7 +130,7 @@ HOOK int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
     int saved = errno;
 
     if (!vec || !vlen || !assoc(fd) || !shim_enter())
-        REAL(recvmmsg, -1, fd, vec, vlen, flags, timeout);
+        RETURN_REAL(recvmmsg, -1, fd, vec, vlen, flags, timeout);
     for (i = 0; i < vlen; i++) {
         int f = flags & ~MSG_WAITFORONE;
         ssize_t r;
@@ -167,40 +156,22 @@ HOOK int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 
 HOOK ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 {
-    ssize_t r;
-
     if (n > buflen || !assoc(fd) || !shim_enter())
-        REAL(read_chk, -1, fd, buf, n, buflen);
-    r = recv_one(fd, buf, n, 0, NULL, NULL);
-    if (not_ours(fd, r))
-        r = sys.read(fd, buf, n);
-    shim_leave();
-    return r;
+        RETURN_REAL(read_chk, -1, fd, buf, n, buflen);
+    return read_entered(fd, buf, n);
 }
 
 HOOK ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
 {
-    ssize_t r;
-
     if (n > buflen || !assoc(fd) || !shim_enter())
-        REAL(recv_chk, -1, fd, buf, n, buflen, flags);
-    r = recv_one(fd, buf, n, flags, NULL, NULL);
-    if (not_ours(fd, r))
-        r = sys.recv(fd, buf, n, flags);
-    shim_leave();
-    return r;
+        RETURN_REAL(recv_chk, -1, fd, buf, n, buflen, flags);
+    return recv_entered(fd, buf, n, flags);
 }
 
 HOOK ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
                             struct sockaddr *from, socklen_t *fromlen)
 {
-    ssize_t r;
-
     if (n > buflen || !assoc(fd) || !shim_enter())
-        REAL(recvfrom_chk, -1, fd, buf, n, buflen, flags, from, fromlen);
-    r = recv_one(fd, buf, n, flags, from, fromlen);
-    if (not_ours(fd, r))
-        r = sys.recvfrom(fd, buf, n, flags, from, fromlen);
-    shim_leave();
-    return r;
+        RETURN_REAL(recvfrom_chk, -1, fd, buf, n, buflen, flags, from, fromlen);
+    return recvfrom_entered(fd, buf, n, flags, from, fromlen);
 }

@@ -7,7 +7,6 @@
 #include "common/resq.h"
 #include "shim/init.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -16,21 +15,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-/* The real function NAME (or ALT), looked up once; NULL when there is none. */
-static void *real(void **slot, const char *name, const char *alt)
-{
-    void *p = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-
-    if (!p) {
-        p = dlsym(RTLD_NEXT, name);
-        if (!p && alt)
-            p = dlsym(RTLD_NEXT, alt);
-        __atomic_store_n(slot, p, __ATOMIC_RELEASE);
-    }
-    return p;
-}
-
-#define REAL_FN(type, name) ((type)real(&real_##name, #name, "__" #name))
+#define REAL_FN(type, name) ((type)shim_real(&real_##name, #name, "__" #name))
 
 static void *real_res_query, *real_res_search, *real_res_querydomain, *real_res_send;
 static void *real_res_nquery, *real_res_nsearch, *real_res_nquerydomain, *real_res_nsend;

@@ -6,31 +6,13 @@
  * whose datagrams to the connected peer must be wrapped; any other descriptor
  * costs one fdtab_get(). */
 #include "common/engine.h"
-#include "common/fdtab.h"
 #include "common/sys.h"
+#include "shim/assoc.h"
 #include "shim/init.h"
 
 #include <errno.h>
 #include <stddef.h>
 #include <sys/uio.h>
-
-static inline bool assoc(int fd)
-{
-    return __builtin_expect((fdtab_get(fd) & FD_ASSOC) != 0, 0);
-}
-
-/* A hook may run before our constructor (another library's); the table is then
- * filled first. Without the real function there is nothing to call: ENOSYS. */
-#define REAL(name, fail, ...)                                                                      \
-    do {                                                                                           \
-        if (!sys.name)                                                                             \
-            shim_resolve();                                                                        \
-        if (!sys.name) {                                                                           \
-            errno = ENOSYS;                                                                        \
-            return fail;                                                                           \
-        }                                                                                          \
-        return sys.name(__VA_ARGS__);                                                              \
-    } while (0)
 
 /* A datagram without a destination on an associated socket: to its connected peer. */
 static ssize_t send_assoc(int fd, const void *buf, size_t n, int flags)
@@ -39,15 +21,6 @@ static ssize_t send_assoc(int fd, const void *buf, size_t n, int flags)
     struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
 
     return engine_send_assoc(fd, &m, flags);
-}
-
-/* The number was reused for something that is no socket: forget it, ask the kernel. */
-static bool not_ours(int fd, ssize_t r)
-{
-    if (r >= 0 || errno != ENOTSOCK)
-        return false;
-    engine_forget(fd);
-    return true;
 }
 
 HOOK ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *to,
@@ -59,7 +32,7 @@ HOOK ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct s
      * that was through a proxy). */
     if (!to || tolen < sizeof(sa_family_t)) {
         if (!assoc(fd) || !shim_enter())
-            REAL(sendto, -1, fd, buf, n, flags, to, tolen);
+            RETURN_REAL(sendto, -1, fd, buf, n, flags, to, tolen);
         r = send_assoc(fd, buf, n, flags);
         shim_leave();
         return r;
@@ -106,7 +79,7 @@ HOOK ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
     ssize_t r;
 
     if ((!to || msg->msg_namelen < sizeof(sa_family_t)) && !assoc(fd))
-        REAL(sendmsg, -1, fd, msg, flags);
+        RETURN_REAL(sendmsg, -1, fd, msg, flags);
     if (!shim_enter())
         return sys.sendmsg(fd, msg, flags);
     r = sendmsg_one(fd, msg, flags);
@@ -125,7 +98,7 @@ HOOK int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
     for (i = 0; vec && i < vlen && !named; i++)
         named = vec[i].msg_hdr.msg_name && vec[i].msg_hdr.msg_namelen >= sizeof(sa_family_t);
     if ((!named && !assoc(fd)) || !shim_enter())
-        REAL(sendmmsg, -1, fd, vec, vlen, flags);
+        RETURN_REAL(sendmmsg, -1, fd, vec, vlen, flags);
     if (engine_gate(AF_INET) == GATE_PASS && !assoc(fd)) {
         shim_leave(); /* no configuration: one batch, as the program asked */
         return sys.sendmmsg(fd, vec, vlen, flags);
@@ -148,7 +121,7 @@ HOOK ssize_t send(int fd, const void *buf, size_t n, int flags)
     ssize_t r;
 
     if (!assoc(fd) || !shim_enter())
-        REAL(send, -1, fd, buf, n, flags);
+        RETURN_REAL(send, -1, fd, buf, n, flags);
     r = send_assoc(fd, buf, n, flags);
     if (not_ours(fd, r))
         r = sys.send(fd, buf, n, flags);
@@ -162,7 +135,7 @@ HOOK ssize_t writev(int fd, const struct iovec *iov, int n)
     ssize_t r;
 
     if (n <= 0 || !assoc(fd) || !shim_enter())
-        REAL(writev, -1, fd, iov, n);
+        RETURN_REAL(writev, -1, fd, iov, n);
     r = engine_send_assoc(fd, &m, 0);
     if (not_ours(fd, r))
         r = sys.writev(fd, iov, n);
@@ -175,7 +148,7 @@ HOOK ssize_t write(int fd, const void *buf, size_t n)
     ssize_t r;
 
     if (!assoc(fd) || !shim_enter())
-        REAL(write, -1, fd, buf, n);
+        RETURN_REAL(write, -1, fd, buf, n);
     r = send_assoc(fd, buf, n, 0);
     if (not_ours(fd, r))
         r = sys.write(fd, buf, n);
