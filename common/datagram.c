@@ -133,7 +133,6 @@ static ssize_t dgram_relayed(struct dial *d, uint32_t fst, int rule, const struc
         applied_mark(d->fd, maker);
     if (err) {
         /* One warning per socket: a program retrying into a dead proxy must not flood. */
-        d->failed = d->why[0] ? d->why : NULL;
         log_decision((fst & FD_BLOCK_LOGGED) ? LOG_LVL_DEBUG : LOG_LVL_WARN, d, rule, err, &t0);
         fdtab_or(d->fd, FD_BLOCK_LOGGED);
         errno = err;

@@ -9,6 +9,7 @@
 #include "common/family.h"
 #include "common/fdtab.h"
 #include "common/log.h"
+#include "common/monotime.h"
 #include "common/other.h"
 #include "common/route.h"
 #include "common/state.h"
@@ -113,14 +114,6 @@ int engine_close(int fd)
     return sys.close(fd);
 }
 
-static double ms_since(const struct timespec *t0)
-{
-    struct timespec t1;
-
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (t1.tv_sec - t0->tv_sec) * 1e3 + (t1.tv_nsec - t0->tv_nsec) / 1e6;
-}
-
 static const char *app_name(void)
 {
     return state.app >= 0 ? state.conf->apps[state.app].name : "(built-in)";
@@ -146,7 +139,7 @@ void log_decision(enum log_level l, const struct dial *d, int rule, int err,
 {
     const struct conf *c = state.conf;
     char dst[ADDR_STRLEN], rbuf[160], chain[256];
-    const char *why = d->why[0] ? d->why : d->failed;
+    const char *why = dial_why(d);
 
     if (!log_enabled(l))
         return;
@@ -159,7 +152,7 @@ void log_decision(enum log_level l, const struct dial *d, int rule, int err,
             addr_format(d->sa, dst, sizeof(dst)), d->host ? " name=" : "", d->host ? d->host : "",
             app_name(), rbuf, format_chain(c, d->dialer, chain, sizeof(chain)),
             err ? strerrorname_np(err) : "ok", why ? " " : "", why ? why : "",
-            t0->tv_sec || t0->tv_nsec ? ms_since(t0) : 0.0);
+            t0->tv_sec || t0->tv_nsec ? monotime_ms_since(t0) : 0.0);
 }
 
 /* Before dialer D->dialer takes D->fd: D->applied as the socket's options stand,

@@ -70,6 +70,23 @@ static bool server_addr_for(int family, const struct conf_server *s, struct sock
     return false;
 }
 
+/* A new non-blocking TCP socket of FAMILY, of the program's protocol, takes D's
+ * descriptor (a socket of OLD_FAMILY). 0 or errno. */
+static int swap_fresh(struct dial *d, int family, int old_family)
+{
+    int proto = 0, scratch, err;
+    socklen_t pl = sizeof(proto);
+
+    getsockopt(d->fd, SOL_SOCKET, SO_PROTOCOL, &proto, &pl);
+    scratch = sys.socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+    if (scratch < 0)
+        return errno;
+    if ((err = dial_swap(d->fd, scratch, old_family)))
+        return err;
+    sys.fcntl(d->fd, F_SETFL, sys.fcntl(d->fd, F_GETFL) | O_NONBLOCK);
+    return 0;
+}
+
 /* TCP-connect FD (non-blocking by now) to the first proxy, with MAKER's options.
  * An IPv4 socket cannot reach an IPv6 proxy: a scratch socket takes its place. */
 static int connect_first(struct dial *d, int maker, const struct conf_dialer *first,
@@ -85,16 +102,8 @@ static int connect_first(struct dial *d, int maker, const struct conf_dialer *fi
         return ECONNREFUSED;
     }
     if (!server_addr_for(family, &first->server, &ss, &len)) {
-        int proto = 0, scratch;
-        socklen_t pl = sizeof(proto);
-        getsockopt(d->fd, SOL_SOCKET, SO_PROTOCOL, &proto, &pl);
-        scratch = sys.socket(first->server.addr.u.sa.sa_family,
-                             SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
-        if (scratch < 0)
-            return errno;
-        if ((err = dial_swap(d->fd, scratch, family)))
+        if ((err = swap_fresh(d, first->server.addr.u.sa.sa_family, family)))
             return err;
-        sys.fcntl(d->fd, F_SETFL, sys.fcntl(d->fd, F_GETFL) | O_NONBLOCK);
         if (first->server.addr.u.sa.sa_family != family)
             d->swapped_family = first->server.addr.u.sa.sa_family;
         family = first->server.addr.u.sa.sa_family;
@@ -117,9 +126,9 @@ static int connect_first(struct dial *d, int maker, const struct conf_dialer *fi
 static int renew_socket(struct dial *d)
 {
     struct sockaddr unspec = {.sa_family = AF_UNSPEC};
-    int family = AF_INET, proto = 0, scratch, err;
+    int family = AF_INET, err;
     struct sockaddr_storage ss;
-    socklen_t len = sizeof(ss), pl = sizeof(proto);
+    socklen_t len = sizeof(ss);
 
     /* Disconnecting keeps the program's socket: its bound address and port, its
      * options and its epoll registration. Only if the kernel refuses does a
@@ -128,13 +137,8 @@ static int renew_socket(struct dial *d)
         return 0;
     if (sys.getsockname(d->fd, (struct sockaddr *)&ss, &len) == 0)
         family = ss.ss_family;
-    getsockopt(d->fd, SOL_SOCKET, SO_PROTOCOL, &proto, &pl);
-    scratch = sys.socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
-    if (scratch < 0)
-        return errno;
-    if ((err = dial_swap(d->fd, scratch, family)))
+    if ((err = swap_fresh(d, family, family)))
         return err;
-    sys.fcntl(d->fd, F_SETFL, sys.fcntl(d->fd, F_GETFL) | O_NONBLOCK);
     d->applied = false;
     return 0;
 }
@@ -165,8 +169,8 @@ static int run_chain(struct dial *d, const int *hops, int n, int maker, long lon
         struct target t;
 
         if (next) {
-            t.host = next->server.addr.len ? NULL : next->server.host;
-            t.sa = next->server.addr.len ? &next->server.addr.u.sa : NULL;
+            t.host = NULL; /* a server is an address (common/support.c refuses names) */
+            t.sa = &next->server.addr.u.sa;
             t.port = next->server.port;
         } else if (end) {
             t = *end->t;
@@ -251,7 +255,7 @@ int detour_dial(struct dial *d, uint32_t timeout_ms)
     }
     sys.fcntl(d->fd, F_SETFL, flags);
     if (err)
-        d->failed = d->why[0] ? d->why : NULL;
+        d->failed = dial_why(d);
     return err;
 }
 
@@ -277,11 +281,6 @@ int detour_associate(const struct conf *c, int dialer, const struct sockaddr *cl
         return ECONNREFUSED;
     }
     s = &c->dialers[hops[0]].server;
-    if (!s->addr.len) {
-        snprintf(why, whycap, "%s: server %s is a name, not an address", c->dialers[hops[0]].name,
-                 s->host);
-        return EHOSTUNREACH;
-    }
     /* Twice at most: `handshake = auto` may learn lockstep on the first try. */
     for (int attempt = 0; attempt < 2; attempt++) {
         struct dial d = {.conf = c,
@@ -302,11 +301,7 @@ int detour_associate(const struct conf *c, int dialer, const struct sockaddr *cl
             return 0;
         }
         sys.close(d.fd);
-        if (d.why[0])
-            snprintf(why, whycap, "%s", d.why);
-        else
-            snprintf(why, whycap, "%s%s%s", d.failed ? d.failed : "", d.failed ? ": " : "",
-                     strerror(err));
+        snprintf(why, whycap, "%s", dial_why(&d) ? dial_why(&d) : strerror(err));
         if (!retry)
             break;
         log_info("%s: pipelined handshake failed (%s); lockstep from now on", why, strerror(err));

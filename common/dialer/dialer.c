@@ -18,8 +18,7 @@ static int interface_dial(struct dial *d)
         memcpy(a.addr, &((const struct sockaddr_in6 *)d->sa)->sin6_addr, 16);
         a.scope_id = ((const struct sockaddr_in6 *)d->sa)->sin6_scope_id;
     }
-    return happy_dial(d, &a, 1, addr_port(d->sa), d->conf->dialers[d->dialer].fallback_delay_ms,
-                      conf_connect_timeout(d->conf, d->dialer));
+    return happy_dial(d, &a, 1, addr_port(d->sa), conf_connect_timeout(d->conf, d->dialer));
 }
 
 /* Inside another call of the same thread (common/reentry.h) only what takes no
@@ -63,7 +62,7 @@ int dialer_dial(struct dial *d)
              * proxy never leaves directly. */
             int err = associate_dial(d);
             if (err)
-                d->failed = d->why[0] ? d->why : "UDP ASSOCIATE failed";
+                d->failed = dial_why(d) ? dial_why(d) : "UDP ASSOCIATE failed";
             return err;
         }
         return detour_dial(d, conf_connect_timeout(d->conf, d->dialer));

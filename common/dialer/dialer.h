@@ -1,5 +1,6 @@
 /* dialer: dial a socket through one configured [dialer], as sing-box's
- * common/dialer does (DefaultDialer here; ResolveDialer and DetourDialer join it).
+ * common/dialer does: DefaultDialer (default.c), DetourDialer (detour.c, its hops
+ * in hop_*.c), ResolveDialer (resolve.c), Happy Eyeballs (parallel.c).
  *
  * Promise: every dial works on the program's own descriptor, keeps its flags and
  * earlier options, and returns what connect(2) would: 0, or an errno (EINPROGRESS
@@ -27,8 +28,15 @@ struct dial {
     bool applied;       /* options were set by an earlier call on this socket */
     int swapped_family; /* out: a socket of this other family took the program's fd, or 0 */
     const char *failed; /* out: the option the kernel refused, or a short reason */
-    char why[600];      /* out: a detour's explanation of a failure, for the log */
+    char why[600];      /* out: a longer explanation composed here; read through dial_why() */
 };
+
+/* D's reason, the one way to read it: the explanation composed in D->why when
+ * there is one, else the short D->failed (NULL: none). */
+static inline const char *dial_why(const struct dial *d)
+{
+    return d->why[0] ? d->why : d->failed;
+}
 
 /* Milliseconds on the monotonic clock: every dial's deadline is counted in these. */
 static inline long long dial_now_ms(void)
@@ -104,9 +112,9 @@ int resolve_name(const struct conf *c, int dialer, const char *name, struct dns_
                  bool race_order, char *why, size_t whycap);
 
 /* Happy Eyeballs (common/dialer/parallel.c): race ADDRS (in attempt order) to PORT,
- * a new attempt every DELAY_MS, the program's descriptor one of the racers. */
+ * a new attempt every fallback_delay of the dialer, the program's descriptor one of the racers. */
 int happy_dial(struct dial *d, const struct dns_addr *addrs, int n, uint16_t port,
-               uint32_t delay_ms, uint32_t timeout_ms);
+               uint32_t timeout_ms);
 
 /* The dialer races interfaces (network_strategy, network_type): even a literal
  * address goes through happy_dial. */

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/sockopt.h"
 #include "common/sys.h"
+#include "common/v4mapped.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -51,27 +52,13 @@ struct attempt {
 static bool sockaddr_for(int family, const struct dns_addr *a, uint16_t port,
                          struct sockaddr_storage *ss, socklen_t *len)
 {
-    memset(ss, 0, sizeof(*ss));
-    if (a->family == AF_INET && family == AF_INET) {
-        struct sockaddr_in *in = (struct sockaddr_in *)ss;
-        in->sin_family = AF_INET;
-        in->sin_port = htons(port);
-        memcpy(&in->sin_addr, a->addr, 4);
-        *len = sizeof(*in);
+    if (a->family == family) {
+        *len = dns_addr_to_sockaddr(a, port, ss);
         return true;
     }
-    if (family == AF_INET6) {
-        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons(port);
-        if (a->family == AF_INET6) {
-            memcpy(&in6->sin6_addr, a->addr, 16);
-            in6->sin6_scope_id = a->scope_id;
-        } else {
-            in6->sin6_addr.s6_addr[10] = in6->sin6_addr.s6_addr[11] = 0xff;
-            memcpy(&in6->sin6_addr.s6_addr[12], a->addr, 4);
-        }
-        *len = sizeof(*in6);
+    if (family == AF_INET6 && a->family == AF_INET) {
+        v4mapped_sockaddr((struct sockaddr_in6 *)ss, a->addr, htons(port));
+        *len = sizeof(struct sockaddr_in6);
         return true;
     }
     return false;
@@ -343,7 +330,7 @@ bool parallel_wanted(const struct conf_dialer *cd)
 }
 
 int happy_dial(struct dial *d, const struct dns_addr *addrs, int n, uint16_t port,
-               uint32_t delay_ms, uint32_t timeout_ms)
+               uint32_t timeout_ms)
 {
     int own_family = socket_family(d->fd), flags = sys.fcntl(d->fd, F_GETFL), err;
     long long deadline;
@@ -371,7 +358,6 @@ int happy_dial(struct dial *d, const struct dns_addr *addrs, int n, uint16_t por
     long long t0 = dial_now_us();
     int na = plan(&d->conf->dialers[d->dialer], addrs, n, m->ifs, m->at, t0);
 
-    (void)delay_ms;
     deadline = t0 + (timeout_ms ? timeout_ms : 75000) * 1000LL;
     sys.fcntl(d->fd, F_SETFL, flags | O_NONBLOCK);
     err = race(d, m->rs, m->at, na, port, deadline, own_family);

@@ -135,7 +135,7 @@ int resolve_dial(struct dial *d)
     if (n < 0)
         return -n;
     if (cd->type == DIALER_DIRECT && d->type == SOCK_STREAM)
-        return happy_dial(d, addrs, n, port, cd->fallback_delay_ms, timeout);
+        return happy_dial(d, addrs, n, port, timeout);
     /* A proxy resolving nothing itself, or UDP: the first usable address. */
     if (pick_for_socket(d, addrs, n, port, &ss) < 0) {
         snprintf(d->why, sizeof(d->why), "%s: no address of the socket's family", d->host);
