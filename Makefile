@@ -81,11 +81,11 @@ $(BUILD)/libcore.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 # Lazy binding, not -z now: the library imports about a hundred libc symbols (most
-# for c-ares) and binding them all at load was a quarter of a small program's start
-# under the shim; a program that never touches the network binds almost none.
+# for c-ares) and binding them all at load was a large part of a small program's
+# start under the shim; a program that never touches the network binds almost none.
 # -z noseparate-code: headers, code and read-only data in one executable LOAD
-# segment instead of three, two mmaps fewer at every start (startbench: 1.14 ->
-# 1.12 for /bin/true), at the price of read-only data being mapped executable.
+# segment instead of three, two mmaps fewer at every start, at the price of
+# read-only data being mapped executable.
 # -fini=<no such symbol>: no DT_FINI. crti's _fini does nothing, but it lies at the
 # end of the code, and calling it at exit faulted in 64 KiB of the library that the
 # start never touches (common/state.c keeps the constructor's path at the front).

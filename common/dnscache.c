@@ -20,7 +20,7 @@ struct cache_slot { /* scanned on each lookup, so kept small; name/answer apart 
 
 /* Allocated by the first answer cached: as a static array its 370 KB of .bss
  * were a mapping of their own that every process under the shim paid for at
- * start (about 1% of /bin/true's), lookups or not. */
+ * start, lookups or not. */
 struct cache {
     struct cache_slot slots[DNS_CACHE_SIZE];
     char name[DNS_CACHE_SIZE][DNS_NAME_MAX];

@@ -2,7 +2,7 @@
  *
  * Why: when .bss outgrows the tail of the library's last data page, the dynamic
  * loader maps it as an anonymous region of its own, in every process under the
- * shim, whether it ever connects or not: a measured 0.3-0.5% of /bin/true's start.
+ * shim, whether it ever connects or not: a cost at every process start.
  * A variable marked NOBSS lives in .data instead (zeros in the file, pages faulted
  * in only when touched, like .bss). What is left in .bss must stay under a page:
  * `readelf -lW build/libdialshim.so` shows the RW LOAD with MemSiz close to

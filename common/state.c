@@ -26,7 +26,7 @@ struct state state;
  * .text (the linker puts .text.startup.* there), in the first 64 KiB of the
  * library, which the kernel maps at once on ld.so's first fault at the headers.
  * From .rodata, 160 KiB further, the strings cost a fault of their own at every
- * start, with 16 pages to map then and unmap at exit (startbench: 0.8%). */
+ * start, with 16 pages to map then and unmap at exit. */
 #define STARTUP     __attribute__((section(".text.startup.dialshim")))
 #define STARTUP_STR __attribute__((section(".text.startup.dialshim_str")))
 
@@ -46,7 +46,7 @@ static const char nothing[] STARTUP_STR = "";
 /* The constructor's string work is done here, not by libc: the first call of each
  * libc function through the PLT costs a lazy symbol lookup (and an IFUNC
  * resolution for the string functions), and getenv, strnlen, memcpy, strlen and
- * memchr were five of them in every program's start (startbench: 0.5%). */
+ * memchr were five of them in every program's start. */
 static size_t len_max(const char *s, size_t max)
 {
     size_t n = 0;
