@@ -69,6 +69,17 @@ static int socket_family(int fd)
     return sys.getsockname(fd, (struct sockaddr *)&ss, &len) == 0 ? ss.ss_family : 0;
 }
 
+/* A datagram refused with ERR: one warning per socket (a program retrying, into
+ * a dead proxy or a block, must not flood the log), debug lines after it. */
+static ssize_t dgram_refused(struct dial *d, uint32_t fst, int rule, int err,
+                             const struct timespec *t0)
+{
+    log_decision((fst & FD_BLOCK_LOGGED) ? LOG_LVL_DEBUG : LOG_LVL_WARN, d, rule, err, t0);
+    fdtab_or(d->fd, FD_BLOCK_LOGGED);
+    errno = err;
+    return -1;
+}
+
 /* A direct datagram: the dialer's options once per socket, then the real call. */
 static ssize_t dgram_direct(struct dial *d, uint32_t fst, int rule, const struct msghdr *msg,
                             int flags, bool is_sendto)
@@ -95,13 +106,8 @@ static ssize_t dgram_direct(struct dial *d, uint32_t fst, int rule, const struct
             applied_mark(d->fd, maker);
             log_decision(LOG_LVL_INFO, d, rule, 0, &t0);
         }
-        if (err) {
-            /* One warning per socket: a program retrying must not flood. */
-            log_decision((fst & FD_BLOCK_LOGGED) ? LOG_LVL_DEBUG : LOG_LVL_WARN, d, rule, err, &t0);
-            fdtab_or(d->fd, FD_BLOCK_LOGGED);
-            errno = err;
-            return -1;
-        }
+        if (err)
+            return dgram_refused(d, fst, rule, err, &t0);
     }
     if (is_sendto)
         return sys.sendto(d->fd, m.msg_iov[0].iov_base, m.msg_iov[0].iov_len, flags, m.msg_name,
@@ -131,13 +137,8 @@ static ssize_t dgram_relayed(struct dial *d, uint32_t fst, int rule, const struc
         err = associate_open(d, &created);
     if (d->applied && !had_options)
         applied_mark(d->fd, maker);
-    if (err) {
-        /* One warning per socket: a program retrying into a dead proxy must not flood. */
-        log_decision((fst & FD_BLOCK_LOGGED) ? LOG_LVL_DEBUG : LOG_LVL_WARN, d, rule, err, &t0);
-        fdtab_or(d->fd, FD_BLOCK_LOGGED);
-        errno = err;
-        return -1;
-    }
+    if (err)
+        return dgram_refused(d, fst, rule, err, &t0);
     if (created) {
         snprintf(d->why, sizeof(d->why), "via UDP ASSOCIATE");
         log_decision(LOG_LVL_INFO, d, rule, 0, &t0);
@@ -172,12 +173,8 @@ static __attribute__((noinline)) ssize_t dgram_route(int fd, uint32_t fst, const
     struct timespec t0 = {0, 0};
     int err = associate_check(state.conf, dialer, d.why, sizeof(d.why));
 
-    if (err) {
-        log_decision((fst & FD_BLOCK_LOGGED) ? LOG_LVL_DEBUG : LOG_LVL_WARN, &d, rule, err, &t0);
-        fdtab_or(fd, FD_BLOCK_LOGGED);
-        errno = err;
-        return -1;
-    }
+    if (err)
+        return dgram_refused(&d, fst, rule, err, &t0);
     if (state.conf->dialers[dialer].type == DIALER_DIRECT)
         return dgram_direct(&d, fst, rule, msg, flags, is_sendto);
     return dgram_relayed(&d, fst, rule, msg, flags);
