@@ -8,7 +8,9 @@
  *
  * Promise: bigstack_call() returns FN(ARG)'s value, FN having run to its end on
  * the other stack, on the calling thread, with the same signal mask; or -1 with
- * errno ENOMEM when the stack cannot be had (the caller fails closed). Under
+ * errno ENOMEM when the stack cannot be had (the caller fails closed). A call
+ * made while already on a big stack, or nested in a hook (a signal handler's,
+ * which may not allocate), runs where it is. Under
  * AddressSanitizer or ThreadSanitizer, which do not follow stack switches, FN runs
  * on the caller's stack. FN must return (no longjmp out of it).
  */

@@ -2,6 +2,7 @@
 
 #include "common/addr.h"
 #include "common/applied.h"
+#include "common/bigstack.h"
 #include "common/dialer/dialer.h"
 #include "common/engine_int.h"
 #include "common/fakeip.h"
@@ -184,8 +185,11 @@ int options_ready(struct dial *d, uint32_t fst, int *maker)
     }
 }
 
-/* Route and dial one socket; returns 0 or an errno, logs the decision. */
-static int decide_and_dial(int fd, uint32_t fst, const struct sockaddr *sa, socklen_t len)
+/* Route and dial one socket; returns 0 or an errno, logs the decision. DIALER
+ * and RULE: the route of SA, already picked (a fake address is routed here, by
+ * its name). */
+static int dial_routed(int fd, uint32_t fst, const struct sockaddr *sa, socklen_t len, int dialer,
+                       int rule)
 {
     struct timespec t0 = {0, 0};
     struct dest dst = {
@@ -197,7 +201,7 @@ static int decide_and_dial(int fd, uint32_t fst, const struct sockaddr *sa, sock
                      .type = dst.net == NET_UDP ? SOCK_DGRAM : SOCK_STREAM,
                      .applied = fst & FD_APPLIED};
     char name[FAKEIP_NAME_MAX];
-    int rule, err, maker;
+    int err, maker;
     bool had_options;
 
     if (log_enabled(LOG_LVL_INFO))
@@ -212,8 +216,9 @@ static int decide_and_dial(int fd, uint32_t fst, const struct sockaddr *sa, sock
         }
         dst.sa = NULL;
         dst.name = d.host = name;
+        dialer = route_pick(state.conf, state.app, &dst, &rule);
     }
-    d.dialer = route_pick(state.conf, state.app, &dst, &rule);
+    d.dialer = dialer;
     if ((err = options_ready(&d, fst, &maker))) {
         log_decision(LOG_LVL_WARN, &d, rule, err, &t0);
         return err;
@@ -250,6 +255,40 @@ static int decide_and_dial(int fd, uint32_t fst, const struct sockaddr *sa, sock
         log_decision(LOG_LVL_INFO, &d, rule, err, &t0);
     }
     return err;
+}
+
+struct routed_call {
+    int fd, dialer, rule;
+    uint32_t fst;
+    const struct sockaddr *sa;
+    socklen_t len;
+};
+
+static int routed_on_bigstack(void *arg)
+{
+    struct routed_call *c = arg;
+
+    return dial_routed(c->fd, c->fst, c->sa, c->len, c->dialer, c->rule);
+}
+
+/* A direct dial to an address runs here; every other dial (a name, a proxy chain,
+ * a race across addresses or interfaces, a refusal and its log line) runs on a
+ * stack of its own, so that a program's thread with a small stack pays only for
+ * the hook (common/bigstack.h). */
+static int decide_and_dial(int fd, uint32_t fst, const struct sockaddr *sa, socklen_t len)
+{
+    struct dest dst = {
+        .sa = sa, .port = addr_port(sa), .net = (fst & FD_KIND_MASK) == FD_UDP ? NET_UDP : NET_TCP};
+    struct routed_call c = {.fd = fd, .fst = fst, .sa = sa, .len = len};
+    const struct conf_dialer *cd;
+    int r;
+
+    c.dialer = route_pick(state.conf, state.app, &dst, &c.rule);
+    cd = &state.conf->dialers[c.dialer];
+    if (!fakeip_is_fake(sa, len) && cd->type == DIALER_DIRECT && !parallel_wanted(cd))
+        return dial_routed(fd, fst, sa, len, c.dialer, c.rule);
+    r = bigstack_call(routed_on_bigstack, &c);
+    return r < 0 ? ENOMEM : r; /* no stack to dial on: fail closed */
 }
 
 /* The kernel's state of TCP socket FD is not CLOSE: a connect can only be answered

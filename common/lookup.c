@@ -1,5 +1,6 @@
 #include "common/lookup.h"
 
+#include "common/bigstack.h"
 #include "common/dialer/dialer.h"
 #include "common/engine.h"
 #include "common/fakeip.h"
@@ -305,7 +306,7 @@ static int resolve_localhost(const struct query *q, struct answer *out)
 
 /* The route for the name, then its dialer's resolver in its mode. Returns 0
  * (OUT->n >= 1) or an EAI_* code; logs one line either way. */
-int lookup_resolve(const struct query *q, struct answer *out)
+static int resolve_here(const struct query *q, struct answer *out)
 {
     const struct conf *c = state.conf;
     struct dest d = {.name = q->name, .port = q->port, .net = q->net};
@@ -381,6 +382,34 @@ enum netdb_way netdb_addr_way(const struct sockaddr *sa, socklen_t len, bool *re
     else
         d.port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
     return way_of(&d, remote_dns);
+}
+
+struct resolve_call {
+    const struct query *q;
+    struct answer *out;
+    int rc;
+};
+
+static int resolve_on_bigstack(void *arg)
+{
+    struct resolve_call *c = arg;
+
+    c->rc = resolve_here(c->q, c->out);
+    return 0;
+}
+
+/* A lookup runs on a stack of its own (common/bigstack.h): the route, the cache,
+ * c-ares and the log line, so a program's thread with a small stack pays only
+ * for the hook. */
+int lookup_resolve(const struct query *q, struct answer *out)
+{
+    struct resolve_call c = {.q = q, .out = out};
+
+    if (bigstack_call(resolve_on_bigstack, &c) < 0) {
+        memset(out, 0, sizeof(*out));
+        return EAI_MEMORY; /* no stack to resolve on: no answer, never a local one */
+    }
+    return c.rc;
 }
 
 int netdb_lookup(const char *call, const char *name, int family, struct dns_addr *out, size_t *n)

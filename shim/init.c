@@ -1,5 +1,6 @@
 #include "shim/init.h"
 
+#include "common/bigstack.h"
 #include "common/state.h"
 #include "common/sys.h"
 
@@ -117,6 +118,13 @@ static void capture(void)
 /* Set when load() is done: a nested hook must not wait in pthread_once. */
 static bool loaded;
 
+static int load_on_bigstack(void *arg)
+{
+    (void)arg;
+    state_load();
+    return 0;
+}
+
 static void load(void)
 {
     sigset_t old;
@@ -124,7 +132,11 @@ static void load(void)
     block_signals(&old);
     shim_depth++;
     pthread_once(&capture_once, capture);
-    state_load();
+    /* Parsing the file is the deepest work of a process's first call: on a stack
+     * of its own, so a first call from a thread with a small stack fits (without
+     * the memory for one, here). */
+    if (bigstack_call(load_on_bigstack, NULL) < 0)
+        state_load();
     pthread_atfork(state_atfork_prepare, state_atfork_parent, state_atfork_child);
     shim_depth--;
     __atomic_store_n(&loaded, true, __ATOMIC_RELEASE);

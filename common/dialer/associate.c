@@ -3,6 +3,7 @@
  * chain, outermost first; the control connection of p_i reaches it through
  * p0..p_{i-1} (CONNECT), like any detour. What it opens goes to the relay table
  * (common/relay.h), which carries the datagrams. See dialer.h. */
+#include "common/bigstack.h"
 #include "common/dialer/dialer.h"
 
 #include "common/addr.h"
@@ -257,6 +258,33 @@ static int open_new(struct dial *d, struct opening *o)
     return err;
 }
 
+struct open_call {
+    struct dial *d;
+    struct opening *o;
+};
+
+static int open_on_bigstack(void *arg)
+{
+    struct open_call *c = arg;
+
+    return open_new(c->d, c->o);
+}
+
+/* The control connection's chain, handshakes and log lines run on a stack of
+ * their own (common/bigstack.h): a program's thread with a small stack pays only
+ * for the send. */
+static int open_deep(struct dial *d, struct opening *o)
+{
+    struct open_call c = {.d = d, .o = o};
+    int err = bigstack_call(open_on_bigstack, &c);
+
+    if (err < 0) {
+        relay_chain_free(o->ch);
+        return ENOMEM;
+    }
+    return err;
+}
+
 int associate_open(struct dial *d, bool *created)
 {
     struct opening *o;
@@ -286,7 +314,7 @@ int associate_open(struct dial *d, bool *created)
             free(o);
             return ENOMEM;
         }
-        err = open_new(d, o); /* o->ch: the table's now, or freed */
+        err = open_deep(d, o); /* o->ch: the table's now, or freed */
         free(o);
         if (err != EEXIST) /* EEXIST: another thread's first datagram won: use its association */
             break;

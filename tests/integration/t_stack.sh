@@ -54,14 +54,17 @@ dialer = second
 EOF
 )
 
-# small MODE CONF HOST PORT EXPECTED_REPLY: the 16 KiB thread through the shim.
-# The stack the same exchange uses on a painted stack, bare and through the shim,
-# goes to the diagnostics (VERBOSE=1).
+# small MODE CONF HOST PORT EXPECTED_REPLY [MAX_ADDED]: the 16 KiB thread through
+# the shim. The stack the same exchange uses on a painted stack through the shim
+# goes to the diagnostics (VERBOSE=1); with MAX_ADDED, what it uses beyond the bare
+# connect's must stay within it (the deep work runs on a stack of the shim's own).
 small() {
     local used
     used=$(in_cli timeout "$CTMO" env STACK16_MEASURE=1 LD_PRELOAD="$SHIM" DIALSHIM_CONFIG="$2" \
         "$STACK16" "$1" "$3" "$4" 2>/dev/null | sed -n 's/^stack_used=//p')
     note "stack used through the shim: ${used:-?} bytes"
+    [ -n "${6:-}" ] && assert_le "$((${used:-99999} - ${BARE_USED:-0}))" "$6" \
+        "bytes of the program's stack the shim adds (bare $BARE_USED, shim ${used:-?})"
     : >"$LOG"
     : >"$ULOG"
     run_shim "$2" "$STACK16" "$1" "$3" "$4"
@@ -70,31 +73,33 @@ small() {
 }
 
 case_begin "bare: the 16 KiB thread connects (the probe itself fits)"
-note "stack used bare: $(bare env STACK16_MEASURE=1 "$STACK16" tcp $FAR4 8081 | sed -n 's/^stack_used=//p') bytes"
+BARE_USED=$(bare env STACK16_MEASURE=1 "$STACK16" tcp $FAR4 8081 | sed -n 's/^stack_used=//p')
+note "stack used bare: $BARE_USED bytes"
+[ -n "$BARE_USED" ] || fail "no stack measure of the bare connect"
 : >"$LOG"
 run_bare "$STACK16" tcp $FAR4 8081
 assert_eq "$RC" 0 "exit status $OUT"
 assert_saw "$LOG" $A4_CLI "far server"
 
 case_begin "getaddrinfo and connect through the shim's resolver (real addresses)"
-small tcp "$(resolver_conf real real)" www.example 8081 "you are $A4_CLI"
+small tcp "$(resolver_conf real real)" www.example 8081 "you are $A4_CLI" 4096
 assert_saw "$LOG" $A4_CLI "far server"
 
 case_begin "getaddrinfo (fake_ip) and connect to the fake address"
-small tcp "$(resolver_conf fake fake_ip)" www.example 8081 "you are $A4_CLI"
+small tcp "$(resolver_conf fake fake_ip)" www.example 8081 "you are $A4_CLI" 4096
 assert_saw "$LOG" $A4_CLI "far server"
 
 case_begin "SOCKS5"
-small tcp "$(proxy_conf s5 socks5 $FAR4:1080 </dev/null)" $FAR4 8081 "you are $B4_SRV"
+small tcp "$(proxy_conf s5 socks5 $FAR4:1080 </dev/null)" $FAR4 8081 "you are $B4_SRV" 4096
 assert_saw "$LOG" $B4_SRV "far server"
 
 case_begin "HTTP CONNECT"
-small tcp "$(proxy_conf http http $A4_SRV:8888 </dev/null)" $FAR4 8081 "you are $A4_SRV"
+small tcp "$(proxy_conf http http $A4_SRV:8888 </dev/null)" $FAR4 8081 "you are $A4_SRV" 4096
 assert_saw "$LOG" $A4_SRV "far server"
 
 case_begin "a two-hop chain (SOCKS5 then HTTP CONNECT)"
 : >"$DL"
-small tcp "$CHAIN" $FAR4 8081 "you are $A4_SRV"
+small tcp "$CHAIN" $FAR4 8081 "you are $A4_SRV" 4096
 assert_saw "$LOG" $A4_SRV "far server"
 assert_match "$(cat "$DL")" "$A4_SRV\.8888" "dante carried the connection to the HTTP proxy"
 
