@@ -19,26 +19,16 @@
 /* fcntl64: what programs built with _FILE_OFFSET_BITS=64 call (python3 does). */
 int fcntl64(int fd, int cmd, ...);
 
-/* The real function NAME, or ENOSYS when there is none. */
-#define REAL(name, ...)                                                                            \
-    do {                                                                                           \
-        if (!SYS_REAL(name)) {                                                                     \
-            errno = ENOSYS;                                                                        \
-            return -1;                                                                             \
-        }                                                                                          \
-        return sys.name(__VA_ARGS__);                                                              \
-    } while (0)
-
 static int real_dup(int fd)
 {
-    REAL(dup, fd);
+    RETURN_REAL(dup, -1, fd);
 }
 
 static int real_dup3(int oldfd, int newfd, int flags, bool two)
 {
     if (two)
-        REAL(dup2, oldfd, newfd);
-    REAL(dup3, oldfd, newfd, flags);
+        RETURN_REAL(dup2, -1, oldfd, newfd);
+    RETURN_REAL(dup3, -1, oldfd, newfd, flags);
 }
 
 HOOK int dup(int fd)
