@@ -111,8 +111,10 @@ $(BUILD)/tests/%: tests/integration/%.c
 deps:
 	@sh tools/deps.sh
 
-# Under a sanitizer, a report fails the test that caused it (UBSan recovers otherwise).
-SANENV := $(if $(SANITIZE),UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 TSAN_OPTIONS=halt_on_error=1,)
+# Under a sanitizer, a report fails the test that caused it (UBSan recovers otherwise),
+# and Check's per-test watchdog (4 s unless a suite sets its own) gets ten times as long:
+# instrumented code runs several times slower, and a watchdog is no timing assertion.
+SANENV := $(if $(SANITIZE),UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 TSAN_OPTIONS=halt_on_error=1 CK_TIMEOUT_MULTIPLIER=10,)
 
 unit: all $(UNIT_BIN)
 	@$(SANENV) sh tests/unit/run.sh $(UNIT_BIN)
