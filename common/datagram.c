@@ -5,6 +5,7 @@
 #include "common/engine.h"
 
 #include "common/addr.h"
+#include "common/bigstack.h"
 #include "common/applied.h"
 #include "common/dialer/dialer.h"
 #include "common/engine_int.h"
@@ -180,6 +181,47 @@ static __attribute__((noinline)) ssize_t dgram_route(int fd, uint32_t fst, const
     return dgram_relayed(&d, fst, rule, msg, flags);
 }
 
+struct route_call {
+    int fd, flags, dialer, rule;
+    uint32_t fst;
+    bool is_sendto;
+    const struct msghdr *msg;
+    const struct dest *dst;
+    ssize_t r;
+    int err;
+};
+
+static int route_on_bigstack(void *arg)
+{
+    struct route_call *c = arg;
+
+    c->r = dgram_route(c->fd, c->fst, c->msg, c->flags, c->is_sendto, c->dst, c->dialer, c->rule);
+    c->err = errno;
+    return 0;
+}
+
+/* A socket's first datagram, or one through a proxy or refused: the association,
+ * its chain and the log lines run on a stack of their own (common/bigstack.h). */
+static ssize_t dgram_route_deep(int fd, uint32_t fst, const struct msghdr *msg, int flags,
+                                bool is_sendto, const struct dest *dst, int dialer, int rule)
+{
+    struct route_call c = {.fd = fd,
+                           .flags = flags,
+                           .dialer = dialer,
+                           .rule = rule,
+                           .fst = fst,
+                           .is_sendto = is_sendto,
+                           .msg = msg,
+                           .dst = dst};
+
+    if (bigstack_call(route_on_bigstack, &c) < 0) {
+        errno = ENOBUFS; /* no stack to route on: nothing is sent */
+        return -1;
+    }
+    errno = c.err;
+    return c.r;
+}
+
 /* A datagram of a UDP socket to msg_name: route it (a fake address by its name)
  * and send it directly, through the proxy, or not at all (EPERM, nothing sent).
  * Once a socket has its options, a datagram to a literal address routed direct
@@ -207,7 +249,17 @@ static ssize_t dgram_out(int fd, uint32_t fst, const struct msghdr *msg, int fla
         return is_sendto ? sys.sendto(fd, msg->msg_iov[0].iov_base, msg->msg_iov[0].iov_len, flags,
                                       to, msg->msg_namelen)
                          : sys.sendmsg(fd, msg, flags); /* every later direct datagram */
-    return dgram_route(fd, fst, msg, flags, is_sendto, &dst, dialer, rule);
+    if (!dst.name && (fst & FD_ASSOC) && relay_dialer(fd) == dialer) {
+        /* every later datagram to an address through the socket's association:
+         * what dgram_relayed would do once the association is open, without its
+         * struct dial on the program's stack */
+        struct relay_target t = {
+            .sa = to, .port = addr_port(to), .view = to, .view_len = msg->msg_namelen};
+        return relay_send(fd, msg, flags, &t);
+    }
+    if (cd->type == DIALER_DIRECT && (fst & FD_APPLIED))
+        return dgram_route(fd, fst, msg, flags, is_sendto, &dst, dialer, rule);
+    return dgram_route_deep(fd, fst, msg, flags, is_sendto, &dst, dialer, rule);
 }
 
 /* A datagram that did not come from the relay reaches the program only from a

@@ -101,24 +101,23 @@ static void remember(struct assoc *a, const struct relay_target *t)
     pthread_mutex_unlock(&a->lock);
 }
 
-/* The headers for T, after the relays' prefix; returns the length or -1. */
-static ssize_t headers(const struct assoc *a, const struct relay_target *t, uint8_t *buf,
-                       size_t cap)
+/* The last header, for T (the relays' prefix goes from the association itself);
+ * returns its length or -1. */
+static ssize_t last_header(const struct relay_target *t, uint8_t *buf, size_t cap)
 {
-    ssize_t h;
+    ssize_t h = socks5_encode_udp_header(buf, cap, t->host, t->host ? NULL : t->sa, t->port);
 
-    memcpy(buf, a->c.prefix, a->c.prefix_len);
-    h = socks5_encode_udp_header(buf + a->c.prefix_len, cap - a->c.prefix_len, t->host,
-                                 t->host ? NULL : t->sa, t->port);
-    return h < 0 ? -1 : (ssize_t)a->c.prefix_len + h;
+    return h < 0 ? -1 : h;
 }
 
-/* Payload iovecs after the header: on the stack, or flattened into one buffer when
- * the program passes more than STACK_IOV. */
+/* The relays' prefix (the association's own, unchanged while it is held), the
+ * last header, then the payload iovecs: on the stack, or flattened into one buffer
+ * when the program passes more than STACK_IOV. */
 static ssize_t send_wrapped(struct assoc *a, int fd, const struct msghdr *msg, int flags,
                             const uint8_t *hdr, size_t h)
 {
-    struct iovec iov[STACK_IOV + 1];
+    struct iovec iov[STACK_IOV + 2];
+    size_t k = 0;
     struct msghdr m = {.msg_name = &a->c.relay,
                        .msg_namelen = a->c.relay_len,
                        .msg_iov = iov,
@@ -127,12 +126,17 @@ static ssize_t send_wrapped(struct assoc *a, int fd, const struct msghdr *msg, i
     uint8_t *flat = NULL;
     ssize_t r;
 
-    iov[0].iov_base = (void *)hdr;
-    iov[0].iov_len = h;
+    if (a->c.prefix_len) {
+        iov[k].iov_base = a->c.prefix;
+        iov[k++].iov_len = a->c.prefix_len;
+    }
+    iov[k].iov_base = (void *)hdr;
+    iov[k++].iov_len = h;
+    h += a->c.prefix_len;
     if (msg->msg_iovlen <= STACK_IOV) {
         for (size_t i = 0; i < msg->msg_iovlen; i++)
-            iov[i + 1] = msg->msg_iov[i];
-        m.msg_iovlen = msg->msg_iovlen + 1;
+            iov[k + i] = msg->msg_iov[i];
+        m.msg_iovlen = msg->msg_iovlen + k;
     } else {
         size_t total = 0, off = 0;
         for (size_t i = 0; i < msg->msg_iovlen; i++)
@@ -146,9 +150,9 @@ static ssize_t send_wrapped(struct assoc *a, int fd, const struct msghdr *msg, i
             memcpy(flat + off, msg->msg_iov[i].iov_base, msg->msg_iov[i].iov_len);
             off += msg->msg_iov[i].iov_len;
         }
-        iov[1].iov_base = flat;
-        iov[1].iov_len = total;
-        m.msg_iovlen = 2;
+        iov[k].iov_base = flat;
+        iov[k].iov_len = total;
+        m.msg_iovlen = k + 1;
     }
     r = sys.sendmsg(fd, &m, flags);
     free(flat);
@@ -158,7 +162,7 @@ static ssize_t send_wrapped(struct assoc *a, int fd, const struct msghdr *msg, i
 ssize_t relay_send(int fd, const struct msghdr *msg, int flags, const struct relay_target *t)
 {
     struct assoc *a;
-    uint8_t hdr[RELAY_HDR_CAP];
+    uint8_t hdr[SOCKS5_UDP_HEADER_MAX];
     struct relay_target pt;
     struct peer peer;
     int saved = errno, err;
@@ -192,7 +196,7 @@ ssize_t relay_send(int fd, const struct msghdr *msg, int flags, const struct rel
     } else {
         remember(a, t);
     }
-    h = headers(a, t, hdr, sizeof(hdr));
+    h = last_header(t, hdr, sizeof(hdr));
     if (h < 0) {
         relay_put(a);
         errno = EINVAL;
@@ -230,23 +234,32 @@ static void iov_io(const struct iovec *iov, size_t n, size_t pos, uint8_t *flat,
     }
 }
 
+/* The payload spread over several iovecs, moved K bytes up: through a bounce
+ * buffer (out of line, so the one-buffer case keeps it off the stack). */
+static __attribute__((noinline)) int shift_iovs(const struct iovec *iov, size_t n, size_t k,
+                                                size_t rest)
+{
+    uint8_t stack[STACK_BYTES], *tmp = stack;
+
+    if (rest > sizeof(stack) && !(tmp = malloc(rest)))
+        return -1;
+    iov_io(iov, n, 0, tmp, rest, false);
+    iov_io(iov, n, k, tmp, rest, true);
+    if (tmp != stack)
+        free(tmp);
+    return 0;
+}
+
 int relay_place_payload(const uint8_t *hdr, size_t hdr_cap, size_t off, const struct iovec *iov,
                         size_t n, size_t copy)
 {
     size_t k = hdr_cap - off; /* payload bytes that landed in HDR */
     size_t head = k < copy ? k : copy, rest = copy - head;
-    uint8_t stack[STACK_BYTES], *tmp = stack;
 
-    if (rest && n == 1) {
+    if (rest && n == 1)
         memmove((uint8_t *)iov[0].iov_base + k, iov[0].iov_base, rest);
-    } else if (rest) {
-        if (rest > sizeof(stack) && !(tmp = malloc(rest)))
-            return -1;
-        iov_io(iov, n, 0, tmp, rest, false);
-        iov_io(iov, n, k, tmp, rest, true);
-        if (tmp != stack)
-            free(tmp);
-    }
+    else if (rest && shift_iovs(iov, n, k, rest) < 0)
+        return -1;
     iov_io(iov, n, 0, (uint8_t *)hdr + off, head, true);
     return 0;
 }
@@ -312,6 +325,18 @@ static bool source_view(struct assoc *a, const struct proto_addr *src, struct so
     return addr_in_family(sa, a->c.family, out, len);
 }
 
+/* The relays' headers of a datagram (LEN bytes at HDR) taken off: the offset of
+ * its payload, and in VIEW where the program is told it came from; -1 to drop it.
+ * Out of line: the decoded source stays off the receive path's stack. */
+static __attribute__((noinline)) int unwrap_view(struct assoc *a, const uint8_t *hdr, size_t len,
+                                                 struct sockaddr_storage *view, socklen_t *vlen)
+{
+    struct proto_addr src;
+    int off = socks5_unwrap_udp(hdr, len, a->c.n, &src);
+
+    return off < 0 || !source_view(a, &src, view, vlen) ? -1 : off;
+}
+
 /* Consume the datagram a peek saw, so the next one can be looked at. */
 static void discard(int fd, int flags)
 {
@@ -350,16 +375,14 @@ static int rx_setup(struct rx *x, const struct msghdr *msg, struct iovec *one)
     return 0;
 }
 
-/* One datagram: 1 delivered (*LEN as recvmsg returns it), 0 dropped, -1 error (errno). */
+/* One datagram: 1 delivered (*LEN as recvmsg returns it), 0 dropped, -1 error (errno).
+ * HDR: room for the headers of every relay (HCAP bytes). */
 static int rx_one(struct assoc *a, int fd, struct msghdr *msg, int flags, const struct relay_rx *rx,
-                  struct rx *x, ssize_t *len)
+                  struct rx *x, ssize_t *len, uint8_t *hdr, size_t hcap)
 {
-    uint8_t hdr[RELAY_HDR_CAP];
-    size_t hcap = (size_t)a->c.n * SOCKS5_UDP_HEADER_MAX;
     struct iovec iov[STACK_IOV + 1];
     struct sockaddr_storage from, view;
     socklen_t vlen = 0;
-    struct proto_addr src;
     struct msghdr m = {.msg_name = &from,
                        .msg_namelen = sizeof(from),
                        .msg_iov = iov,
@@ -381,8 +404,7 @@ static int rx_one(struct assoc *a, int fd, struct msghdr *msg, int flags, const 
     filled = (size_t)r < hcap + x->cap ? (size_t)r : hcap + x->cap;
     if (m.msg_namelen &&
         addr_same((struct sockaddr *)&from, (struct sockaddr *)&a->c.relay, true)) {
-        off = socks5_unwrap_udp(hdr, filled < hcap ? filled : hcap, a->c.n, &src);
-        if (off < 0 || !source_view(a, &src, &view, &vlen))
+        if ((off = unwrap_view(a, hdr, filled < hcap ? filled : hcap, &view, &vlen)) < 0)
             return 0;
     } else {
         bool connected;
@@ -412,6 +434,27 @@ static int rx_one(struct assoc *a, int fd, struct msghdr *msg, int flags, const 
     return 1;
 }
 
+/* The headers' room sized for the association: every relay's only for chains,
+ * one relay's on the common path (rx_next), for small stacks. */
+static __attribute__((noinline)) int rx_chain(struct assoc *a, int fd, struct msghdr *msg,
+                                              int flags, const struct relay_rx *rx, struct rx *x,
+                                              ssize_t *len)
+{
+    uint8_t hdr[RELAY_HDR_CAP];
+
+    return rx_one(a, fd, msg, flags, rx, x, len, hdr, (size_t)a->c.n * SOCKS5_UDP_HEADER_MAX);
+}
+
+static int rx_next(struct assoc *a, int fd, struct msghdr *msg, int flags,
+                   const struct relay_rx *rx, struct rx *x, ssize_t *len)
+{
+    uint8_t hdr[SOCKS5_UDP_HEADER_MAX];
+
+    if (a->c.n > 1)
+        return rx_chain(a, fd, msg, flags, rx, x, len);
+    return rx_one(a, fd, msg, flags, rx, x, len, hdr, sizeof(hdr));
+}
+
 ssize_t relay_recv(int fd, struct msghdr *msg, int flags, const struct relay_rx *rx)
 {
     struct assoc *a;
@@ -435,7 +478,7 @@ ssize_t relay_recv(int fd, struct msghdr *msg, int flags, const struct relay_rx 
     }
     /* A dropped datagram is followed by the next one, in the program's blocking
      * mode: a non-blocking call ends with EAGAIN when none is left. */
-    while ((got = rx_one(a, fd, msg, flags, rx, &x, &len)) == 0) {
+    while ((got = rx_next(a, fd, msg, flags, rx, &x, &len)) == 0) {
         count(&a->dropped);
         if (flags & MSG_PEEK)
             discard(fd, flags);

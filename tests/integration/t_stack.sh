@@ -104,7 +104,7 @@ assert_saw "$LOG" $A4_SRV "far server"
 assert_match "$(cat "$DL")" "$A4_SRV\.8888" "dante carried the connection to the HTTP proxy"
 
 case_begin "a datagram through a SOCKS5 UDP association"
-small udp "$(proxy_conf udp socks5 $B4_SRV:1081 </dev/null)" $FAR4 5353 "you are $FAR4"
+small udp "$(proxy_conf udp socks5 $B4_SRV:1081 </dev/null)" $FAR4 5353 "you are $FAR4" 4096
 assert_saw "$ULOG" $FAR4 "far UDP server"
 
 finish
