@@ -1,0 +1,142 @@
+/* The descriptor side of the engine: connect(AF_UNSPEC) on a socket the shim knows,
+ * copies of a descriptor (dup, dup2, dup3, F_DUPFD) and closes the shim did not see.
+ * Declared in common/engine.h with the rest of the engine's entry points. */
+#include "common/engine.h"
+
+#include "common/addr.h"
+#include "common/fakepin.h"
+#include "common/family.h"
+#include "common/fdtab.h"
+#include "common/log.h"
+#include "common/relay.h"
+#include "common/state.h"
+#include "common/sys.h"
+
+#include <errno.h>
+#include <net/if.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* What a UDP disconnect takes from the socket: the kernel unbinds the device
+ * (SO_BINDTODEVICE) and, unless the port was bound explicitly, the local port. */
+struct kept {
+    char dev[IFNAMSIZ];
+    struct sockaddr_storage local;
+    socklen_t local_len;
+};
+
+static void keep(int fd, struct kept *k)
+{
+    socklen_t len = sizeof(k->dev);
+
+    memset(k, 0, sizeof(*k));
+    if (getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, k->dev, &len) < 0)
+        k->dev[0] = '\0';
+    k->local_len = sizeof(k->local);
+    if (sys.getsockname(fd, (struct sockaddr *)&k->local, &k->local_len) < 0)
+        k->local_len = 0;
+}
+
+/* Put back what the disconnect took. The device: a dialer's bind_interface must
+ * hold for every later datagram (else they leave by the main table). The port of
+ * an associated socket: the proxy was told it and relays for it alone. A failure
+ * leaves the options to be applied again by the next datagram (direct) and is
+ * logged. */
+static void restore(int fd, uint32_t fst, const struct kept *k)
+{
+    char dev[IFNAMSIZ] = "";
+    struct sockaddr_storage now;
+    socklen_t len = sizeof(dev);
+    int err = 0;
+
+    getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, &len);
+    if (k->dev[0] && !dev[0] &&
+        setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, k->dev, strlen(k->dev) + 1) < 0)
+        err = errno;
+    len = sizeof(now);
+    if (!err && (fst & FD_ASSOC) && k->local_len && addr_port((struct sockaddr *)&k->local) &&
+        sys.getsockname(fd, (struct sockaddr *)&now, &len) == 0 &&
+        addr_port((struct sockaddr *)&now) == 0 &&
+        bind(fd, (struct sockaddr *)&k->local, k->local_len) < 0)
+        err = errno;
+    if (!err)
+        return;
+    fdtab_and(fd, ~FD_APPLIED);
+    log_warn("%s[%d] udp fd %d: after connect(AF_UNSPEC) the dialer's %s could not be set "
+             "again (%s)",
+             state.prog, (int)getpid(), fd, k->dev[0] && !dev[0] ? "interface" : "local port",
+             strerror(err));
+}
+
+int engine_disconnect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+    uint32_t fst = fdtab_get(fd);
+    struct kept k;
+
+    if ((fst & FD_KIND_MASK) != FD_UDP || !(fst & (FD_APPLIED | FD_ASSOC)))
+        return sys.connect(fd, sa, len);
+    keep(fd, &k);
+    if (sys.connect(fd, sa, len) < 0)
+        return -1;
+    if (fst & FD_ASSOC)
+        relay_forget_peer(fd); /* later datagrams name their destination, or fail */
+    restore(fd, fst, &k);
+    return 0;
+}
+
+int engine_dup_reserve(int oldfd, int newfd)
+{
+    return (fdtab_get(oldfd) & FD_ASSOC) ? relay_reserve(newfd) : 0;
+}
+
+int engine_dup(int oldfd, int newfd, bool new)
+{
+    uint32_t v = fdtab_get(oldfd);
+    int err;
+
+    if (newfd == oldfd)
+        return newfd;
+    if (fdtab_get(newfd) & FD_ASSOC)
+        relay_close(newfd); /* dup2/dup3 closed it (or a close we never saw did) */
+    if (fdtab_get(newfd) & FD_ENGINE)
+        fakepin_close(newfd);
+    err = (v & FD_ASSOC) ? relay_dup(oldfd, newfd) : 0;
+    if (err && new) {
+        fdtab_set(newfd, FD_UNKNOWN);
+        sys.close(newfd);
+        errno = err;
+        return -1;
+    }
+    /* Without a share (no memory after all) the copy must not claim one: its
+     * datagrams then open their own association, never go direct. */
+    fdtab_set(newfd, err ? v & ~(FD_ASSOC | FD_APPLIED) : v);
+    if (v & FD_ENGINE)
+        fakepin_dup(oldfd, newfd);
+    if (v & FD_FAMILY)
+        family_dup(oldfd, newfd);
+    return newfd;
+}
+
+void engine_forget_range(unsigned first, unsigned last)
+{
+    int high = fdtab_high();
+
+    for (long fd = first; fd <= (long)last && fd <= high; fd++) {
+        uint32_t v = fdtab_get((int)fd);
+        if (!v)
+            continue;
+        fdtab_set((int)fd, FD_UNKNOWN);
+        if (v & FD_ASSOC)
+            relay_close((int)fd);
+        if (v & FD_ENGINE)
+            fakepin_close((int)fd);
+    }
+}
+
+void engine_forget(int fd)
+{
+    fakepin_close(fd);
+    relay_close(fd);
+    fdtab_set(fd, FD_UNKNOWN);
+}
