@@ -12,9 +12,8 @@
  * each allocator frees only what it made, and the layout match is no more than a
  * safety net for a list freed past the hook. The set is exact (open addressing
  * keyed by the head's address, so nothing of a list is read to tell whose it is),
- * costs one short-held lock per getaddrinfo and freeaddrinfo and is what
- * netdb_owns() reports. Thread-safe; fork-safe (its atfork handlers are
- * registered on first use).
+ * costs one short-held lock per getaddrinfo and freeaddrinfo. Thread-safe; fork-safe (its atfork
+ * handlers are registered on first use).
  */
 #ifndef DIALSHIM_ADDRINFO_H
 #define DIALSHIM_ADDRINFO_H
@@ -42,9 +41,6 @@ int addrinfo_build(const struct dns_addr *addrs, size_t n, const char *canon,
 
 /* Frees a list made here, or hands it to the real freeaddrinfo. NULL is a no-op. */
 void netdb_freeaddrinfo(struct addrinfo *res);
-
-/* Whether RES is the head of a list made here and not yet freed (for tests). */
-bool netdb_owns(const struct addrinfo *res);
 
 /* pthread_atfork handlers for the list set's lock (registered on first use). */
 void netdb_atfork_prepare(void);

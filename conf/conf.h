@@ -231,16 +231,4 @@ bool conf_remote_dns(const struct conf_dialer *d);
 const char *conf_dialer_type_name(enum dialer_type t);
 const char *conf_strategy_name(enum strategy s);
 
-/* Value parsers, exposed for the unit tests; each returns 0 or -1 and on -1
- * writes a short reason into WHY (at least 128 bytes). */
-int conf_parse_duration_ms(const char *s, uint32_t *out, char *why);
-int conf_parse_bool(const char *s, bool *out, char *why);
-int conf_parse_mark(const char *s, uint32_t *out, char *why);
-/* "1.2.3.4", "[2001:db8::1]", optionally ":port". DEFAULT_PORT >= 0: the port
- * is optional and defaults to it; -1: a port is required; -2: none allowed. */
-int conf_parse_addr(const char *s, int default_port, struct conf_addr *out, char *why);
-int conf_parse_cidr(const char *s, struct conf_rule *out, char *why);
-/* "MATCHER -> DIALER": fills the matcher and copies the dialer's name. */
-int conf_parse_route(const char *s, struct conf_rule *out, char *dialer_name, char *why);
-
 #endif

@@ -7,6 +7,7 @@
 
 #include "conf/conf.h"
 #include "conf/line.h"
+#include "conf/values.h"
 
 #include <stddef.h>
 

@@ -10,6 +10,7 @@
  * (kind % 4: 0 none, 1 IPv4, 2 IPv6, 3 IPv4-mapped IPv6). */
 #include "common/route.h"
 #include "conf/conf.h"
+#include "conf/values.h"
 #include "tests/fuzz/fuzz.h"
 
 #include <arpa/inet.h>

@@ -4,6 +4,7 @@
  * Run from the repository root (tests/unit/run.sh does): fixtures are found by
  * relative path. */
 #include "conf/conf.h"
+#include "conf/values.h"
 
 #include <arpa/inet.h>
 #include <check.h>

@@ -13,6 +13,10 @@
 #include "common/state.h"
 #include "common/sys.h"
 
+/* common/addrinfo.c: whether RES heads a list made there and not yet freed (the
+ * set freeaddrinfo consults; declared here, no caller but the tests). */
+bool netdb_owns(const struct addrinfo *res);
+
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>

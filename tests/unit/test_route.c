@@ -1,6 +1,7 @@
 /* Route and app matching: pure functions over a configuration loaded from text. */
 #include "common/route.h"
 #include "conf/conf.h"
+#include "conf/values.h"
 
 #include <arpa/inet.h>
 #include <check.h>
