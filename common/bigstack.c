@@ -3,6 +3,10 @@
 #include "common/reentry.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <ucontext.h>
 
@@ -38,39 +42,108 @@ static void trampoline(unsigned lo, unsigned hi)
 }
 #endif
 
+#ifndef BIGSTACK_OFF
+/* Each thread keeps its stack once it has one: a fresh 66 KiB block per call
+ * cost a trim of the heap and a fault per page touched, on every proxied connect
+ * and every lookup. A thread's block is freed when the thread ends. */
+static __thread struct call *mine __attribute__((tls_model("initial-exec")));
+static pthread_key_t owner;
+static pthread_once_t owner_once = PTHREAD_ONCE_INIT;
+static bool owner_ok;
+
+static void owner_make(void)
+{
+    owner_ok = pthread_key_create(&owner, free) == 0;
+}
+
+/* The thread's block, made on first use; *KEEP false: free it after this call
+ * (no key to free it at the thread's end). */
+static struct call *block(bool *keep)
+{
+    struct call *c = mine;
+
+    *keep = true;
+    if (c)
+        return c;
+    if (!(c = malloc(sizeof(*c) + BIGSTACK_SIZE)))
+        return NULL;
+    pthread_once(&owner_once, owner_make);
+    if (owner_ok && pthread_setspecific(owner, c) == 0)
+        mine = c;
+    else
+        *keep = false;
+    return c;
+}
+#endif
+
+#ifndef BIGSTACK_OFF
+/* Run C's function on C's stack and come back; false when the switch failed. */
+static __attribute__((noinline)) bool run_on(struct call *c)
+{
+    unsigned long p = (unsigned long)c;
+
+    if (getcontext(&c->there) < 0)
+        return false;
+    c->there.uc_stack.ss_sp = c + 1;
+    c->there.uc_stack.ss_size = BIGSTACK_SIZE;
+    c->there.uc_link = &c->back; /* where the trampoline's return lands */
+    makecontext(&c->there, (void (*)(void))trampoline, 2, (unsigned)p, (unsigned)(p >> 32));
+    return swapcontext(&c->back, &c->there) == 0;
+}
+#endif
+
+#ifndef BIGSTACK_OFF
+/* The top of the main thread's stack (the loader's); its stack grows on demand up
+ * to RLIMIT_STACK, 8 MiB by default, so a call made there needs no other. */
+extern void *__libc_stack_end;
+
+/* 1: the main thread's stack may grow past MAIN_STACK_SURE; 0: not (a small
+ * ulimit -s); -1: not asked yet (the answer is the same for every thread). */
+static int main_grows = -1;
+
+static bool on_main_stack(void)
+{
+    char here;
+    uintptr_t top = (uintptr_t)__libc_stack_end, at = (uintptr_t)&here;
+    int grows = __atomic_load_n(&main_grows, __ATOMIC_RELAXED);
+    struct rlimit rl;
+
+    if (at > top || top - at >= MAIN_STACK_SURE)
+        return false;
+    if (grows < 0) {
+        grows = getrlimit(RLIMIT_STACK, &rl) == 0 &&
+                (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= 2 * MAIN_STACK_SURE);
+        __atomic_store_n(&main_grows, grows, __ATOMIC_RELAXED);
+    }
+    return grows;
+}
+#endif
+
 int bigstack_call(int (*fn)(void *), void *arg)
 {
 #ifdef BIGSTACK_OFF
     return fn(arg);
 #else
     struct call *c;
-    unsigned long p;
-    int ret;
+    bool keep, ran;
+    int ret = -1;
 
     /* Already on one; or inside a call a signal handler interrupted, where malloc
      * may be held (common/reentry.h): the nested paths are shallow, run there. */
-    if (on_big || reentry_nested())
+    if (on_big || reentry_nested() || on_main_stack())
         return fn(arg);
-    if (!(c = malloc(sizeof(*c) + BIGSTACK_SIZE)))
-        goto nomem;
+    if (!(c = block(&keep))) {
+        errno = ENOMEM;
+        return -1;
+    }
     c->fn = fn;
     c->arg = arg;
-    p = (unsigned long)c;
-    if (getcontext(&c->there) < 0)
-        goto fail;
-    c->there.uc_stack.ss_sp = c + 1;
-    c->there.uc_stack.ss_size = BIGSTACK_SIZE;
-    c->there.uc_link = &c->back; /* where the trampoline's return lands */
-    makecontext(&c->there, (void (*)(void))trampoline, 2, (unsigned)p, (unsigned)(p >> 32));
-    if (swapcontext(&c->back, &c->there) < 0)
-        goto fail;
-    ret = c->ret;
-    free(c);
+    if ((ran = run_on(c)))
+        ret = c->ret;
+    if (!keep)
+        free(c);
+    if (!ran)
+        errno = ENOMEM;
     return ret;
-fail:
-    free(c);
-nomem:
-    errno = ENOMEM;
-    return -1;
 #endif
 }

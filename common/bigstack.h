@@ -9,8 +9,9 @@
  * Promise: bigstack_call() returns FN(ARG)'s value, FN having run to its end on
  * the other stack, on the calling thread, with the same signal mask; or -1 with
  * errno ENOMEM when the stack cannot be had (the caller fails closed). A call
- * made while already on a big stack, or nested in a hook (a signal handler's,
- * which may not allocate), runs where it is. Under
+ * made while already on a big stack, on the main thread's stack (which grows
+ * on demand), or nested in a hook (a signal handler's, which may not allocate),
+ * runs where it is. Under
  * AddressSanitizer or ThreadSanitizer, which do not follow stack switches, FN runs
  * on the caller's stack. FN must return (no longjmp out of it).
  */
@@ -20,6 +21,11 @@
 /* A query took 5.9 KiB of it (c-ares 1.18, one A answer, painted stack); 64 KiB
  * stays below malloc's mmap threshold, so a query costs no mmap. */
 #define BIGSTACK_SIZE (64 * 1024)
+
+/* A call this close to the top of the main thread's stack runs there: the kernel
+ * grows that stack to its limit (8 MiB by default), and the switch would cost
+ * three system calls (the signal mask) for nothing. */
+#define MAIN_STACK_SURE (1024 * 1024)
 
 int bigstack_call(int (*fn)(void *), void *arg);
 
