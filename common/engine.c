@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -193,15 +194,21 @@ static int dial_routed(int fd, uint32_t fst, const struct sockaddr *sa, socklen_
     struct timespec t0 = {0, 0};
     struct dest dst = {
         .sa = sa, .port = addr_port(sa), .net = (fst & FD_KIND_MASK) == FD_UDP ? NET_UDP : NET_TCP};
-    struct dial d = {.conf = state.conf,
-                     .fd = fd,
-                     .sa = sa,
-                     .len = len,
-                     .type = dst.net == NET_UDP ? SOCK_DGRAM : SOCK_STREAM,
-                     .applied = fst & FD_APPLIED};
+    struct dial d;
     char name[FAKEIP_NAME_MAX];
     int err, maker;
     bool had_options;
+
+    /* Every field but the explanation's buffer, which only needs its first byte:
+     * zeroing all of it was most of the work of a direct connect here. */
+    memset(&d, 0, offsetof(struct dial, why));
+    d.why[0] = '\0';
+    d.conf = state.conf;
+    d.fd = fd;
+    d.sa = sa;
+    d.len = len;
+    d.type = dst.net == NET_UDP ? SOCK_DGRAM : SOCK_STREAM;
+    d.applied = fst & FD_APPLIED;
 
     if (log_enabled(LOG_LVL_INFO))
         clock_gettime(CLOCK_MONOTONIC, &t0);
