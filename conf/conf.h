@@ -16,12 +16,13 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define CONF_NAME_MAX  64   /* section names */
-#define CONF_HOST_MAX  256  /* a proxy server's host */
-#define CONF_CRED_MAX  256  /* username, password (SOCKS5 limits both to 255) */
-#define CONF_LIST_MAX  16   /* entries of network_type, fallback_network_type, servers */
-#define CONF_MATCH_MAX 32   /* entries of an app's match list */
-#define CONF_PATH_MAX  4096 /* file paths */
+#define CONF_NAME_MAX      64   /* section names */
+#define CONF_HOST_MAX      256  /* a proxy server's host */
+#define CONF_CRED_MAX      256  /* username, password (SOCKS5 limits both to 255) */
+#define CONF_LIST_MAX      16   /* entries of network_type, fallback_network_type, servers */
+#define CONF_MATCH_MAX     32   /* entries of an app's match list */
+#define CONF_PATH_MAX      4096 /* file paths */
+#define CONF_STATE_DIR_MAX 1024 /* state_dir (its users keep it on small stacks) */
 
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG, LOG_LVL_TRACE };
 
@@ -181,7 +182,9 @@ struct conf {
         uint8_t prefix;
     } fake_ip6_range; /* default fc00::/18 */
     enum on_config_error on_config_error;
-    bool secret_readable; /* holds a password and is group/other readable */
+    bool state_dir_set;                 /* state_dir written in the file */
+    char state_dir[CONF_STATE_DIR_MAX]; /* "" with state_dir_set: keep nothing */
+    bool secret_readable;               /* holds a password and is group/other readable */
 
     int n_dialers;
     struct conf_dialer *dialers; /* built-ins `direct` and `block` included */

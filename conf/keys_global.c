@@ -91,6 +91,19 @@ static void set_on_config_error(struct parser *p, const char *key, const char *v
         p->c->on_config_error = (enum on_config_error)i;
 }
 
+/* Empty: keep nothing; unset: $XDG_RUNTIME_DIR/dialshim (common/statedir.c). */
+static void set_state_dir(struct parser *p, const char *key, const char *v)
+{
+    struct conf *c = p->c;
+
+    if (*v == '\0') {
+        c->state_dir[0] = '\0';
+        c->state_dir_set = true;
+    } else if (conf_get_path(p, key, v, c->state_dir, sizeof(c->state_dir))) {
+        c->state_dir_set = true;
+    }
+}
+
 const struct key_def conf_global_keys[] = {
     {"log_level", set_log_level, false, false},
     {"log_file", set_log_file, false, false},
@@ -98,6 +111,7 @@ const struct key_def conf_global_keys[] = {
     {"fake_ip_range", set_fake_ip_range, false, false},
     {"fake_ip6_range", set_fake_ip6_range, false, false},
     {"on_config_error", set_on_config_error, false, false},
+    {"state_dir", set_state_dir, false, true},
 };
 const int conf_n_global_keys = COUNT(conf_global_keys);
 

@@ -10,6 +10,7 @@
 #include "common/state.h"
 #include "common/support.h"
 #include "common/sys.h"
+#include "common/statedir.h"
 #include "common/udpexplain.h"
 #include "conf/conf.h"
 #include "tools/elf.h"
@@ -294,6 +295,11 @@ static int cmd_explain(const struct opts *o, int argc, char **argv)
     }
     printf("app: %s (%s%s%s%s)\n", app >= 0 ? c->apps[app].name : "(built-in)", why_text(why),
            matched ? ": '" : "", matched ? matched : "", matched ? "'" : "");
+    {
+        char line[CONF_STATE_DIR_MAX + 128];
+        statedir_describe(c, line, sizeof(line));
+        printf("%s\n", line);
+    }
 
     memset(&ss, 0, sizeof(ss));
     dst.port = (uint16_t)port;
