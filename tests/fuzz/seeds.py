@@ -172,6 +172,26 @@ def fakeip():
     put("fakeip", "recycle", bytes([1, 0]) + b"".join(bytes([0, i, 2, i & 3, 4, i]) for i in range(30)))
 
 
+def dnsresp():
+    def q(name, qtype, edns=False, flags=0x0100):
+        m = struct.pack(">HHHHHH", 0x1234, flags, 1, 0, 0, 1 if edns else 0)
+        for l in name.split(".") if name else []:
+            m += bytes([len(l)]) + l.encode()
+        m += b"\0" + struct.pack(">HH", qtype, 1)
+        if edns:
+            m += b"\0" + struct.pack(">HHIH", 41, 1232, 0, 0)
+        return m
+    put("dnsresp", "a", bytes([0, 2, 0]) + q("www.example.com", 1, True))
+    put("dnsresp", "aaaa", bytes([0x30, 2, 0]) + q("www.example.com", 28))
+    put("dnsresp", "ptr4", bytes([0, 2, 0]) + q("4.0.18.198.in-addr.arpa", 12))
+    put("dnsresp", "ptr6", bytes([0, 2, 0]) + q(".".join("0" * 31 + "f") + ".ip6.arpa", 12))
+    put("dnsresp", "https", bytes([0, 2, 0]) + q("www.example.com", 65, True))
+    put("dnsresp", "pass", bytes([1, 2, 0]) + q("www.example.com", 1))
+    put("dnsresp", "nx", bytes([8, 2, 0]) + q("nx.example", 1))
+    put("dnsresp", "tiny", bytes([0xf0, 0, 40]) + q("www.example.com", 1))
+    put("dnsresp", "response", bytes([0, 2, 0]) + q("www.example.com", 1, flags=0x8180))
+
+
 def elf_image(phoff=64, phnum=1, ptype=3, shoff=160, shnum=3, shstrndx=1, str_off=120,
               str_size=25, name2=11, shentsize=64):
     """A 64-bit little-endian ELF: header, one program header (PT_INTERP = 3 by
@@ -243,5 +263,5 @@ def conf():
 
 
 os.makedirs(os.path.join(CORPUS, "conf"), exist_ok=True)
-for f in (socks5, socks5_udp, socks4, http, route, glob, fakeip, conf, elf):
+for f in (socks5, socks5_udp, socks4, http, route, glob, fakeip, conf, elf, dnsresp):
     f()
