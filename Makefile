@@ -48,10 +48,12 @@ LDLIBS  := $(STATIC_LIBS) -lpthread -ldl
 # common/bigstack.h). A sanitizer's instrumented frames are larger: not checked there.
 STACK_FLAGS := $(if $(SANITIZE),,-Wstack-usage=4096)
 
-# tools/elf.c, the tool's reader of untrusted ELF files, rides in the archive so
-# that the tool, the unit tests and the fuzz targets link it like the core; the
-# shim references none of it, so the linker leaves it out of libdialshim.so.
-CORE_SRC := $(wildcard common/*.c common/dialer/*.c common/proto/*.c conf/*.c) tools/elf.c
+# The tool's other files (tools/elf.c, the reader of untrusted ELF files; the verbs
+# in files of their own, like the importers of tools/import*.c) ride in the archive
+# so that the tool, the unit tests and the fuzz targets link them like the core; the
+# shim references none of them, so the linker leaves them out of libdialshim.so.
+CORE_SRC := $(wildcard common/*.c common/dialer/*.c common/proto/*.c conf/*.c) \
+            $(filter-out tools/dialshim.c,$(wildcard tools/*.c))
 SHIM_SRC := $(wildcard shim/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)

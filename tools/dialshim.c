@@ -14,6 +14,7 @@
 #include "common/udpexplain.h"
 #include "conf/conf.h"
 #include "tools/elf.h"
+#include "tools/tool.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -31,11 +32,11 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#define EXIT_USAGE 2
-
 static const char usage_text[] =
     "usage: dialshim [run] [-c FILE] [-p APP] [-l LEVEL] [--] COMMAND [ARG...]\n"
     "       dialshim check [-c FILE]\n"
+    "       dialshim env [-c FILE] [-p APP] [-l LEVEL] | dialshim env --off\n"
+    "       dialshim shell [-c FILE] [-p APP] [-l LEVEL] [--] [SHELL-ARG...]\n"
     "       dialshim explain [-c FILE] [-p APP | -n PROGRAM] [--dial] [tcp|udp] HOST PORT\n"
     "       dialshim --version | --help\n";
 
@@ -45,20 +46,18 @@ static const char help_text[] =
     "  run          run COMMAND with the shim preloaded (the default verb)\n"
     "  check        validate the configuration: 'ok: N dialers, M apps' or FILE:LINE errors\n"
     "  explain      show the app, rule, dialer chain and addresses HOST PORT would get\n"
+    "  env          print export lines for eval: this shell's later commands use the shim\n"
+    "  shell        start $SHELL (else /bin/sh) under the shim, '(dialshim) ' before its prompt\n"
     "  -c FILE      the configuration file (default: $DIALSHIM_CONFIG, the user's, /etc's)\n"
     "  -p APP       use [app APP] whatever the program (sets DIALSHIM_APP)\n"
     "  -l LEVEL     log level in COMMAND: error, warn, info, debug, trace (sets DIALSHIM_LOG)\n"
     "  -n PROGRAM   explain: match [app] sections as if run as PROGRAM (a name or a path)\n"
     "  --dial       explain: also dial HOST PORT (an address) and print the result\n"
+    "  --off        env: print the lines that undo 'env' (only our library leaves LD_PRELOAD)\n"
     "  --version    print the version\n"
     "  --help       print this help\n"
     "Exit status: the command's; 2 for a usage or configuration error; 127 when COMMAND\n"
     "is not found. Manuals: dialshim(1), dialshim.ini(5).\n";
-
-struct opts {
-    const char *config, *app, *level, *program;
-    bool dial;
-};
 
 static void print_problem(void *ctx, const char *file, int line, const char *msg)
 {
@@ -70,7 +69,7 @@ static void print_problem(void *ctx, const char *file, int line, const char *msg
 }
 
 /* The file the shim would read, per dialshim(1) FILES, made absolute. */
-static int find_config(const struct opts *o, char *out, size_t cap)
+int find_config(const struct opts *o, char *out, size_t cap)
 {
     char found[PATH_MAX];
 
@@ -90,7 +89,7 @@ static int find_config(const struct opts *o, char *out, size_t cap)
 }
 
 /* Load and validate, printing every problem; NULL when there was any error. */
-static struct conf *load_checked(const char *path)
+struct conf *load_checked(const char *path)
 {
     int errors = 0;
     struct conf *c = conf_load(path, print_problem, &errors);
@@ -367,7 +366,7 @@ static int cmd_explain(const struct opts *o, int argc, char **argv)
 /* ---- run ---- */
 
 /* The shim beside this program (build/), or where `make install` put it. */
-static int shim_path(char *out, size_t cap)
+int shim_path(char *out, size_t cap)
 {
 #ifdef DIALSHIM_LIBDIR
     snprintf(out, cap, "%s/libdialshim.so", DIALSHIM_LIBDIR);
@@ -444,7 +443,7 @@ static void warn_uninterceptable(const char *file)
                 file);
 }
 
-static int cmd_run(const struct opts *o, char **argv)
+int cmd_run(const struct opts *o, char **argv)
 {
     char path[PATH_MAX], lib[PATH_MAX], file[PATH_MAX], preload[2 * PATH_MAX];
     const char *old = getenv("LD_PRELOAD");
@@ -504,6 +503,7 @@ int main(int argc, char **argv)
     static const struct option longopts[] = {{"version", no_argument, NULL, 'V'},
                                              {"help", no_argument, NULL, 'h'},
                                              {"dial", no_argument, NULL, 'd'},
+                                             {"off", no_argument, NULL, 'o'},
                                              {NULL, 0, NULL, 0}};
     struct opts o = {0};
     const char *verb = "run";
@@ -535,6 +535,9 @@ int main(int argc, char **argv)
             case 'd':
                 o.dial = true;
                 break;
+            case 'o':
+                o.off = true;
+                break;
             case 'V':
                 printf("dialshim %s\n", DIALSHIM_VERSION);
                 return 0;
@@ -549,7 +552,8 @@ int main(int argc, char **argv)
         }
         if (round == 0 && optind < argc && optind > 0 && strcmp(argv[optind - 1], "--") != 0 &&
             (!strcmp(argv[optind], "check") || !strcmp(argv[optind], "explain") ||
-             !strcmp(argv[optind], "run"))) {
+             !strcmp(argv[optind], "run") || !strcmp(argv[optind], "env") ||
+             !strcmp(argv[optind], "shell"))) {
             verb = argv[optind];
             argc -= optind;
             argv += optind;
@@ -567,9 +571,13 @@ int main(int argc, char **argv)
     }
     if (!strcmp(verb, "explain"))
         return cmd_explain(&o, argc - optind, argv + optind);
-    if (o.program || o.dial) {
+    if (!strcmp(verb, "env"))
+        return cmd_env(&o, argc - optind, argv + optind);
+    if (o.program || o.dial || o.off) {
         fputs(usage_text, stderr);
         return EXIT_USAGE;
     }
+    if (!strcmp(verb, "shell"))
+        return cmd_shell(&o, argc - optind, argv + optind);
     return cmd_run(&o, argv + optind);
 }
