@@ -258,8 +258,9 @@ uint32_t conf_connect_timeout(const struct conf *c, int dialer)
     d = &c->dialers[dialer];
     if (d->connect_timeout_ms)
         return d->connect_timeout_ms;
-    /* A proxy that accepts and then stalls must not hang the program forever. */
-    return d->type == DIALER_DIRECT || d->type == DIALER_BLOCK ? 0 : 10000;
+    /* A proxy that accepts and then stalls, or a name whose addresses are all
+     * dead, must not hang the program for the kernel's two minutes. */
+    return d->type == DIALER_BLOCK ? 0 : CONF_CONNECT_TIMEOUT_DEFAULT_MS;
 }
 
 enum udp_mode conf_udp_mode(const struct conf_dialer *d)

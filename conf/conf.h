@@ -226,7 +226,12 @@ int conf_resolver_index(const struct conf *c, const char *name);
 int conf_app_index(const struct conf *c, const char *name);
 
 /* Effective values that depend on more than one key. */
-uint32_t conf_connect_timeout(const struct conf *c, int dialer); /* 0 = kernel's own */
+/* The bound on every dial the shim performs itself (proxy chains, fake addresses,
+ * Happy Eyeballs, network_strategy) when connect_timeout is not set. A direct
+ * connect to a literal address without a race keeps the kernel's own timing
+ * unless the key is set (dialer.c reads connect_timeout_ms there). */
+#define CONF_CONNECT_TIMEOUT_DEFAULT_MS 10000
+uint32_t conf_connect_timeout(const struct conf *c, int dialer); /* 0: a block dialer */
 enum udp_mode conf_udp_mode(const struct conf_dialer *d);
 bool conf_remote_dns(const struct conf_dialer *d);
 

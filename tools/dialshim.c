@@ -149,8 +149,12 @@ static void print_options(const struct conf *c, int di)
         OPT("tcp_multi_path");
     if (d->udp_fragment != TRI_UNSET)
         OPT("udp_fragment=%s", d->udp_fragment == TRI_TRUE ? "true" : "false");
-    if (t)
+    if (d->connect_timeout_ms)
         OPT("connect_timeout=%ums", t);
+    else if (d->type == DIALER_DIRECT)
+        OPT("connect_timeout=%ums(default; a literal address without a race: the kernel's)", t);
+    else if (t)
+        OPT("connect_timeout=%ums(default)", t);
 #undef OPT
     printf(any ? "\n" : "  options: none (kernel defaults)\n");
 }

@@ -50,7 +50,8 @@ int dialer_dial(struct dial *d)
         }
         if (d->type == SOCK_STREAM && parallel_wanted(cd))
             return interface_dial(d);
-        return default_dial(d, conf_connect_timeout(d->conf, d->dialer));
+        /* The fast path: only a connect_timeout the user set bounds it. */
+        return default_dial(d, cd->connect_timeout_ms);
     case DIALER_BLOCK:
         d->failed = "blocked";
         return d->type == SOCK_DGRAM ? EPERM : ECONNREFUSED;

@@ -337,7 +337,7 @@ START_TEST(full_effective_values)
     ck_assert_uint_eq(conf_connect_timeout(c, lan), 5000);
     ck_assert_uint_eq(conf_connect_timeout(c, hop), 10000); /* proxy default */
     ck_assert_uint_eq(conf_connect_timeout(c, corp), 120000);
-    ck_assert_uint_eq(conf_connect_timeout(c, direct), 0);
+    ck_assert_uint_eq(conf_connect_timeout(c, direct), CONF_CONNECT_TIMEOUT_DEFAULT_MS);
     ck_assert_uint_eq(conf_connect_timeout(c, deny), 0);
     ck_assert_uint_eq(conf_connect_timeout(c, -1), 0);
     ck_assert_uint_eq(conf_connect_timeout(c, c->n_dialers), 0);
