@@ -251,9 +251,9 @@ static int dial_routed(int fd, uint32_t fst, const struct sockaddr *sa, socklen_
     if (err && err != EINPROGRESS) {
         bool quiet =
             state.conf->dialers[d.dialer].type == DIALER_BLOCK && (fdtab_get(fd) & FD_BLOCK_LOGGED);
-        log_decision(quiet      ? LOG_LVL_DEBUG
-                     : d.failed ? LOG_LVL_WARN
-                                : LOG_LVL_INFO,
+        log_decision(quiet    ? LOG_LVL_DEBUG
+                     : d.warn ? LOG_LVL_WARN
+                              : LOG_LVL_INFO,
                      &d, rule, err, &t0);
         if (d.type == SOCK_DGRAM && state.conf->dialers[d.dialer].type == DIALER_BLOCK)
             fdtab_or(fd, FD_BLOCK_LOGGED);
@@ -394,11 +394,11 @@ int before_send(int fd, uint32_t fst, int flags, const struct sockaddr *to, sock
     cd = &state.conf->dialers[d.dialer];
     if (fakeip_is_fake(to, tolen)) {
         err = EACCES;
-        d.failed = "MSG_FASTOPEN to a name's fake address is not built yet";
+        dial_refuse(&d, "MSG_FASTOPEN to a name's fake address is not built yet");
     } else if (cd->type != DIALER_DIRECT) {
         err = cd->type == DIALER_BLOCK ? ECONNREFUSED : EACCES;
-        d.failed =
-            cd->type == DIALER_BLOCK ? "blocked" : "MSG_FASTOPEN through a proxy is not built yet";
+        dial_refuse(&d, cd->type == DIALER_BLOCK ? "blocked"
+                                                 : "MSG_FASTOPEN through a proxy is not built yet");
     } else if (!(err = options_ready(&d, fst, &maker))) {
         if (d.applied)
             return 0; /* this dialer's options are on already */

@@ -356,7 +356,7 @@ static int cmd_explain(const struct opts *o, int argc, char **argv)
                              .type = net == NET_UDP ? SOCK_DGRAM : SOCK_STREAM};
             err = fd < 0 ? errno : dialer_dial(&d);
             printf("dial: %s%s%s\n", err ? strerrorname_np(err) : "connected",
-                   d.failed ? " - " : "", d.failed ? d.failed : "");
+                   dial_why(&d) ? " - " : "", dial_why(&d) ? dial_why(&d) : "");
         }
         if (fd >= 0)
             close(fd);

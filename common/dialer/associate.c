@@ -245,9 +245,12 @@ static int open_new(struct dial *d, struct opening *o)
     /* The datagrams leave the program's socket for the first relay: it gets the
      * options of the dialer that makes the first hop. */
     if (!d->applied) {
-        err = sockopt_apply(&c->dialers[maker], d->fd, o->ch->family, SOCK_DGRAM, &d->failed);
-        if (err)
+        const char *opt = NULL;
+
+        if ((err = sockopt_apply(&c->dialers[maker], d->fd, o->ch->family, SOCK_DGRAM, &opt))) {
+            dial_refuse(d, opt);
             return err;
+        }
         d->applied = true;
     }
     bind_local(d->fd, o->ch->family, &local);

@@ -35,11 +35,14 @@ static int connect_bounded(int fd, const struct sockaddr *sa, socklen_t len, uin
 
 int default_prepare(struct dial *d)
 {
+    const char *opt = NULL;
     int err;
 
     if (d->applied)
         return 0;
-    err = sockopt_apply(&d->conf->dialers[d->dialer], d->fd, d->sa->sa_family, d->type, &d->failed);
+    err = sockopt_apply(&d->conf->dialers[d->dialer], d->fd, d->sa->sa_family, d->type, &opt);
+    if (err)
+        dial_refuse(d, opt);
     d->applied = err == 0;
     return err;
 }

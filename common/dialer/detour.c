@@ -98,7 +98,7 @@ static int connect_first(struct dial *d, int maker, const struct conf_dialer *fi
     int family = d->sa->sa_family, err;
 
     if (c->dialers[maker].type == DIALER_BLOCK) {
-        d->failed = "the chain's first hop is a block dialer";
+        dial_refuse(d, "the chain's first hop is a block dialer");
         return ECONNREFUSED;
     }
     if (!server_addr_for(family, &first->server, &ss, &len)) {
@@ -110,9 +110,12 @@ static int connect_first(struct dial *d, int maker, const struct conf_dialer *fi
         server_addr_for(family, &first->server, &ss, &len);
     }
     if (!d->applied) {
-        err = sockopt_apply(&c->dialers[maker], d->fd, family, SOCK_STREAM, &d->failed);
-        if (err)
+        const char *opt = NULL;
+
+        if ((err = sockopt_apply(&c->dialers[maker], d->fd, family, SOCK_STREAM, &opt))) {
+            dial_refuse(d, opt);
             return err;
+        }
         d->applied = true;
     }
     if (sys.connect(d->fd, (struct sockaddr *)&ss, len) == 0)
@@ -236,7 +239,7 @@ int detour_dial(struct dial *d, uint32_t timeout_ms)
         timeout_ms = chain_timeout(d->conf, hops, n, maker, timeout_ms);
     deadline = monotime_ms() + timeout_ms;
     if (n <= 0) {
-        d->failed = "detour chain too long";
+        dial_refuse(d, "detour chain too long");
         return ECONNREFUSED;
     }
     flags = sys.fcntl(d->fd, F_GETFL);
@@ -254,8 +257,8 @@ int detour_dial(struct dial *d, uint32_t timeout_ms)
             err = run_chain(d, hops, n, maker, deadline, &retry, NULL);
     }
     sys.fcntl(d->fd, F_SETFL, flags);
-    if (err)
-        d->failed = dial_why(d);
+    if (err && d->why[0])
+        d->warn = true; /* the chain explained its failure: a proxy's error, worth a warning */
     return err;
 }
 

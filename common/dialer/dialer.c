@@ -28,11 +28,11 @@ static bool nested_refused(struct dial *d, const struct conf_dialer *cd)
     if (!reentry_nested() || cd->type == DIALER_BLOCK ||
         (cd->type == DIALER_DIRECT && (d->type == SOCK_DGRAM || !parallel_wanted(cd))))
         return false;
-    d->failed = cd->type == DIALER_DIRECT
-                    ? "a race across interfaces cannot run inside another call of the thread (a "
-                      "signal handler)"
-                    : "a proxy cannot be dialed inside another call of the thread (a signal "
-                      "handler): its locks may be held by the call it interrupted";
+    dial_refuse(d, cd->type == DIALER_DIRECT
+                       ? "a race across interfaces cannot run inside another call of the thread "
+                         "(a signal handler)"
+                       : "a proxy cannot be dialed inside another call of the thread (a signal "
+                         "handler): its locks may be held by the call it interrupted");
     return true;
 }
 
@@ -45,7 +45,7 @@ int dialer_dial(struct dial *d)
     switch (cd->type) {
     case DIALER_DIRECT:
         if (d->type == SOCK_DGRAM && conf_udp_mode(cd) == UDP_BLOCK) {
-            d->failed = "UDP blocked by the direct dialer (udp = block)";
+            dial_refuse(d, "UDP blocked by the direct dialer (udp = block)");
             return EPERM;
         }
         if (d->type == SOCK_STREAM && parallel_wanted(cd))
@@ -53,7 +53,7 @@ int dialer_dial(struct dial *d)
         /* The fast path: only a connect_timeout the user set bounds it. */
         return default_dial(d, cd->connect_timeout_ms);
     case DIALER_BLOCK:
-        d->failed = "blocked";
+        dial_refuse(d, "blocked");
         return d->type == SOCK_DGRAM ? EPERM : ECONNREFUSED;
     case DIALER_SOCKS5:
     case DIALER_SOCKS4:
@@ -63,11 +63,11 @@ int dialer_dial(struct dial *d)
              * proxy never leaves directly. */
             int err = associate_dial(d);
             if (err)
-                d->failed = dial_why(d) ? dial_why(d) : "UDP ASSOCIATE failed";
+                dial_refuse(d, "UDP ASSOCIATE failed");
             return err;
         }
         return detour_dial(d, conf_connect_timeout(d->conf, d->dialer));
     }
-    d->failed = "unknown dialer type";
+    dial_refuse(d, "unknown dialer type");
     return EACCES;
 }

@@ -15,6 +15,7 @@
 #include "common/strategy.h"
 #include "conf/conf.h"
 
+#include <stdio.h>
 #include <time.h>
 
 struct dial {
@@ -27,15 +28,24 @@ struct dial {
     const char *host;   /* the destination's name, for a proxy to resolve, or NULL */
     bool applied;       /* options were set by an earlier call on this socket */
     int swapped_family; /* out: a socket of this other family took the program's fd, or 0 */
-    const char *failed; /* out: the option the kernel refused, or a short reason */
-    char why[600];      /* out: a longer explanation composed here; read through dial_why() */
+    bool warn;          /* out: log the failure as a warning (a refusal, a proxy's error) */
+    char why[600];      /* out: the one reason a dial gives; read through dial_why() */
 };
 
-/* D's reason, the one way to read it: the explanation composed in D->why when
- * there is one, else the short D->failed (NULL: none). */
+/* D's reason (NULL: none). */
 static inline const char *dial_why(const struct dial *d)
 {
-    return d->why[0] ? d->why : d->failed;
+    return d->why[0] ? d->why : NULL;
+}
+
+/* The dial is refused, not failed on the way: an option the kernel would not set
+ * (REASON names it), a block, a chain that cannot be built. The decision is then
+ * logged as a warning. REASON becomes D's reason unless a fuller one was composed. */
+static inline void dial_refuse(struct dial *d, const char *reason)
+{
+    if (!d->why[0] && reason)
+        snprintf(d->why, sizeof(d->why), "%s", reason);
+    d->warn = true;
 }
 
 /* Milliseconds on the monotonic clock: every dial's deadline is counted in these. */

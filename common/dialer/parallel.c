@@ -111,7 +111,7 @@ static int start(struct dial *d, struct racer *r, const struct attempt *at, uint
     if (!r->own || !d->applied) {
         err = sockopt_apply(cd, r->fd, a->family, SOCK_STREAM, &failed);
         if (err) {
-            d->failed = failed;
+            dial_refuse(d, failed);
             return err;
         }
         if (r->own)
@@ -191,7 +191,7 @@ static int race(struct dial *d, struct racer *rs, const struct attempt *at, int 
             if (err) {
                 last_err = err;
                 drop(&rs[i]);
-                if (d->failed)
+                if (d->warn)
                     break; /* the kernel refused an option: no address will do better */
                 continue;  /* a failure starts the next attempt at once */
             }
@@ -352,7 +352,7 @@ int happy_dial(struct dial *d, const struct dns_addr *addrs, int n, uint16_t por
         struct racer rs[MAX_RACERS];
     } *m = malloc(sizeof(*m));
     if (!m) {
-        d->failed = "no memory for the connection race";
+        dial_refuse(d, "no memory for the connection race");
         return ENOMEM;
     }
     long long t0 = dial_now_us();

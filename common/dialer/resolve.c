@@ -126,8 +126,8 @@ int resolve_dial(struct dial *d)
     if (cd->type == DIALER_BLOCK || (cd->type != DIALER_DIRECT && conf_remote_dns(cd)))
         return dialer_dial(d); /* blocked, or the proxy resolves the name */
     if (reentry_nested()) {
-        d->failed = "a name cannot be resolved inside another call of the thread (a signal "
-                    "handler): the resolver's locks may be held by the call it interrupted";
+        dial_refuse(d, "a name cannot be resolved inside another call of the thread (a signal "
+                       "handler): the resolver's locks may be held by the call it interrupted");
         return EACCES;
     }
     n = resolve_name(c, d->dialer, d->host, addrs, DNS_MAX_ADDRS, d->type == SOCK_STREAM, d->why,
