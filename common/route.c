@@ -45,31 +45,64 @@ bool app_glob_steps(const char *p, const char *t, size_t *steps)
     return glob_core(p, t, steps);
 }
 
-int app_pick(const struct conf *c, const char *forced, const char *name, const char *exe,
-             enum app_reason *why, const char **matched)
+static const char *base_of(const char *path)
 {
-    *matched = NULL;
-    if (forced && *forced) {
-        *why = APP_BY_ENV;
-        return conf_app_index(c, forced) >= 0 ? conf_app_index(c, forced) : -2;
-    }
-    for (int i = 0; i < c->n_apps; i++) {
-        const struct conf_app *a = &c->apps[i];
-        for (int j = 0; j < a->n_match; j++) {
-            const char *pat = a->match[j];
-            /* A pattern with a slash is a path glob; otherwise it names the program. */
-            if (strchr(pat, '/')) {
-                if (exe && app_glob(pat, exe)) {
-                    *why = APP_BY_PATH;
-                    *matched = pat;
-                    return i;
-                }
-            } else if (name && app_glob(pat, name)) {
-                *why = APP_BY_NAME;
-                *matched = pat;
-                return i;
+    const char *slash = path ? strrchr(path, '/') : NULL;
+
+    return slash ? slash + 1 : path;
+}
+
+/* The pattern of app I that matches WHO, or NULL; *WHY says how. */
+static const char *matching(const struct conf_app *a, const struct app_who *who,
+                            enum app_reason *why)
+{
+    const char *exe_name = who->exe && *who->exe ? base_of(who->exe) : NULL;
+
+    for (int j = 0; j < a->n_match; j++) {
+        const char *pat = a->match[j];
+        /* A pattern with a slash is a path glob; otherwise it names the program. */
+        if (strchr(pat, '/')) {
+            if (who->exe && *who->exe && app_glob(pat, who->exe)) {
+                *why = APP_BY_PATH;
+                return pat;
             }
+        } else if (who->name && app_glob(pat, who->name)) {
+            *why = APP_BY_NAME;
+            return pat;
+        } else if (exe_name && *exe_name && app_glob(pat, exe_name)) {
+            /* a process started as /proc/self/exe with another argv[0] */
+            *why = APP_BY_EXE_NAME;
+            return pat;
         }
+    }
+    return NULL;
+}
+
+bool app_needs_exe(const struct conf *c)
+{
+    for (int i = 0; i < c->n_apps; i++)
+        if (c->apps[i].n_match > 0)
+            return true;
+    return false;
+}
+
+int app_pick(const struct conf *c, const struct app_who *who, enum app_reason *why,
+             const char **matched)
+{
+    int i;
+
+    *matched = NULL;
+    if (who->forced && *who->forced) {
+        *why = APP_BY_ENV;
+        return conf_app_index(c, who->forced) >= 0 ? conf_app_index(c, who->forced) : -2;
+    }
+    for (i = 0; i < c->n_apps; i++)
+        if ((*matched = matching(&c->apps[i], who, why)) != NULL)
+            return i;
+    i = who->inherited && *who->inherited ? conf_app_index(c, who->inherited) : -1;
+    if (i >= 0 && c->apps[i].inherit) {
+        *why = APP_BY_PARENT;
+        return i;
     }
     if (c->default_app >= 0) {
         *why = APP_BY_DEFAULT;

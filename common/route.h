@@ -12,14 +12,36 @@
 #define APP_BUILTIN (-1)
 
 /* How an app was chosen, for logs and explain. */
-enum app_reason { APP_BY_ENV, APP_BY_NAME, APP_BY_PATH, APP_BY_DEFAULT, APP_BY_BUILTIN };
+enum app_reason {
+    APP_BY_ENV,
+    APP_BY_NAME,
+    APP_BY_PATH,
+    APP_BY_EXE_NAME,
+    APP_BY_PARENT,
+    APP_BY_DEFAULT,
+    APP_BY_BUILTIN
+};
 
-/* FORCED: DIALSHIM_APP (or NULL); NAME: the program's basename; EXE: the path of
- * /proc/self/exe (or NULL). Returns an index into c->apps or APP_BUILTIN, and
- * sets *WHY and *MATCHED (the match pattern that hit, when by name or path).
- * A FORCED name that no section has yields -2 (the caller reports it). */
-int app_pick(const struct conf *c, const char *forced, const char *name, const char *exe,
-             enum app_reason *why, const char **matched);
+/* Who the program is, for app_pick. */
+struct app_who {
+    const char *forced;    /* DIALSHIM_APP, or NULL */
+    const char *name;      /* the invocation name (argv[0]'s basename), or NULL */
+    const char *exe;       /* the path of /proc/self/exe, or NULL */
+    const char *inherited; /* the app of the process that started this one, or NULL */
+};
+
+/* Returns an index into c->apps or APP_BUILTIN, and sets *WHY and *MATCHED (the
+ * match pattern that hit, when by name or path). In this order: FORCED; the first
+ * pattern in file order that matches (a pattern with a '/' the EXE path, any other
+ * the invocation NAME or else the basename of EXE); INHERITED when that app exists
+ * and has `inherit = true`; default_app; the built-in app. A FORCED name that no
+ * section has yields -2 (the caller reports it). */
+int app_pick(const struct conf *c, const struct app_who *who, enum app_reason *why,
+             const char **matched);
+
+/* True when a pattern of C needs the path of /proc/self/exe to decide (any
+ * pattern does: a name pattern is also tried on the executable's basename). */
+bool app_needs_exe(const struct conf *c);
 
 /* One glob as written in `match`: `*` any run of characters (also across '/'), `?` one. */
 bool app_glob(const char *pattern, const char *text);

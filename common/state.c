@@ -34,6 +34,7 @@ static const char env_config[] STARTUP_STR = "DIALSHIM_CONFIG";
 static const char env_log[] STARTUP_STR = "DIALSHIM_LOG";
 static const char env_log_file[] STARTUP_STR = "DIALSHIM_LOG_FILE";
 static const char env_app[] STARTUP_STR = "DIALSHIM_APP";
+static const char env_parent_app[] STARTUP_STR = "DIALSHIM_PARENT_APP";
 static const char env_xdg[] STARTUP_STR = "XDG_CONFIG_HOME";
 static const char env_home[] STARTUP_STR = "HOME";
 static const char under_xdg[] STARTUP_STR = "/dialshim/dialshim.ini";
@@ -182,6 +183,7 @@ static bool uses_fake_ip(const struct conf *c)
 
 static struct {
     const char *log, *log_file, *app; /* NULL: not set */
+    const char *parent_app;           /* the app passed down by a parent, or NULL */
     char *text; /* in the arena, or the heap for a big file; NULL: unreadable */
     size_t len, used;
     mode_t mode;
@@ -375,6 +377,7 @@ STARTUP void state_capture(void)
     cap.log = keep_env(env_log);
     cap.log_file = keep_env(env_log_file);
     cap.app = keep_env(env_app);
+    cap.parent_app = keep_env(env_parent_app);
     path = cap.arena + cap.used;
     if (!state_find_config(path, PATH_MAX))
         return; /* no configuration anywhere: the shim stays out of the way */
@@ -406,6 +409,58 @@ static void load_broken(void)
                              "pass_through)");
 }
 
+/* The executable's path, read now when no pattern matched the invocation name
+ * and the constructor did not read it (it costs a system call at every start;
+ * here it is paid once, by a program that uses the network). */
+static void late_exe(void)
+{
+    char *buf;
+    ssize_t n;
+
+    if ((state.exe && *state.exe) || !(buf = malloc(PATH_MAX)))
+        return;
+    n = readlink(self_exe, buf, PATH_MAX - 1);
+    if (n <= 0) {
+        free(buf);
+        return;
+    }
+    buf[n] = '\0';
+    state.exe = buf;
+}
+
+/* What the processes this one starts inherit (DIALSHIM_PARENT_APP, which exec
+ * keeps, /proc/self/exe included): this app when it matched or was inherited
+ * and has `inherit = true`; nothing when it matched with `inherit = false`. */
+static void pass_down(const struct conf *c)
+{
+    const char *now = cap.parent_app;
+
+    if (state.app < 0 || (state.app_why != APP_BY_NAME && state.app_why != APP_BY_PATH &&
+                          state.app_why != APP_BY_EXE_NAME && state.app_why != APP_BY_PARENT))
+        return;
+    if (!c->apps[state.app].inherit) {
+        if (now)
+            unsetenv(env_parent_app);
+    } else if (!now || strcmp(now, c->apps[state.app].name) != 0) {
+        setenv(env_parent_app, c->apps[state.app].name, 1);
+    }
+}
+
+static void pick_app(const struct conf *c, const char *forced)
+{
+    struct app_who who = {forced, state.prog, state.exe, cap.parent_app};
+
+    state.app = app_pick(c, &who, &state.app_why, &state.app_matched);
+    if (!(forced && *forced) && state.app_why != APP_BY_NAME && state.app_why != APP_BY_PATH &&
+        app_needs_exe(c)) {
+        late_exe();
+        who.exe = state.exe;
+        state.app = app_pick(c, &who, &state.app_why, &state.app_matched);
+    }
+    if (state.app != -2)
+        pass_down(c);
+}
+
 void state_load(void)
 {
     const char *lvl = cap.log, *logfile = cap.log_file, *app = cap.app;
@@ -430,7 +485,7 @@ void state_load(void)
     }
     release_text();
     log_open(level_from(lvl, c->log_level), logfile && *logfile ? logfile : c->log_file);
-    state.app = app_pick(c, app, state.prog, state.exe, &state.app_why, &state.app_matched);
+    pick_app(c, app);
     if (state.app == -2) {
         log_error("DIALSHIM_APP=%s: no [app %s] in %s", app, app, state.path);
         state.broken = c->on_config_error == ON_ERROR_FAIL_CLOSED;

@@ -5,7 +5,10 @@
  * bytes, /proc/self/exe, so a program that later chroots, drops privileges or
  * clears its environment keeps its policy, and one that never touches the network
  * pays a few system calls. state_load() runs once after it, on the first hook that
- * needs the policy (the shim calls both under pthread_once); after it returns,
+ * needs the policy (the shim calls both under pthread_once); it may read
+ * /proc/self/exe then (a name pattern is also tried on the executable's basename)
+ * and sets or clears DIALSHIM_PARENT_APP for the processes this one starts
+ * (`[app] inherit`); after it returns,
  * `state` never changes, so every hook reads it without a lock. Neither exits nor
  * aborts: a bad file leaves state.broken set and the errors logged.
  */

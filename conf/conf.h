@@ -162,6 +162,7 @@ struct conf_app {
     int n_match;
     char match[CONF_MATCH_MAX][CONF_PATH_MAX / 16]; /* basename or path glob; "*" = all */
     int dialer;                                     /* index into conf.dialers */
+    bool inherit; /* the processes it starts follow it unless they match their own */
     int n_rules;
     struct conf_rule *rules;
 };

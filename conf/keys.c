@@ -153,6 +153,7 @@ void conf_open_section(struct parser *p, enum section_kind kind, const char *nam
         resolver(p)->line = line;
     } else if (kind == SEC_APP) {
         app(p)->dialer = -1;
+        app(p)->inherit = true;
         snprintf(app(p)->name, CONF_NAME_MAX, "%s", name);
         app(p)->line = line;
     }

@@ -54,7 +54,13 @@ static void set_route(struct parser *p, const char *key, const char *v)
     conf_add_ref(p, REF_ROUTE, p->index, a->n_rules++, target);
 }
 
+static void set_inherit(struct parser *p, const char *key, const char *v)
+{
+    conf_get_bool(p, key, v, &app(p)->inherit);
+}
+
 const struct key_def conf_app_keys[] = {
+    {"inherit", set_inherit, false, false},
     {"match", set_match, true, false},
     {"dialer", set_app_dialer, false, false},
     {"route", set_route, true, false},

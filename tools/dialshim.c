@@ -197,6 +197,10 @@ static const char *why_text(enum app_reason r)
         return "program name matched";
     case APP_BY_PATH:
         return "program path matched";
+    case APP_BY_EXE_NAME:
+        return "the executable's name matched";
+    case APP_BY_PARENT:
+        return "no match; inherited from the process that started it (DIALSHIM_PARENT_APP)";
     case APP_BY_DEFAULT:
         return "no match; [global] default_app";
     case APP_BY_BUILTIN:
@@ -288,8 +292,12 @@ static int cmd_explain(const struct opts *o, int argc, char **argv)
         return EXIT_USAGE;
 
     name = o->program ? o->program : "dialshim";
-    app = app_pick(c, o->app, name, o->program && strchr(o->program, '/') ? o->program : NULL, &why,
-                   &matched);
+    {
+        struct app_who who = {o->app, name,
+                              o->program && strchr(o->program, '/') ? o->program : NULL,
+                              state_env("DIALSHIM_PARENT_APP")};
+        app = app_pick(c, &who, &why, &matched);
+    }
     printf("config: %s\n", path);
     if (app == -2) {
         fprintf(stderr, "dialshim: no [app %s] in %s\n", o->app, path);
@@ -298,6 +306,12 @@ static int cmd_explain(const struct opts *o, int argc, char **argv)
     }
     printf("app: %s (%s%s%s%s)\n", app >= 0 ? c->apps[app].name : "(built-in)", why_text(why),
            matched ? ": '" : "", matched ? matched : "", matched ? "'" : "");
+    if (app >= 0)
+        printf("children: %s\n",
+               c->apps[app].inherit
+                   ? "the processes it starts follow this app unless they match one of their "
+                     "own (inherit = true, passed down in DIALSHIM_PARENT_APP)"
+                   : "the processes it starts match on their own (inherit = false)");
     {
         char line[CONF_STATE_DIR_MAX + 128];
         statedir_describe(c, line, sizeof(line));

@@ -191,11 +191,13 @@ static void check_conf(const struct conf *c)
     }
     enum app_reason why;
     const char *matched;
-    int a = app_pick(c, NULL, "curl", "/usr/bin/curl", &why, &matched);
+    struct app_who who = {NULL, "curl", "/usr/bin/curl", c->n_apps ? c->apps[0].name : NULL};
+    int a = app_pick(c, &who, &why, &matched);
     FUZZ_CHECK(a == APP_BUILTIN || (a >= 0 && a < c->n_apps), "app_pick gave %d", a);
     if (c->n_apps)
-        FUZZ_CHECK(app_pick(c, c->apps[0].name, "x", NULL, &why, &matched) == 0,
-                   "app_pick by forced name");
+        FUZZ_CHECK(
+            app_pick(c, &(struct app_who){c->apps[0].name, "x", NULL, NULL}, &why, &matched) == 0,
+            "app_pick by forced name");
 }
 
 static struct conf *load(const char *name, const char *text, size_t size, bool as_file,

@@ -130,6 +130,13 @@ START_TEST(domain_rules)
 }
 END_TEST
 
+static int app_pick5(const struct conf *c, const char *forced, const char *name, const char *exe,
+                     enum app_reason *why, const char **m)
+{
+    struct app_who who = {forced, name, exe, NULL};
+    return app_pick(c, &who, why, m);
+}
+
 static const char apps_ini[] = "[global]\n"
                                "default_app = fallback\n"
                                "[app py]\n"
@@ -145,21 +152,57 @@ START_TEST(apps_by_name_path_env_default)
     enum app_reason why;
     const char *m;
 
-    ck_assert_int_eq(app_pick(c, NULL, "curl", "/usr/bin/curl", &why, &m),
+    ck_assert_int_eq(app_pick5(c, NULL, "curl", "/usr/bin/curl", &why, &m),
                      conf_app_index(c, "tools"));
     ck_assert_int_eq(why, APP_BY_NAME);
     ck_assert_str_eq(m, "curl");
-    ck_assert_int_eq(app_pick(c, NULL, "python3.11", "/usr/bin/python3.11", &why, &m),
+    ck_assert_int_eq(app_pick5(c, NULL, "python3.11", "/usr/bin/python3.11", &why, &m),
                      conf_app_index(c, "py"));
     ck_assert_int_eq(why, APP_BY_PATH);
     /* a basename pattern never matches a path, a path pattern never a basename */
-    ck_assert_int_eq(app_pick(c, NULL, "python3", "/opt/python3", &why, &m),
+    ck_assert_int_eq(app_pick5(c, NULL, "python3", "/opt/python3", &why, &m),
                      conf_app_index(c, "fallback"));
     ck_assert_int_eq(why, APP_BY_DEFAULT);
-    ck_assert_int_eq(app_pick(c, "py", "curl", "/usr/bin/curl", &why, &m), conf_app_index(c, "py"));
+    /* started as /proc/self/exe with argv[0] "exe": the executable's basename */
+    ck_assert_int_eq(app_pick5(c, NULL, "exe", "/usr/lib/wget", &why, &m),
+                     conf_app_index(c, "tools"));
+    ck_assert_int_eq(why, APP_BY_EXE_NAME);
+    ck_assert_str_eq(m, "wget");
+    ck_assert_int_eq(app_pick5(c, "py", "curl", "/usr/bin/curl", &why, &m),
+                     conf_app_index(c, "py"));
     ck_assert_int_eq(why, APP_BY_ENV);
-    ck_assert_int_eq(app_pick(c, "nope", "curl", NULL, &why, &m), -2);
+    ck_assert_int_eq(app_pick5(c, "nope", "curl", NULL, &why, &m), -2);
     ck_assert_str_eq(c->dialers[route_app_dialer(c, conf_app_index(c, "fallback"))].name, "block");
+    conf_free(c);
+}
+END_TEST
+
+/* inherit: a process that matches nothing follows the app its parent passed down,
+ * unless that app says inherit = false; its own match wins. */
+START_TEST(apps_inherited)
+{
+    struct conf *c = load("[global]\ndefault_app = fallback\n"
+                          "[app browser]\nmatch = chromium\n"
+                          "[app tools]\nmatch = curl\ninherit = false\n"
+                          "[app fallback]\ndialer = block\n");
+    enum app_reason why;
+    const char *m;
+    struct app_who who = {NULL, "exe", "/usr/lib/other/thing", "browser"};
+
+    ck_assert(c->apps[conf_app_index(c, "browser")].inherit);
+    ck_assert(!c->apps[conf_app_index(c, "tools")].inherit);
+    ck_assert_int_eq(app_pick(c, &who, &why, &m), conf_app_index(c, "browser"));
+    ck_assert_int_eq(why, APP_BY_PARENT);
+    ck_assert_ptr_null(m);
+    who.name = "curl";
+    ck_assert_int_eq(app_pick(c, &who, &why, &m), conf_app_index(c, "tools"));
+    ck_assert_int_eq(why, APP_BY_NAME);
+    who.name = "sh";
+    who.inherited = "tools"; /* inherit = false: not followed */
+    ck_assert_int_eq(app_pick(c, &who, &why, &m), conf_app_index(c, "fallback"));
+    ck_assert_int_eq(why, APP_BY_DEFAULT);
+    who.inherited = "gone"; /* an app this file does not have */
+    ck_assert_int_eq(app_pick(c, &who, &why, &m), conf_app_index(c, "fallback"));
     conf_free(c);
 }
 END_TEST
@@ -170,7 +213,7 @@ START_TEST(builtin_app)
     enum app_reason why;
     const char *m;
 
-    ck_assert_int_eq(app_pick(c, NULL, "curl", "/usr/bin/curl", &why, &m), APP_BUILTIN);
+    ck_assert_int_eq(app_pick5(c, NULL, "curl", "/usr/bin/curl", &why, &m), APP_BUILTIN);
     ck_assert_int_eq(why, APP_BY_BUILTIN);
     ck_assert_str_eq(pick(c, APP_BUILTIN, "192.0.2.1", 80, NET_TCP, NULL), "direct");
     conf_free(c);
@@ -230,6 +273,7 @@ int main(void)
     tcase_add_test(t, domain_rules);
     tcase_add_test(t, apps_by_name_path_env_default);
     tcase_add_test(t, builtin_app);
+    tcase_add_test(t, apps_inherited);
     tcase_add_test(t, globs);
     tcase_add_test(t, glob_steps_bounded);
     suite_add_tcase(s, t);
