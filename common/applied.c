@@ -39,7 +39,11 @@ static bool same_options(const struct conf_dialer *a, const struct conf_dialer *
            a->bind_address_no_port == b->bind_address_no_port &&
            strcmp(a->protect_path, b->protect_path) == 0 && a->has_mark == b->has_mark &&
            (!a->has_mark || a->routing_mark == b->routing_mark) && a->reuse_addr == b->reuse_addr &&
-           a->tcp_fast_open == b->tcp_fast_open && a->udp_fragment == b->udp_fragment;
+           a->tcp_fast_open == b->tcp_fast_open && a->udp_fragment == b->udp_fragment &&
+           a->tcp_keep_alive_ms == b->tcp_keep_alive_ms &&
+           a->tcp_keep_alive_interval_ms == b->tcp_keep_alive_interval_ms &&
+           a->disable_tcp_keep_alive == b->disable_tcp_keep_alive &&
+           a->ip_transparent == b->ip_transparent && strcmp(a->netns, b->netns) == 0;
 }
 
 enum applied_need applied_need(const struct conf *c, uint32_t fst, int maker)

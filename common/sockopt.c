@@ -21,7 +21,8 @@ bool sockopt_none(const struct conf_dialer *d)
 {
     return !d->bind_interface[0] && !d->has_inet4_bind && !d->has_inet6_bind && !d->has_mark &&
            !d->reuse_addr && !d->tcp_fast_open && d->udp_fragment == TRI_UNSET &&
-           !d->protect_path[0];
+           !d->protect_path[0] && !d->tcp_keep_alive_ms && !d->tcp_keep_alive_interval_ms &&
+           !d->disable_tcp_keep_alive && !d->ip_transparent && !d->netns[0];
 }
 
 static int set_int(int fd, int level, int name, int value)
@@ -84,6 +85,39 @@ static int bind_source(const struct conf_dialer *d, int fd, int family)
     return bind(fd, (struct sockaddr *)&a, len) < 0 ? errno : 0;
 }
 
+/* Only what a key asks: a program's own SO_KEEPALIVE and timings stay as they are
+ * when none is set (sing-box would switch keep-alive on for every connection). */
+static int keep_alive(const struct conf_dialer *d, int fd, const char **failed)
+{
+    if (d->disable_tcp_keep_alive) {
+        *failed = "disable_tcp_keep_alive";
+        return set_int(fd, SOL_SOCKET, SO_KEEPALIVE, 0);
+    }
+    *failed = "tcp_keep_alive";
+    if (!d->tcp_keep_alive_ms && !d->tcp_keep_alive_interval_ms)
+        return 0;
+    int err = set_int(fd, SOL_SOCKET, SO_KEEPALIVE, 1);
+    if (!err && d->tcp_keep_alive_ms)
+        err = set_int(fd, IPPROTO_TCP, TCP_KEEPIDLE, (int)(d->tcp_keep_alive_ms / 1000));
+    if (!err && d->tcp_keep_alive_interval_ms) {
+        *failed = "tcp_keep_alive_interval";
+        err = set_int(fd, IPPROTO_TCP, TCP_KEEPINTVL, (int)(d->tcp_keep_alive_interval_ms / 1000));
+    }
+    return err;
+}
+
+/* IP_TRANSPARENT lets the bind below take a non-local address; the kernel wants
+ * CAP_NET_ADMIN (or CAP_NET_RAW) for it, and the reason says so. */
+static int transparent(int fd, int family, const char **failed)
+{
+    int err = family == AF_INET6 ? set_int(fd, IPPROTO_IPV6, IPV6_TRANSPARENT, 1)
+                                 : set_int(fd, IPPROTO_IP, IP_TRANSPARENT, 1);
+
+    *failed =
+        err == EPERM ? "ip_transparent (IP_TRANSPARENT needs CAP_NET_ADMIN)" : "ip_transparent";
+    return err;
+}
+
 #define TRY(opt, expr)                                                                             \
     do {                                                                                           \
         int e_ = (expr);                                                                           \
@@ -97,6 +131,7 @@ int sockopt_apply(const struct conf_dialer *d, int fd, int family, int type, con
 {
     bool has_bind =
         (family == AF_INET && d->has_inet4_bind) || (family == AF_INET6 && d->has_inet6_bind);
+    int err;
 
     if (d->protect_path[0])
         TRY("protect_path",
@@ -113,6 +148,10 @@ int sockopt_apply(const struct conf_dialer *d, int fd, int family, int type, con
         if (type == SOCK_DGRAM)
             TRY("reuse_addr", set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1));
     }
+    if (type == SOCK_STREAM && (err = keep_alive(d, fd, failed)))
+        return err;
+    if (d->ip_transparent && (err = transparent(fd, family, failed)))
+        return err;
     if (type == SOCK_STREAM && d->tcp_fast_open)
         TRY("tcp_fast_open", set_int(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 1));
     if (type == SOCK_DGRAM && d->udp_fragment != TRI_UNSET) {
@@ -127,8 +166,14 @@ int sockopt_apply(const struct conf_dialer *d, int fd, int family, int type, con
          * destination is known, and busy clients run out of ports. */
         if (d->bind_address_no_port && type == SOCK_STREAM)
             TRY("bind_address_no_port", set_int(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1));
-        TRY(family == AF_INET ? "inet4_bind_address" : "inet6_bind_address",
-            bind_source(d, fd, family));
+        err = bind_source(d, fd, family);
+        if (err == EADDRNOTAVAIL && !d->ip_transparent)
+            TRY(family == AF_INET ? "inet4_bind_address (not an address of this host; "
+                                    "ip_transparent = true allows that)"
+                                  : "inet6_bind_address (not an address of this host; "
+                                    "ip_transparent = true allows that)",
+                err);
+        TRY(family == AF_INET ? "inet4_bind_address" : "inet6_bind_address", err);
     }
     return 0;
 }

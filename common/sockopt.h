@@ -1,8 +1,8 @@
 /* sockopt: the DefaultDialer's socket options (dialshim.ini(5) [dialer], docs/architecture.md).
  *
  * Promise: sockopt_apply() sets, on an existing socket, every option the dialer
- * asks for, in an order that works (interface and mark before bind, bind before
- * connect), and nothing else. It allocates nothing and takes no lock. When the
+ * asks for, in an order that works (interface, mark and IP_TRANSPARENT before
+ * bind, bind before connect), and nothing else. It allocates nothing and takes no lock. When the
  * kernel refuses one, it stops, names the option in *FAILED and returns the errno:
  * the caller must fail the call, never connect without the option.
  */

@@ -71,6 +71,11 @@ struct conf_server {
     struct conf_addr addr; /* len 0 when host is a name */
 };
 
+#define CONF_NETNS_MAX 128 /* netns: /run/netns/NAME or a path */
+
+/* isolate: what a SOCKS5 dialer's username tells apart (Tor's IsolateSOCKSAuth). */
+enum isolate { ISOLATE_NONE, ISOLATE_PROCESS, ISOLATE_APP };
+
 struct conf_dialer {
     char name[CONF_NAME_MAX];
     int line; /* the section header's line */
@@ -100,7 +105,13 @@ struct conf_dialer {
     uint32_t connect_timeout_ms; /* 0 = not set (see conf_connect_timeout) */
     bool tcp_fast_open;
     bool tcp_multi_path;
-    enum tristate udp_fragment; /* FALSE: IP_PMTUDISC_DO; TRUE: IP_PMTUDISC_DONT */
+    enum tristate udp_fragment;          /* FALSE: IP_PMTUDISC_DO; TRUE: IP_PMTUDISC_DONT */
+    uint32_t tcp_keep_alive_ms;          /* 0 = not set: the program's keep-alive untouched */
+    uint32_t tcp_keep_alive_interval_ms; /* 0 = not set */
+    bool disable_tcp_keep_alive;
+    bool ip_transparent;
+    char netns[CONF_NETNS_MAX]; /* "" = none; else a path (a bare name is under /run/netns) */
+    enum isolate isolate;       /* socks5: a username per process or per app */
 
     /* names (ResolveDialer) */
     int domain_resolver; /* index into conf.resolvers, -1 = the built-in default */

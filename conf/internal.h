@@ -13,7 +13,7 @@
 
 #define WHY_MAX       128 /* the size conf.h promises for WHY buffers */
 #define CONF_LINE_MAX 199 /* longest line inih (Debian, INI_MAX_LINE 200) takes whole */
-#define KEYS_MAX      32  /* keys of the largest section type */
+#define KEYS_MAX      48  /* keys of the largest section type */
 
 enum section_kind { SEC_NONE, SEC_SKIP, SEC_GLOBAL, SEC_RESOLVER, SEC_DIALER, SEC_APP };
 

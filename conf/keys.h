@@ -33,6 +33,16 @@ enum dialer_key {
     DK_OTHER /* the rest need no cross-key check */
 };
 
+/* conf/keys_sockopt.c: the setters of sing-box's newer socket fields (netns,
+ * tcp_keep_alive*, ip_transparent) and of isolate, and their closing check. */
+void conf_set_netns(struct parser *p, const char *key, const char *v);
+void conf_set_tcp_keep_alive(struct parser *p, const char *key, const char *v);
+void conf_set_tcp_keep_alive_interval(struct parser *p, const char *key, const char *v);
+void conf_set_disable_tcp_keep_alive(struct parser *p, const char *key, const char *v);
+void conf_set_ip_transparent(struct parser *p, const char *key, const char *v);
+void conf_set_isolate(struct parser *p, const char *key, const char *v);
+void conf_close_dialer_sockopt(struct parser *p);
+
 /* Resolver strategy and dialer domain_strategy take the same words. */
 #define CONF_N_STRATEGY 6
 extern const char *const conf_strategy_names[CONF_N_STRATEGY];

@@ -264,6 +264,10 @@ const struct key_def conf_dialer_keys[] = {
     {"network_strategy", set_network_strategy, false, false},
     {"network_type", set_network_type, false, false},
     {"fallback_network_type", set_fallback_network_type, false, false},
+    {"tcp_keep_alive", conf_set_tcp_keep_alive, false, false},
+    {"tcp_keep_alive_interval", conf_set_tcp_keep_alive_interval, false, false},
+    {"disable_tcp_keep_alive", conf_set_disable_tcp_keep_alive, false, false},
+    {"ip_transparent", conf_set_ip_transparent, false, false},
 };
 const int conf_n_dialer_keys = COUNT(conf_dialer_keys);
 
@@ -331,5 +335,6 @@ void conf_close_dialer(struct parser *p)
         check_not_proxy(p);
     }
     check_udp(p);
+    conf_close_dialer_sockopt(p);
     d->has_auth = d->username[0] != '\0';
 }

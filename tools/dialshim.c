@@ -147,6 +147,16 @@ static void print_options(const struct conf *c, int di)
         OPT("tcp_fast_open");
     if (d->tcp_multi_path)
         OPT("tcp_multi_path");
+    if (d->netns[0])
+        OPT("netns=%s", d->netns);
+    if (d->tcp_keep_alive_ms)
+        OPT("tcp_keep_alive=%us", d->tcp_keep_alive_ms / 1000);
+    if (d->tcp_keep_alive_interval_ms)
+        OPT("tcp_keep_alive_interval=%us", d->tcp_keep_alive_interval_ms / 1000);
+    if (d->disable_tcp_keep_alive)
+        OPT("disable_tcp_keep_alive");
+    if (d->ip_transparent)
+        OPT("ip_transparent");
     if (d->udp_fragment != TRI_UNSET)
         OPT("udp_fragment=%s", d->udp_fragment == TRI_TRUE ? "true" : "false");
     if (d->connect_timeout_ms)
