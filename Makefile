@@ -110,6 +110,11 @@ $(BUILD)/tests/%: tests/integration/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< -lpthread -lresolv
 
+# The seccomp launcher of t_sandbox.sh needs libseccomp (libseccomp-dev).
+$(BUILD)/tests/sandbox: tests/integration/sandbox.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< -lseccomp
+
 deps:
 	@sh tools/deps.sh
 

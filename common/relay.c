@@ -232,26 +232,24 @@ int relay_nested_refusal(const char *prog, int fd, const char *what, int err)
 
 /* ---------------------------------------------------------------- associations */
 
+/* The control connection's far end is named from the configuration: asking the
+ * kernel (getpeername) for a log line is a system call a sandbox may kill the
+ * program for. */
 static void log_created(const struct assoc *a, const struct sockaddr_storage *local)
 {
-    char relay[ADDR_STRLEN], lo[ADDR_STRLEN], cl[ADDR_STRLEN], cp[ADDR_STRLEN];
-    struct sockaddr_storage cs, ps;
-    socklen_t len = sizeof(cs);
+    char relay[ADDR_STRLEN], lo[ADDR_STRLEN];
+    const struct conf *c = state.conf;
+    int hop = c ? conf_dialer_index(c, a->c.hop[0]) : -1;
 
     if (!log_enabled(LOG_LVL_INFO))
         return;
-    if (sys.getsockname(a->c.ctl[0], (struct sockaddr *)&cs, &len) < 0)
-        cs.ss_family = AF_UNSPEC;
-    len = sizeof(ps);
-    if (sys.getpeername(a->c.ctl[0], (struct sockaddr *)&ps, &len) < 0)
-        ps.ss_family = AF_UNSPEC;
     log_info("%s[%d] udp association via %s created (fd %d, %d proxies): relay %s, from %s, "
-             "control %s -> %s",
+             "control -> %s:%u",
              state.prog, (int)getpid(), a->c.name, a->fd, a->c.n,
              addr_format((struct sockaddr *)&a->c.relay, relay, sizeof(relay)),
              addr_format((const struct sockaddr *)local, lo, sizeof(lo)),
-             addr_format((struct sockaddr *)&cs, cl, sizeof(cl)),
-             addr_format((struct sockaddr *)&ps, cp, sizeof(cp)));
+             hop >= 0 ? c->dialers[hop].server.host : "?",
+             hop >= 0 ? (unsigned)c->dialers[hop].server.port : 0u);
 }
 
 int relay_add(int fd, struct relay_chain *ch, const struct sockaddr_storage *local)
