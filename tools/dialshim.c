@@ -37,6 +37,7 @@ static const char usage_text[] =
     "       dialshim check [-c FILE]\n"
     "       dialshim env [-c FILE] [-p APP] [-l LEVEL] | dialshim env --off\n"
     "       dialshim shell [-c FILE] [-p APP] [-l LEVEL] [--] [SHELL-ARG...]\n"
+    "       dialshim import FILE\n"
     "       dialshim explain [-c FILE] [-p APP | -n PROGRAM] [--dial] [tcp|udp] HOST PORT\n"
     "       dialshim --version | --help\n";
 
@@ -48,6 +49,7 @@ static const char help_text[] =
     "  explain      show the app, rule, dialer chain and addresses HOST PORT would get\n"
     "  env          print export lines for eval: this shell's later commands use the shim\n"
     "  shell        start $SHELL (else /bin/sh) under the shim, '(dialshim) ' before its prompt\n"
+    "  import       print the INI equivalent of a proxychains.conf or torsocks.conf FILE\n"
     "  -c FILE      the configuration file (default: $DIALSHIM_CONFIG, the user's, /etc's)\n"
     "  -p APP       use [app APP] whatever the program (sets DIALSHIM_APP)\n"
     "  -l LEVEL     log level in COMMAND: error, warn, info, debug, trace (sets DIALSHIM_LOG)\n"
@@ -581,7 +583,7 @@ int main(int argc, char **argv)
         if (round == 0 && optind < argc && optind > 0 && strcmp(argv[optind - 1], "--") != 0 &&
             (!strcmp(argv[optind], "check") || !strcmp(argv[optind], "explain") ||
              !strcmp(argv[optind], "run") || !strcmp(argv[optind], "env") ||
-             !strcmp(argv[optind], "shell"))) {
+             !strcmp(argv[optind], "shell") || !strcmp(argv[optind], "import"))) {
             verb = argv[optind];
             argc -= optind;
             argv += optind;
@@ -601,6 +603,8 @@ int main(int argc, char **argv)
         return cmd_explain(&o, argc - optind, argv + optind);
     if (!strcmp(verb, "env"))
         return cmd_env(&o, argc - optind, argv + optind);
+    if (!strcmp(verb, "import"))
+        return cmd_import(argc - optind, argv + optind);
     if (o.program || o.dial || o.off) {
         fputs(usage_text, stderr);
         return EXIT_USAGE;

@@ -1,4 +1,4 @@
-/* tool: what the verbs living in their own files (tools/env.c)
+/* tool: what the verbs living in their own files (tools/env.c, tools/import*.c)
  * share with tools/dialshim.c, which parses the command line and dispatches.
  *
  * Promise: every verb writes its result on stdout and its problems on stderr,
@@ -30,5 +30,8 @@ int cmd_run(const struct opts *o, char **argv);
  * them) and `shell` ($SHELL under the shim, the prompt marked). */
 int cmd_env(const struct opts *o, int argc, char **argv);
 int cmd_shell(const struct opts *o, int argc, char **argv);
+
+/* tools/import.c: `import FILE`. */
+int cmd_import(int argc, char **argv);
 
 #endif

@@ -24,6 +24,7 @@ opts_for() {
     glob) echo "-max_len=1025" ;;
     elf) echo "-max_len=4096" ;;
     fakeip) echo "-max_len=2048" ;;
+    import) echo "-max_len=4096 -dict=$root/tests/fuzz/import.dict" ;;
     *) echo "-max_len=600" ;;
     esac
 }

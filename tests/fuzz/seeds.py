@@ -262,6 +262,20 @@ def conf():
         "log_level = warn ; pass_through\n")
 
 
+def imports():
+    put("import", "proxychains.conf", "strict_chain\nproxy_dns\nremote_dns_subnet 224\n"
+        "tcp_read_time_out 15000\ntcp_connect_time_out 8000\nlocalnet 127.0.0.0/255.0.0.0\n"
+        "localnet 10.0.0.0:80/255.0.0.0\nlocalnet ::1/128\ndnat 1.1.1.1 1.1.1.2\nquiet_mode\n"
+        "chain_len = 2\n[ProxyList]\nsocks5 192.0.2.2 1080 user pass\nhttp [::1] 3128\n"
+        "socks4 2001:db8::1 1080 id\nraw 192.0.2.9 80\nsocks5 proxy.example 1080\n")
+    put("import", "round_robin.conf", "round_robin_chain\nchain_len 3\n[ProxyList]\n"
+        "socks5 192.0.2.2 1080\nsocks5 192.0.2.3 1080\n")
+    put("import", "torsocks.conf", "TorAddress 127.0.0.1\nTorPort 9050\n"
+        "OnionAddrRange 127.42.42.0/24\nSOCKS5Username a\nSOCKS5Password b\nIsolatePID 1\n"
+        "AllowInbound 1\nAllowOutboundLocalhost 1\n")
+    put("import", "torsocks-crlf.conf", "TorAddress = ::1\r\nTorPort 70000\r\nAllowOutboundLocalhost 2\r\n")
+
+
 os.makedirs(os.path.join(CORPUS, "conf"), exist_ok=True)
-for f in (socks5, socks5_udp, socks4, http, route, glob, fakeip, conf, elf, dnsresp):
+for f in (socks5, socks5_udp, socks4, http, route, glob, fakeip, conf, elf, dnsresp, imports):
     f()
