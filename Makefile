@@ -53,7 +53,7 @@ STACK_FLAGS := $(if $(SANITIZE),,-Wstack-usage=4096)
 # so that the tool, the unit tests and the fuzz targets link them like the core; the
 # shim references none of them, so the linker leaves them out of libdialshim.so.
 CORE_SRC := $(wildcard common/*.c common/dialer/*.c common/proto/*.c conf/*.c) \
-            $(filter-out tools/dialshim.c,$(wildcard tools/*.c))
+            $(filter-out tools/dialshim.c tools/supervise%.c,$(wildcard tools/*.c))
 SHIM_SRC := $(wildcard shim/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
@@ -96,8 +96,14 @@ $(BUILD)/libdialshim.so: $(SHIM_OBJ) $(BUILD)/libcore.a shim/exports.map $(DEP_A
 	    -Wl,--version-script=shim/exports.map -Wl,--exclude-libs,ALL -Wl,-z,lazy \
 	    -Wl,-z,nodelete -Wl,-z,noseparate-code -Wl,-fini=dialshim_no_fini $(LDLIBS)
 
-$(BUILD)/dialshim: tools/dialshim.c $(BUILD)/libcore.a $(DEP_ARCHIVES) $(HEADERS)
-	$(CC) $(CFLAGS) -o $@ tools/dialshim.c $(BUILD)/libcore.a $(LDLIBS)
+# The tool alone carries the seccomp supervisor (tools/supervise*.c, libseccomp): it
+# makes the program's calls itself, by their libc names, so it stays out of the archive
+# and of the layer check.
+TOOL_SRC := tools/dialshim.c $(wildcard tools/supervise*.c)
+TOOL_LIBS := -lseccomp
+
+$(BUILD)/dialshim: $(TOOL_SRC) $(BUILD)/libcore.a $(DEP_ARCHIVES) $(HEADERS)
+	$(CC) $(CFLAGS) -o $@ $(TOOL_SRC) $(BUILD)/libcore.a $(LDLIBS) $(TOOL_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcore.a $(DEP_ARCHIVES) $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -152,7 +158,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/libdialshim.so $(DESTDIR)$(PREFIX)/lib/libdialshim.so
 	$(CC) $(CFLAGS) -DDIALSHIM_LIBDIR='"$(PREFIX)/lib"' -o $(DESTDIR)$(PREFIX)/bin/dialshim \
-	    tools/dialshim.c $(BUILD)/libcore.a $(LDLIBS)
+	    $(TOOL_SRC) $(BUILD)/libcore.a $(LDLIBS) $(TOOL_LIBS)
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
 	install -m 0644 man/dialshim.1 $(DESTDIR)$(MANDIR)/man1/dialshim.1
 	install -m 0644 man/dialshim.ini.5 $(DESTDIR)$(MANDIR)/man5/dialshim.ini.5

@@ -50,6 +50,10 @@ enum resolver_mode { RESOLVER_MODE_UNSET, RESOLVER_MODE_REAL, RESOLVER_MODE_FAKE
 
 enum on_config_error { ON_ERROR_FAIL_CLOSED, ON_ERROR_PASS_THROUGH };
 
+/* [global] supervise: when `dialshim run` starts a program under the seccomp
+ * supervisor (tools/supervise.c) instead of preloading the shim. */
+enum supervise_mode { SUPERVISE_AUTO, SUPERVISE_ALWAYS, SUPERVISE_NEVER };
+
 /* Tri-state for booleans whose absence means "leave the kernel default alone". */
 enum tristate { TRI_UNSET = 0, TRI_FALSE, TRI_TRUE };
 
@@ -196,6 +200,7 @@ struct conf {
     enum on_config_error on_config_error;
     bool state_dir_set;                 /* state_dir written in the file */
     char state_dir[CONF_STATE_DIR_MAX]; /* "" with state_dir_set: keep nothing */
+    enum supervise_mode supervise;      /* default auto */
     bool secret_readable;               /* holds a password and is group/other readable */
 
     int n_dialers;

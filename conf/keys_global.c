@@ -9,6 +9,7 @@
 
 static const char *const level_names[] = {"error", "warn", "info", "debug", "trace"};
 static const char *const on_error_names[] = {"fail_closed", "pass_through"};
+static const char *const supervise_names[] = {"auto", "always", "never"};
 static const char *const mode_names[] = {NULL, "real", "fake_ip"};
 const char *const conf_strategy_names[CONF_N_STRATEGY] = {NULL,          "as_is",     "prefer_ipv4",
                                                           "prefer_ipv6", "ipv4_only", "ipv6_only"};
@@ -104,6 +105,14 @@ static void set_state_dir(struct parser *p, const char *key, const char *v)
     }
 }
 
+static void set_supervise(struct parser *p, const char *key, const char *v)
+{
+    int i;
+
+    if (conf_get_enum(p, key, v, supervise_names, COUNT(supervise_names), &i))
+        p->c->supervise = (enum supervise_mode)i;
+}
+
 const struct key_def conf_global_keys[] = {
     {"log_level", set_log_level, false, false},
     {"log_file", set_log_file, false, false},
@@ -112,6 +121,7 @@ const struct key_def conf_global_keys[] = {
     {"fake_ip6_range", set_fake_ip6_range, false, false},
     {"on_config_error", set_on_config_error, false, false},
     {"state_dir", set_state_dir, false, true},
+    {"supervise", set_supervise, false, false},
 };
 const int conf_n_global_keys = COUNT(conf_global_keys);
 

@@ -5,7 +5,8 @@ set -e
 PKGS="build-essential pkg-config libc-ares-dev libinih-dev check
 iproute2 procps psmisc curl socat netcat-openbsd python3 dnsutils
 dante-server microsocks tinyproxy dnsmasq-base proxychains4
-clang libclang-rt-14-dev iputils-ping libseccomp-dev"
+clang libclang-rt-14-dev iputils-ping
+libseccomp-dev golang-go busybox-static strace"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

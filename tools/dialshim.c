@@ -15,6 +15,7 @@
 #include "conf/conf.h"
 #include "tools/elf.h"
 #include "tools/tool.h"
+#include "tools/supervise.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,7 +34,8 @@
 #include <unistd.h>
 
 static const char usage_text[] =
-    "usage: dialshim [run] [-c FILE] [-p APP] [-l LEVEL] [--] COMMAND [ARG...]\n"
+    "usage: dialshim [run] [-c FILE] [-p APP] [-l LEVEL] [--supervise | --no-supervise] [--]\n"
+    "                COMMAND [ARG...]\n"
     "       dialshim check [-c FILE]\n"
     "       dialshim env [-c FILE] [-p APP] [-l LEVEL] | dialshim env --off\n"
     "       dialshim shell [-c FILE] [-p APP] [-l LEVEL] [--] [SHELL-ARG...]\n"
@@ -56,6 +58,8 @@ static const char help_text[] =
     "  -n PROGRAM   explain: match [app] sections as if run as PROGRAM (a name or a path)\n"
     "  --dial       explain: also dial HOST PORT (an address) and print the result\n"
     "  --off        env: print the lines that undo 'env' (only our library leaves LD_PRELOAD)\n"
+    "  --supervise  run: COMMAND under the seccomp supervisor, whatever its kind\n"
+    "  --no-supervise  run: never the supervisor (a static or Go COMMAND runs unproxied)\n"
     "  --version    print the version\n"
     "  --help       print this help\n"
     "Exit status: the command's; 2 for a usage or configuration error; 127 when COMMAND\n"
@@ -364,6 +368,7 @@ static int cmd_explain(const struct opts *o, int argc, char **argv)
     if (dst.name)
         explain_name(c, di, host);
     printf("%s\n", resq_explain(c, di, dst.sa != NULL));
+    supervise_explain(c, o->program);
     if (o->dial) {
         int fd, err;
         if (!dst.sa) {
@@ -512,6 +517,12 @@ int cmd_run(const struct opts *o, char **argv)
         fprintf(stderr, "dialshim: %s: command not found\n", argv[0]);
         return 127;
     }
+    {
+        struct supervise_run r = {path, o->app, o->level, file, argv, o->supervise};
+        int st = supervise_maybe(&r);
+        if (st != SUPERVISE_PRELOAD)
+            return st;
+    }
     warn_uninterceptable(file);
     execvp(argv[0], argv);
     fprintf(stderr, "dialshim: %s: %s\n", argv[0], strerror(errno));
@@ -534,6 +545,8 @@ int main(int argc, char **argv)
                                              {"help", no_argument, NULL, 'h'},
                                              {"dial", no_argument, NULL, 'd'},
                                              {"off", no_argument, NULL, 'o'},
+                                             {"supervise", no_argument, NULL, 'S'},
+                                             {"no-supervise", no_argument, NULL, 'N'},
                                              {NULL, 0, NULL, 0}};
     struct opts o = {0};
     const char *verb = "run";
@@ -567,6 +580,12 @@ int main(int argc, char **argv)
                 break;
             case 'o':
                 o.off = true;
+                break;
+            case 'S':
+                o.supervise = 1;
+                break;
+            case 'N':
+                o.supervise = -1;
                 break;
             case 'V':
                 printf("dialshim %s\n", DIALSHIM_VERSION);
@@ -605,7 +624,7 @@ int main(int argc, char **argv)
         return cmd_env(&o, argc - optind, argv + optind);
     if (!strcmp(verb, "import"))
         return cmd_import(argc - optind, argv + optind);
-    if (o.program || o.dial || o.off) {
+    if (o.program || o.dial || o.off || (o.supervise && strcmp(verb, "run") != 0)) {
         fputs(usage_text, stderr);
         return EXIT_USAGE;
     }

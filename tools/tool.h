@@ -18,6 +18,7 @@
 struct opts {
     const char *config, *app, *level, *program;
     bool dial, off;
+    int supervise; /* run: --supervise 1, --no-supervise -1 */
 };
 
 /* tools/dialshim.c */

@@ -122,6 +122,22 @@ START_TEST(full_global)
 }
 END_TEST
 
+START_TEST(global_supervise)
+{
+    static const char *const names[] = {"auto", "always", "never"};
+    char text[64];
+
+    for (int i = 0; i < 3; i++) {
+        snprintf(text, sizeof(text), "[global]\nsupervise = %s\n", names[i]);
+        struct conf *c = load_ok(text);
+        ck_assert_int_eq(c->supervise, i);
+        conf_free(c);
+    }
+    load_bad("[global]\nsupervise = sometimes\n",
+             "t.ini:2: bad value 'sometimes' for supervise: expected auto, always or never\n");
+}
+END_TEST
+
 START_TEST(full_resolvers)
 {
     struct conf *c = full();
@@ -383,6 +399,7 @@ START_TEST(defaults_empty_file)
     ck_assert_str_eq(ip6(&c->fake_ip6_range.addr), "fc00::");
     ck_assert_uint_eq(c->fake_ip6_range.prefix, 18);
     ck_assert_int_eq(c->on_config_error, ON_ERROR_FAIL_CLOSED);
+    ck_assert_int_eq(c->supervise, SUPERVISE_AUTO);
     ck_assert(!c->secret_readable);
     ck_assert_int_eq(c->n_dialers, 2);
     ck_assert_str_eq(c->dialers[0].name, "direct");
@@ -1205,6 +1222,7 @@ int main(void)
 
     t = tcase(s, "full");
     tcase_add_test(t, full_global);
+    tcase_add_test(t, global_supervise);
     tcase_add_test(t, full_resolvers);
     tcase_add_test(t, full_direct_dialer);
     tcase_add_test(t, full_proxies);

@@ -1,0 +1,290 @@
+/* The calls the supervisor makes for the program, on its own socket (the
+ * pidfd_getfd duplicate shares the open file description: O_NONBLOCK, options
+ * and the connection are the program's).
+ *
+ * Why the supervisor makes the calls itself instead of letting them continue
+ * (SECCOMP_USER_NOTIF_FLAG_CONTINUE): with CONTINUE the kernel runs the call
+ * again from the program's registers and memory, after our check. The registers
+ * cannot change, the memory can: another thread of the program may rewrite the
+ * sockaddr (or a msghdr's msg_name) between our read and the kernel's, and the
+ * call would go where no route said. So every call on an inet socket is made
+ * here, from the copy we read and decided on, and answered with its result.
+ * CONTINUE is kept for sockets of other families (unix, netlink, ...), whose
+ * destination no route concerns: making their calls here would change what the
+ * peer sees (SCM_CREDENTIALS, SO_PEERCRED name the supervisor; descriptors
+ * passed with SCM_RIGHTS are numbers in the program's table) and resolve
+ * relative unix paths in our directory. What remains open there is a program
+ * that, while one thread is trapped in such a call, makes another thread put an
+ * inet socket at the same descriptor number (dup2): the program attacking its
+ * own supervisor, not a leak by accident. */
+#include "common/addr.h"
+#include "common/dialer/dialer.h"
+#include "common/fakeip.h"
+#include "common/log.h"
+#include "common/monotime.h"
+#include "common/route.h"
+#include "common/state.h"
+#include "tools/supervise_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* ---- reading the program ---- */
+
+/* SA (LEN bytes at ADDR) into SS: 0, or an errno to answer. EPERM: we may not
+ * read the program; never let the call through then. */
+int read_sockaddr(const struct trap *t, uint64_t addr, socklen_t len, struct sockaddr_storage *ss)
+{
+    int err;
+
+    memset(ss, 0, sizeof(*ss));
+    if (len > sizeof(*ss))
+        return EINVAL; /* as the kernel: longer than any sockaddr */
+    if ((err = sup_read(t->tid, addr, ss, len))) {
+        if (err == EPERM || err == ESRCH)
+            log_warn("%s[%d] supervised: cannot read the program's memory (%s): refused with "
+                     "EPERM",
+                     state.prog, (int)t->tid, strerrorname_np(err));
+        return err == EFAULT ? EFAULT : EPERM;
+    }
+    return 0;
+}
+
+/* Not CLOSE: a connect can only be answered (EALREADY, EISCONN), nothing new leaves. */
+bool tcp_busy(int fd)
+{
+    uint8_t st = TCP_CLOSE;
+    socklen_t len = sizeof(st);
+
+    return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &st, &len) == 0 && len == 1 && st != TCP_CLOSE;
+}
+
+static ino_t inode(int fd)
+{
+    struct stat st;
+
+    return fstat(fd, &st) == 0 ? st.st_ino : 0;
+}
+
+/* The program's FD carries close-on-exec (from /proc/TID/fdinfo). */
+static bool cloexec(pid_t tid, int fd)
+{
+    char path[64], buf[256], *p;
+    int f, n;
+
+    snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)tid, fd);
+    if ((f = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return true;
+    n = (int)read(f, buf, sizeof(buf) - 1);
+    close(f);
+    buf[n > 0 ? n : 0] = '\0';
+    p = strstr(buf, "flags:");
+    return !p || (strtoul(p + 6, NULL, 8) & O_CLOEXEC);
+}
+
+/* A dialer replaced our duplicate by a new socket (another family for the
+ * proxy, a fresh one for a retry, a Happy Eyeballs winner): it takes the
+ * program's descriptor number, as dup3 does in the shim. */
+static int install(const struct trap *t)
+{
+    struct seccomp_notif_addfd a = {.id = t->n->id,
+                                    .flags = SECCOMP_ADDFD_FLAG_SETFD,
+                                    .srcfd = (uint32_t)t->fd,
+                                    .newfd = (uint32_t)t->n->data.args[0],
+                                    .newfd_flags =
+                                        cloexec(t->tid, (int)t->n->data.args[0]) ? O_CLOEXEC : 0};
+
+    return ioctl(sup.listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0 ? errno : 0;
+}
+
+/* ---- the decision log ---- */
+
+static char *chain_text(int dialer, char *buf, size_t cap)
+{
+    const struct conf *c = state.conf;
+    int hops[16], n = 0;
+    size_t off = 0;
+
+    for (int i = dialer; i >= 0 && n < 16; i = c->dialers[i].detour)
+        hops[n++] = i;
+    buf[0] = '\0';
+    for (int k = n - 1; k >= 0 && off < cap; k--)
+        off += snprintf(buf + off, cap - off, "%s%s", c->dialers[hops[k]].name, k ? ">" : "");
+    return buf;
+}
+
+/* One line per decision, as the shim's, marked "supervised". */
+void log_dial(enum log_level l, const struct trap *t, const char *call, const struct dial *d,
+              int rule, int err, const struct timespec *t0)
+{
+    const struct conf *c = state.conf;
+    char dst[ADDR_STRLEN], rbuf[160], chain[256];
+    const char *why = dial_why(d);
+
+    if (!log_enabled(l))
+        return;
+    if (rule >= 0)
+        snprintf(rbuf, sizeof(rbuf), "#%d %s", rule + 1, c->apps[state.app].rules[rule].text);
+    else
+        snprintf(rbuf, sizeof(rbuf), "default");
+    log_msg(l, "%s[%d] supervised %s %s %s%s%s app=%s rule=%s chain=%s result=%s%s%s %.3fms",
+            state.prog, (int)t->tid, call, d->type == SOCK_DGRAM ? "udp" : "tcp",
+            addr_format(d->sa, dst, sizeof(dst)), d->host ? " name=" : "", d->host ? d->host : "",
+            state.app >= 0 ? c->apps[state.app].name : "(built-in)", rbuf,
+            chain_text(d->dialer, chain, sizeof(chain)), err ? strerrorname_np(err) : "ok",
+            why ? " " : "", why ? why : "", monotime_ms_since(t0));
+}
+
+/* ---- routing ---- */
+
+/* Route SA for T: R->d ready to dial (by name when SA is a fake address).
+ * Returns 0 or EHOSTUNREACH (a fake address that stands for no name). */
+int route(const struct trap *t, const struct sockaddr *sa, socklen_t len, int type, struct route *r)
+{
+    memset(&r->d, 0, offsetof(struct dial, why));
+    r->d.why[0] = '\0';
+    clock_gettime(CLOCK_MONOTONIC, &r->t0);
+    r->d.conf = state.conf;
+    r->d.fd = t->fd;
+    r->d.sa = sa;
+    r->d.len = len;
+    r->d.type = type;
+    r->dst = (struct dest){
+        .sa = sa, .port = addr_port(sa), .net = type == SOCK_DGRAM ? NET_UDP : NET_TCP};
+    if (fakeip_is_fake(sa, len)) {
+        if (!fakeip_lookup(sa, len, r->name, sizeof(r->name))) {
+            r->d.dialer = route_pick(state.conf, state.app, &r->dst, &r->rule);
+            dial_refuse(&r->d, "fake address with no name (recycled or never given)");
+            return EHOSTUNREACH;
+        }
+        r->dst.sa = NULL;
+        r->dst.name = r->d.host = r->name;
+    }
+    r->d.dialer = route_pick(state.conf, state.app, &r->dst, &r->rule);
+    return 0;
+}
+
+/* A TCP connect routed and dialed on the program's socket. */
+static int dial_tcp(const struct trap *t, const struct sockaddr *sa, socklen_t len)
+{
+    struct route r;
+    ino_t before = inode(t->fd);
+    int err = route(t, sa, len, SOCK_STREAM, &r);
+
+    if (!err) {
+        err = r.d.host ? resolve_dial(&r.d) : dialer_dial(&r.d);
+        r.d.sa = sa;
+        if ((!err || err == EINPROGRESS) && inode(t->fd) != before && (err = install(t)))
+            dial_refuse(&r.d, "the new socket could not take the program's descriptor");
+    }
+    log_dial(err && err != EINPROGRESS ? (r.d.warn ? LOG_LVL_WARN : LOG_LVL_INFO) : LOG_LVL_INFO, t,
+             "connect", &r.d, r.rule, err, &r.t0);
+    return err;
+}
+
+/* Where a datagram (or a UDP connect) to SA goes: *TO, or an errno (logged). */
+int dgram_to(const struct trap *t, const char *call, const struct sockaddr *sa, socklen_t len,
+             struct sockaddr_storage *to, socklen_t *tolen)
+{
+    const struct conf_dialer *cd;
+    struct route r;
+    int err;
+
+    if (sup.dns_redirect && addr_port(sa) == 53 && is_udp(t)) {
+        /* The program's resolver: to the responder, no query leaves the host. */
+        const struct sockaddr *dns = (const struct sockaddr *)&sup.dns4;
+        if (t->domain == AF_INET6 && sup.dns6.sin6_port)
+            dns = (const struct sockaddr *)&sup.dns6;
+        if (!addr_in_family(dns, t->domain, to, tolen))
+            return EAFNOSUPPORT;
+        log_debug("%s[%d] supervised %s udp %s: DNS, to the supervisor's responder", state.prog,
+                  (int)t->tid, call, addr_format(sa, (char[ADDR_STRLEN]){0}, ADDR_STRLEN));
+        return 0;
+    }
+    err = route(t, sa, len, SOCK_DGRAM, &r);
+    cd = &state.conf->dialers[r.d.dialer];
+    if (!err && r.d.host) {
+        err = EPERM;
+        dial_refuse(&r.d, "a datagram to a name's fake address: not built under the supervisor");
+    } else if (!err && cd->type == DIALER_BLOCK) {
+        err = EPERM;
+        dial_refuse(&r.d, "blocked");
+    } else if (!err && cd->type != DIALER_DIRECT) {
+        err = EPERM;
+        dial_refuse(&r.d, "datagrams through a proxy (UDP ASSOCIATE) are not built under the "
+                          "supervisor: its relay needs the receiving side");
+    } else if (!err && conf_udp_mode(cd) == UDP_BLOCK) {
+        err = EPERM;
+        dial_refuse(&r.d, "UDP blocked by the direct dialer (udp = block)");
+    } else if (!err) {
+        err = default_prepare(&r.d);
+    }
+    if (err || log_enabled(LOG_LVL_DEBUG))
+        log_dial(err ? LOG_LVL_INFO : LOG_LVL_DEBUG, t, call, &r.d, r.rule, err, &r.t0);
+    if (!err) {
+        memcpy(to, sa, len);
+        *tolen = len;
+    }
+    return err;
+}
+
+/* The kernel would have sent SIGPIPE to the program's thread; ours is ignored. */
+void sigpipe(const struct trap *t, int err, int flags)
+{
+    if (err == EPIPE && !(flags & MSG_NOSIGNAL))
+        syscall(SYS_tkill, t->tid, SIGPIPE);
+}
+
+/* ---- connect ---- */
+
+void sup_connect(const struct trap *t, struct verdict *v)
+{
+    const struct seccomp_notif *n = t->n;
+    socklen_t len = (socklen_t)n->data.args[2];
+    struct sockaddr_storage ss;
+    struct sockaddr_in6 buf;
+    const struct sockaddr *sa;
+
+    if (!is_inet(t)) {
+        v->cont = true; /* not ours to route: see the top of this file */
+        return;
+    }
+    if ((v->err = read_sockaddr(t, n->data.args[1], len, &ss)) || !sup_valid(n->id))
+        return;
+    if (ss.ss_family == AF_UNSPEC && len >= sizeof(sa_family_t) && !is_udp(t)) {
+        /* A disconnect sends nothing. */
+        v->err = connect(t->fd, (struct sockaddr *)&ss, len) < 0 ? errno : 0;
+        return;
+    }
+    if (!(sa = addr_read((struct sockaddr *)&ss, len, t->domain, &buf, &len))) {
+        v->err = EINVAL;
+        return;
+    }
+    if (is_tcp(t)) {
+        /* A program polling its connect: the kernel's answer, nothing leaves. */
+        if (tcp_busy(t->fd))
+            v->err = connect(t->fd, sa, len) < 0 ? errno : 0;
+        else
+            v->err = dial_tcp(t, sa, len);
+        return;
+    }
+    {
+        struct sockaddr_storage to;
+        socklen_t tolen;
+        if (is_udp(t))
+            v->err = dgram_to(t, "connect", sa, len, &to, &tolen);
+        else
+            v->err = send_to(t, "connect", sa, len, 0, &to, &tolen);
+        if (!v->err)
+            v->err = connect(t->fd, (struct sockaddr *)&to, tolen) < 0 ? errno : 0;
+    }
+}

@@ -1,0 +1,124 @@
+/* supervise_int: what the supervisor's files share (supervise.c: start, filter,
+ * wait; supervise_notify.c: the notifications; supervise_call.c: the calls
+ * made on the program's behalf; supervise_dns.c: the DNS responder). Nothing
+ * else includes it.
+ *
+ * Promise: `sup` is written before the first worker starts and only read after.
+ */
+#ifndef DIALSHIM_TOOLS_SUPERVISE_INT_H
+#define DIALSHIM_TOOLS_SUPERVISE_INT_H
+
+#include "common/dialer/dialer.h"
+#include "common/fakeip.h"
+#include "common/log.h"
+#include "common/route.h"
+
+#include <linux/seccomp.h>
+#include <time.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+struct sup {
+    int listener;             /* the seccomp notification descriptor (O_CLOEXEC) */
+    pid_t child;              /* the program */
+    bool dns_redirect;        /* its DNS goes to the responder */
+    struct sockaddr_in dns4;  /* the responder on 127.0.0.1 */
+    struct sockaddr_in6 dns6; /* and on ::1 (port 0: none) */
+};
+extern struct sup sup;
+
+/* Start the notification workers (supervise_notify.c). 0 or an errno. */
+int sup_workers_start(void);
+
+/* Start the DNS responder on loopback and fill sup.dns4/dns6 (supervise_dns.c).
+ * 0 or an errno. */
+int sup_dns_start(void);
+
+/* One trapped call, with what the notification carries and the program's
+ * socket taken into the supervisor (supervise_call.c). */
+struct trap {
+    const struct seccomp_notif *n;
+    pid_t tid;
+    int fd;     /* the duplicate of the program's socket */
+    int domain; /* its SO_DOMAIN */
+    int type;   /* its SO_TYPE */
+    int proto;  /* its SO_PROTOCOL */
+};
+
+/* What to answer: a value, an errno, or CONTINUE (the call runs unchanged). */
+struct verdict {
+    int64_t val;
+    int err;
+    bool cont;
+};
+
+/* Read LEN bytes at ADDR in the trapped thread's memory. 0 or an errno
+ * (EPERM for a target we may not read: the caller refuses the call). */
+int sup_read(pid_t tid, uint64_t addr, void *out, size_t len);
+/* Write LEN bytes to ADDR in its memory. 0 or an errno. */
+int sup_write(pid_t tid, uint64_t addr, const void *in, size_t len);
+/* The notification is still pending (the thread waits in the call). */
+bool sup_valid(uint64_t id);
+
+static inline bool is_inet(const struct trap *t)
+{
+    return t->domain == AF_INET || t->domain == AF_INET6;
+}
+
+static inline bool is_tcp(const struct trap *t)
+{
+    return t->type == SOCK_STREAM && (t->proto == 0 || t->proto == IPPROTO_TCP || t->proto == 262);
+}
+
+static inline bool is_udp(const struct trap *t)
+{
+    return t->type == SOCK_DGRAM && (t->proto == 0 || t->proto == IPPROTO_UDP);
+}
+
+/* SA (LEN bytes at ADDR of the program) into SS: 0, or the errno to answer
+ * (EPERM, logged: we may not read the program; never let the call through). */
+int read_sockaddr(const struct trap *t, uint64_t addr, socklen_t len, struct sockaddr_storage *ss);
+
+/* TCP socket FD is not CLOSE: a connect can only be answered, nothing new leaves. */
+bool tcp_busy(int fd);
+
+/* A destination routed for T: R->d ready to dial (by name for a fake address). */
+struct route {
+    struct dial d;
+    struct dest dst;
+    int rule;
+    char name[FAKEIP_NAME_MAX];
+    struct timespec t0;
+};
+
+/* Route SA: 0, or EHOSTUNREACH for a fake address that stands for no name. */
+int route(const struct trap *t, const struct sockaddr *sa, socklen_t len, int type,
+          struct route *r);
+
+/* One decision line, as the shim's, marked "supervised". */
+void log_dial(enum log_level l, const struct trap *t, const char *call, const struct dial *d,
+              int rule, int err, const struct timespec *t0);
+
+/* Where a datagram (or a UDP connect) to SA goes: *TO, or an errno (logged). */
+int dgram_to(const struct trap *t, const char *call, const struct sockaddr *sa, socklen_t len,
+             struct sockaddr_storage *to, socklen_t *tolen);
+
+/* The destination SA of a send with FLAGS on T (supervise_send.c): *TO to send
+ * to (*TOLEN 0: none, the socket's peer), or an errno to answer. */
+int send_to(const struct trap *t, const char *call, const struct sockaddr *sa, socklen_t len,
+            int flags, struct sockaddr_storage *to, socklen_t *tolen);
+
+/* The kernel would have sent SIGPIPE to the program's thread; ours is ignored. */
+void sigpipe(const struct trap *t, int err, int flags);
+
+/* The calls (supervise_call.c: connect; supervise_send.c: the sends), each done on T->fd and
+ * answered in V. */
+void sup_connect(const struct trap *t, struct verdict *v);
+void sup_sendto(const struct trap *t, struct verdict *v);
+void sup_sendmsg(const struct trap *t, struct verdict *v);
+void sup_sendmmsg(const struct trap *t, struct verdict *v);
+
+#endif
