@@ -268,6 +268,7 @@ const struct key_def conf_dialer_keys[] = {
     {"tcp_keep_alive_interval", conf_set_tcp_keep_alive_interval, false, false},
     {"disable_tcp_keep_alive", conf_set_disable_tcp_keep_alive, false, false},
     {"ip_transparent", conf_set_ip_transparent, false, false},
+    {"isolate", conf_set_isolate, false, false},
 };
 const int conf_n_dialer_keys = COUNT(conf_dialer_keys);
 
@@ -336,5 +337,6 @@ void conf_close_dialer(struct parser *p)
     }
     check_udp(p);
     conf_close_dialer_sockopt(p);
-    d->has_auth = d->username[0] != '\0';
+    /* isolate sends credentials of its own making (common/isolate.c) */
+    d->has_auth = d->username[0] != '\0' || d->isolate != ISOLATE_NONE;
 }

@@ -198,8 +198,11 @@ static void print_chain(const struct conf *c, int di)
             printf("hop %d: %s dials %s directly\n", n - k, d->name,
                    k == n - 1 && n > 1 ? "the next proxy" : "the destination");
         else
-            printf("hop %d: %s connects to its server %s:%u (%s)\n", n - k, d->name, d->server.host,
-                   d->server.port, conf_dialer_type_name(d->type));
+            printf("hop %d: %s connects to its server %s:%u (%s%s)\n", n - k, d->name,
+                   d->server.host, d->server.port, conf_dialer_type_name(d->type),
+                   d->isolate == ISOLATE_PROCESS ? ", isolate=process: username dialshim-PID-START"
+                   : d->isolate == ISOLATE_APP   ? ", isolate=app: username dialshim-app-APP"
+                                                 : "");
         print_options(c, hops[k]);
     }
 }

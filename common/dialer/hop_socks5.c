@@ -4,6 +4,7 @@
 #include "common/dialer/hop.h"
 
 #include "common/dialer/io.h"
+#include "common/isolate.h"
 #include "common/monotime.h"
 
 #include <errno.h>
@@ -21,8 +22,11 @@ static int lockstep(struct hop_ctx *h, const struct target *t)
         (err = hop_exchange(h, buf, sizeof(buf), &r)))
         return err;
     if (r.u.method.method == SOCKS5_METHOD_USERPASS) {
+        char ubuf[CONF_CRED_MAX];
+        const char *user, *pass;
+        isolate_credentials(h->p, ubuf, sizeof(ubuf), &user, &pass);
         h->chose_userpass = true;
-        n = socks5_encode_auth(buf, sizeof(buf), h->p->username, h->p->password);
+        n = socks5_encode_auth(buf, sizeof(buf), user ? user : "", pass ? pass : "");
         if (n < 0)
             return EINVAL;
         r.kind = HOP_SOCKS5_AUTH;
@@ -59,9 +63,13 @@ static int pipelined(struct hop_ctx *h, const struct target *t)
     uint8_t buf[SOCKS5_PIPELINED_MAX];
     bool auth = h->p->has_auth, probing = h->p->handshake == HANDSHAKE_AUTO && !h->proven;
     struct socks5_pipelined_reply rep;
-    ssize_t n = socks5_encode_pipelined(
-        buf, sizeof(buf), auth ? h->p->username : NULL, auth ? h->p->password : NULL,
-        h->cmd ? h->cmd : SOCKS5_CMD_CONNECT, t->host, t->sa, t->port);
+    char ubuf[CONF_CRED_MAX];
+    const char *user, *pass;
+    ssize_t n;
+
+    isolate_credentials(h->p, ubuf, sizeof(ubuf), &user, &pass);
+    n = socks5_encode_pipelined(buf, sizeof(buf), auth ? user : NULL, auth ? pass : NULL,
+                                h->cmd ? h->cmd : SOCKS5_CMD_CONNECT, t->host, t->sa, t->port);
     size_t have = 0;
     long long sent = monotime_ms(), until = 0;
     int err, r;

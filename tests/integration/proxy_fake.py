@@ -32,7 +32,8 @@ method N whatever was offered (2: user/pass, 255: no acceptable method);
 --bound-name TEXT is the name of the domain bound address (Python escapes such as
 \\n and \\x1b are decoded: a proxy that sends control bytes). For http: --status
 LINE replaces the status line (escapes decoded too). For socks5: --auth USER:PASS
-chooses username/password when offered and checks RFC 1929 before the request;
+chooses username/password when offered and checks RFC 1929 before the request
+(--auth '*' takes any username and password: the log's AUTH line shows which);
 --early waits 0.1 s after the greeting and logs `EARLY N HEX`, the bytes that had
 arrived past it before the method reply went out (N > 0: a pipelined client).
 Every socks5 connection logs `RECV <hex>` when it ends: each byte the client sent.
@@ -135,7 +136,7 @@ def userpass(conn, opts, logf):
     ver, ulen = recv_exact(conn, 2)
     user = recv_exact(conn, ulen)
     pw = recv_exact(conn, recv_exact(conn, 1)[0])
-    ok = ver == 1 and user + b":" + pw == opts.auth.encode()
+    ok = ver == 1 and (opts.auth == "*" or user + b":" + pw == opts.auth.encode())
     log(logf, "AUTH %s %s" % (user.decode(errors="replace"), "ok" if ok else "bad"))
     conn.sendall(bytes([1, 0 if ok else 1]))
     return ok
