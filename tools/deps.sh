@@ -6,6 +6,7 @@ PKGS="build-essential pkg-config libc-ares-dev libinih-dev check
 iproute2 procps psmisc curl socat netcat-openbsd python3 dnsutils
 dante-server microsocks tinyproxy dnsmasq-base proxychains4
 clang libclang-rt-14-dev iputils-ping
+chromium firefox-esr
 libseccomp-dev golang-go busybox-static strace"
 missing=""
 for p in $PKGS; do

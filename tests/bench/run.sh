@@ -8,6 +8,7 @@
 #   tests/bench/resolve.sh  getaddrinfo latency, cache hits, Happy Eyeballs to a dead AAAA
 #   tests/bench/udp.sh      datagram round trips/s, direct and through a SOCKS5 UDP relay
 #   tests/bench/mem.sh      RSS of a long-lived process under the shim vs bare
+#   tests/bench/browser.sh  a Chromium page load through SOCKS5 with remote_dns vs no proxy
 #   tests/bench/nb.sh       python asyncio, 50 connections at once via a remote SOCKS5 proxy:
 #                           direct, a native asyncio SOCKS5 client, dialshim, proxychains-ng
 # Their details (every sample, every check) go to build/bench-details.log.
@@ -83,7 +84,7 @@ SRV=
 echo "<!-- direct connects and process start: $(($(date +%s) - START)) s -->" >"$T/rows-direct"
 
 : >$B/bench-details.log
-for part in ${BENCH_PARTS-rtt socks5 resolve udp mem nb}; do
+for part in ${BENCH_PARTS-rtt socks5 resolve udp mem nb browser}; do
     s=$(date +%s)
     echo "== $part" >>$B/bench-details.log
     rc=0
@@ -92,7 +93,7 @@ for part in ${BENCH_PARTS-rtt socks5 resolve udp mem nb}; do
     echo "<!-- $part: $(($(date +%s) - s)) s -->" >>"$T/rows-$part"
 done
 
-python3 - "$T/conns" "$T/start" "$N" "$ROUNDS" "$T/rows-direct" ${BENCH_PARTS-rtt socks5 resolve udp mem nb} <<'PY' | tee $B/bench.md
+python3 - "$T/conns" "$T/start" "$N" "$ROUNDS" "$T/rows-direct" ${BENCH_PARTS-rtt socks5 resolve udp mem nb browser} <<'PY' | tee $B/bench.md
 import os, statistics, sys
 conns, start, n, rounds = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 direct_note, parts = sys.argv[5], sys.argv[6:]
