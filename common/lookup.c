@@ -21,7 +21,8 @@
 
 static bool is_proxy(const struct conf_dialer *d)
 {
-    return d->type == DIALER_SOCKS5 || d->type == DIALER_SOCKS4 || d->type == DIALER_HTTP;
+    return d->type == DIALER_SOCKS5 || d->type == DIALER_SOCKS4 || d->type == DIALER_HTTP ||
+           d->type == DIALER_GROUP;
 }
 
 /* A proxy that gets names: no name it is sent may be resolved here. */

@@ -19,7 +19,8 @@ int support_check(const struct conf *c, conf_error_fn err, void *ctx)
         const struct conf_dialer *d = &c->dialers[i];
         char what[128];
 
-        if (d->type != DIALER_DIRECT && d->type != DIALER_BLOCK && d->server.addr.len == 0) {
+        if (d->type != DIALER_DIRECT && d->type != DIALER_BLOCK && d->type != DIALER_GROUP &&
+            d->server.addr.len == 0) {
             snprintf(what, sizeof(what), "[dialer %s] a server given by name (use its address)",
                      d->name);
             n += refuse(c, d->line, err, ctx, what);

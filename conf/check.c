@@ -45,6 +45,8 @@ static int *ref_slot(struct conf *c, const struct ref *r, const char **what)
     case REF_DEFAULT_APP:
         *what = "app";
         return &c->default_app;
+    case REF_GROUP_MEMBER:
+        return &c->dialers[r->owner].members[r->rule];
     }
     return NULL;
 }
@@ -135,6 +137,81 @@ static void find_cycles(struct parser *p)
     free(state);
 }
 
+/* With groups a dialer leads to several others (its detour, a group's members):
+ * a depth-first walk, reporting the first cycle it closes at the key that closes
+ * it ("group cycle: pool -> a -> pool"). Only after find_cycles found none. */
+struct walk {
+    struct parser *p;
+    signed char *color; /* 0 new, 1 on the path, 2 done */
+    int path[64];
+    int depth;
+    bool found;
+};
+
+static int member_line(const struct parser *p, int group)
+{
+    for (int k = 0; k < p->n_refs; k++)
+        if (p->refs[k].kind == REF_GROUP_MEMBER && p->refs[k].owner == group)
+            return p->refs[k].line;
+    return p->c->dialers[group].line;
+}
+
+static void report_walk(struct walk *w, int to)
+{
+    const struct conf_dialer *d = w->p->c->dialers;
+    int from = w->path[w->depth - 1], start = 0;
+    char text[512];
+    size_t len = 0;
+
+    while (w->path[start] != to)
+        start++;
+    for (int k = start; k < w->depth && len < sizeof(text); k++)
+        len += (size_t)snprintf(text + len, sizeof(text) - len, "%s -> ", d[w->path[k]].name);
+    if (len < sizeof(text))
+        snprintf(text + len, sizeof(text) - len, "%s", d[to].name);
+    conf_report(w->p,
+                d[from].type == DIALER_GROUP ? member_line(w->p, from) : detour_line(w->p, from),
+                "group cycle: %s", text);
+    w->found = true;
+}
+
+static void visit(struct walk *w, int i)
+{
+    const struct conf_dialer *d = &w->p->c->dialers[i];
+    int next[CONF_LIST_MAX + 1], n = 0;
+
+    if (w->found || w->color[i] == 2 || w->depth == 64)
+        return;
+    if (w->color[i] == 1) {
+        report_walk(w, i);
+        return;
+    }
+    w->color[i] = 1;
+    w->path[w->depth++] = i;
+    if (d->detour >= 0)
+        next[n++] = d->detour;
+    for (int k = 0; d->type == DIALER_GROUP && k < d->n_members; k++)
+        if (d->members[k] >= 0)
+            next[n++] = d->members[k];
+    for (int k = 0; k < n && !w->found; k++)
+        visit(w, next[k]);
+    w->depth--;
+    w->color[i] = 2;
+}
+
+static void find_group_cycles(struct parser *p)
+{
+    struct walk w = {.p = p, .color = calloc((size_t)p->c->n_dialers + 1, 1)};
+
+    if (!w.color) {
+        p->oom = true;
+        return;
+    }
+    for (int i = 0; i < p->c->n_dialers && !w.found; i++)
+        visit(&w, i);
+    free(w.color);
+}
+
 /* A resolver's detour lends its socket options (interface, mark, source address)
  * to the DNS sockets and nothing else: a proxy or a block is not followed, and the
  * queries still leave directly. Allowed, since the options may be what was meant;
@@ -181,7 +258,12 @@ void conf_finish(struct parser *p)
     for (int i = 0; i < c->n_apps; i++)
         if (c->apps[i].dialer < 0)
             c->apps[i].dialer = direct;
-    find_cycles(p);
+    {
+        int before = p->n_errors;
+        find_cycles(p);
+        if (p->n_errors == before)
+            find_group_cycles(p);
+    }
     warn_resolver_detours(p);
     if (!has_ref(p, REF_DEFAULT_APP))
         c->default_app = conf_app_index(c, "default");

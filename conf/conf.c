@@ -269,7 +269,8 @@ enum udp_mode conf_udp_mode(const struct conf_dialer *d)
         return d->udp;
     if (d->type == DIALER_DIRECT)
         return UDP_ALLOW;
-    return d->type == DIALER_SOCKS5 ? UDP_ASSOCIATE : UDP_BLOCK;
+    /* A group's datagrams go as its picked member's do. */
+    return d->type == DIALER_SOCKS5 || d->type == DIALER_GROUP ? UDP_ASSOCIATE : UDP_BLOCK;
 }
 
 bool conf_remote_dns(const struct conf_dialer *d)

@@ -26,7 +26,16 @@
 
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG, LOG_LVL_TRACE };
 
-enum dialer_type { DIALER_DIRECT, DIALER_SOCKS5, DIALER_SOCKS4, DIALER_HTTP, DIALER_BLOCK };
+enum dialer_type {
+    DIALER_DIRECT,
+    DIALER_SOCKS5,
+    DIALER_SOCKS4,
+    DIALER_HTTP,
+    DIALER_BLOCK,
+    DIALER_GROUP /* picks one of its members per connection */
+};
+
+enum group_pick { PICK_FAILOVER, PICK_ROUND_ROBIN, PICK_RANDOM };
 
 /* STRATEGY_UNSET: a dialer's domain_strategy that defers to its resolver. */
 enum strategy {
@@ -121,6 +130,12 @@ struct conf_dialer {
     int domain_resolver; /* index into conf.resolvers, -1 = the built-in default */
     enum strategy domain_strategy;
     uint32_t fallback_delay_ms; /* default 250, minimum 10 */
+
+    /* groups (common/dialer/group.c) */
+    int n_members;
+    int members[CONF_LIST_MAX]; /* indexes into conf.dialers, in the file's order */
+    enum group_pick pick;
+    uint32_t down_for_ms; /* default 30 s */
 
     /* interfaces (ParallelInterfaceDialer) */
     enum network_strategy network_strategy;
@@ -254,6 +269,7 @@ bool conf_remote_dns(const struct conf_dialer *d);
 
 /* Names of enum values, as written in the file. */
 const char *conf_dialer_type_name(enum dialer_type t);
+const char *conf_pick_name(enum group_pick p);
 const char *conf_strategy_name(enum strategy s);
 
 #endif

@@ -24,7 +24,8 @@ enum ref_kind {
     REF_RESOLVER_DETOUR,
     REF_APP_DIALER,
     REF_ROUTE,
-    REF_DEFAULT_APP
+    REF_DEFAULT_APP,
+    REF_GROUP_MEMBER /* rule: the member's slot */
 };
 
 struct ref {

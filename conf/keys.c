@@ -86,6 +86,7 @@ void conf_dialer_defaults(struct conf_dialer *d)
     d->detour = -1;
     d->domain_resolver = -1;
     d->fallback_delay_ms = 250;
+    d->down_for_ms = 30000;
 }
 
 static void resolver_defaults(struct conf_resolver *r)

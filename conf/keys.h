@@ -30,6 +30,10 @@ enum dialer_key {
     DK_REMOTE_DNS,
     DK_HANDSHAKE,
     DK_UDP,
+    DK_MEMBERS,
+    DK_PICK,
+    DK_DOWN_FOR,
+    DK_CONNECT_TIMEOUT,
     DK_OTHER /* the rest need no cross-key check */
 };
 

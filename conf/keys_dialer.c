@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const type_names[] = {"direct", "socks5", "socks4", "http", "block"};
+static const char *const type_names[] = {"direct", "socks5", "socks4", "http", "block", "group"};
+static const char *const pick_names[] = {"failover", "round_robin", "random"};
 static const char *const handshake_names[] = {"auto", "lockstep", "pipelined"};
 static const char *const udp_names[] = {NULL, "allow", "block", "associate"};
 static const char *const netstrat_names[] = {"default", "hybrid", "fallback"};
@@ -15,6 +16,11 @@ static const char *const netstrat_names[] = {"default", "hybrid", "fallback"};
 const char *conf_dialer_type_name(enum dialer_type t)
 {
     return (int)t >= 0 && (int)t < COUNT(type_names) ? type_names[t] : "?";
+}
+
+const char *conf_pick_name(enum group_pick p)
+{
+    return (int)p >= 0 && (int)p < COUNT(pick_names) ? pick_names[p] : "?";
 }
 
 /* ---- [dialer NAME] ---- */
@@ -238,6 +244,35 @@ static void set_fallback_network_type(struct parser *p, const char *key, const c
         d->n_fallback_network_type = 0;
 }
 
+static bool add_member(struct parser *p, const char *key, const char *item, int i)
+{
+    (void)key;
+    dialer(p)->members[i] = -1; /* until the name is resolved */
+    conf_add_ref(p, REF_GROUP_MEMBER, p->index, i, item);
+    return true;
+}
+
+static void set_members(struct parser *p, const char *key, const char *v)
+{
+    struct conf_dialer *d = dialer(p);
+
+    if (!conf_each_item(p, key, v, &d->n_members, CONF_LIST_MAX, add_member))
+        d->n_members = 0;
+}
+
+static void set_pick(struct parser *p, const char *key, const char *v)
+{
+    int i;
+
+    if (conf_get_enum(p, key, v, pick_names, COUNT(pick_names), &i))
+        dialer(p)->pick = (enum group_pick)i;
+}
+
+static void set_down_for(struct parser *p, const char *key, const char *v)
+{
+    conf_get_duration(p, key, v, 1, &dialer(p)->down_for_ms);
+}
+
 const struct key_def conf_dialer_keys[] = {
     [DK_TYPE] = {"type", set_type, false, false},
     [DK_SERVER] = {"server", set_server, false, false},
@@ -247,6 +282,10 @@ const struct key_def conf_dialer_keys[] = {
     [DK_REMOTE_DNS] = {"remote_dns", set_remote_dns, false, false},
     [DK_HANDSHAKE] = {"handshake", set_handshake, false, false},
     [DK_UDP] = {"udp", set_udp, false, false},
+    [DK_MEMBERS] = {"members", set_members, false, false},
+    [DK_PICK] = {"pick", set_pick, false, false},
+    [DK_DOWN_FOR] = {"down_for", set_down_for, false, false},
+    [DK_CONNECT_TIMEOUT] = {"connect_timeout", set_connect_timeout, false, false},
     {"bind_interface", set_bind_interface, false, false},
     {"inet4_bind_address", set_inet4_bind, false, false},
     {"inet6_bind_address", set_inet6_bind, false, false},
@@ -254,7 +293,6 @@ const struct key_def conf_dialer_keys[] = {
     {"protect_path", set_protect_path, false, false},
     {"routing_mark", set_routing_mark, false, false},
     {"reuse_addr", set_reuse_addr, false, false},
-    {"connect_timeout", set_connect_timeout, false, false},
     {"tcp_fast_open", set_tcp_fast_open, false, false},
     {"tcp_multi_path", set_tcp_multi_path, false, false},
     {"udp_fragment", set_udp_fragment, false, false},
@@ -324,10 +362,48 @@ static void check_udp(struct parser *p)
         conf_report(p, p->seen[DK_UDP], "udp 'allow' is only allowed for type direct");
 }
 
+/* A group dials nothing itself: its members do, with their own options. */
+static void check_group(struct parser *p)
+{
+    static const int group_keys[] = {DK_TYPE,     DK_MEMBERS,         DK_PICK,
+                                     DK_DOWN_FOR, DK_CONNECT_TIMEOUT, DK_REMOTE_DNS};
+
+    if (!p->seen[DK_MEMBERS] || dialer(p)->n_members == 0)
+        conf_report(p, dialer(p)->line, "missing members for type group");
+    for (int k = 0; k < conf_n_dialer_keys; k++) {
+        bool allowed = false;
+        for (int i = 0; i < COUNT(group_keys); i++)
+            allowed |= group_keys[i] == k;
+        if (p->seen[k] && !allowed)
+            refuse_key(p, k, " (a group's members dial with their own options)");
+    }
+    for (int i = 0; i < p->n_refs; i++)
+        if (p->refs[i].kind == REF_DIALER_DETOUR && p->refs[i].owner == p->index)
+            p->refs[i].dropped = true;
+}
+
+/* members, pick and down_for mean something for a group only. */
+static void check_not_group(struct parser *p)
+{
+    static const int group_only[] = {DK_MEMBERS, DK_PICK, DK_DOWN_FOR};
+
+    for (int i = 0; i < COUNT(group_only); i++)
+        if (p->seen[group_only[i]])
+            refuse_key(p, group_only[i], "");
+    for (int i = 0; i < p->n_refs; i++)
+        if (p->refs[i].kind == REF_GROUP_MEMBER && p->refs[i].owner == p->index)
+            p->refs[i].dropped = true;
+}
+
 void conf_close_dialer(struct parser *p)
 {
     struct conf_dialer *d = dialer(p);
 
+    if (d->type == DIALER_GROUP) {
+        check_group(p);
+        return;
+    }
+    check_not_group(p);
     if (is_proxy(d->type)) {
         if (!p->seen[DK_SERVER])
             conf_report(p, d->line, "missing server for type %s", conf_dialer_type_name(d->type));

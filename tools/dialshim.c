@@ -2,6 +2,7 @@
  * decision (dialshim(1)). */
 #include "common/addr.h"
 #include "common/dialer/dialer.h"
+#include "common/dialer/group.h"
 #include "common/dns.h"
 #include "common/engine.h"
 #include "common/log.h"
@@ -175,13 +176,25 @@ static void print_options(const struct conf *c, int di)
     printf(any ? "\n" : "  options: none (kernel defaults)\n");
 }
 
-/* From the destination back to the first hop: the order a dial happens in. */
+/* From the destination back to the first hop: the order a dial happens in, with
+ * the members the groups on the way would pick now. */
 static void print_chain(const struct conf *c, int di)
 {
-    int hops[64], n = 0;
+    int hops[CHAIN_MAX + 1], n = 0;
+    char groups[2048];
+    struct chain ch;
 
-    for (int i = di; i >= 0 && n < 64; i = c->dialers[i].detour)
-        hops[n++] = i;
+    group_explain(c, di, groups, sizeof(groups));
+    if (groups[0])
+        printf("%s\n", groups);
+    if (chain_resolve(c, di, &ch, NULL) < 0) {
+        printf("chain: none (too long, or no member to try)\n");
+        return;
+    }
+    for (int k = ch.n - 1; k >= 0; k--)
+        hops[n++] = ch.hops[k];
+    if (c->dialers[ch.maker].type == DIALER_DIRECT || c->dialers[ch.maker].type == DIALER_BLOCK)
+        hops[n++] = ch.maker;
     printf("chain:");
     for (int k = n - 1; k >= 0; k--)
         printf(" %s (%s) ->", c->dialers[hops[k]].name,

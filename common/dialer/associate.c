@@ -5,9 +5,12 @@
  * (common/relay.h), which carries the datagrams. See dialer.h. */
 #include "common/bigstack.h"
 #include "common/dialer/dialer.h"
+#include "common/dialer/group.h"
 
 #include "common/addr.h"
+#include "common/applied.h"
 #include "common/escape.h"
+#include "common/log.h"
 #include "common/ownfd.h"
 #include "common/proto/socks5.h"
 #include "common/reentry.h"
@@ -207,17 +210,17 @@ static int open_hop(struct dial *d, struct opening *o, int hop, int i, long long
     return 0;
 }
 
-/* Open every control connection of the chain, outermost first. */
+/* Open every control connection of the chain, outermost first. *FAILED: the
+ * hop that failed. */
 static int open_chain(struct dial *d, struct opening *o, const int *hops, int n,
-                      const struct sockaddr_storage *local)
+                      const struct sockaddr_storage *local, long long deadline, int *failed)
 {
-    long long deadline = dial_now_ms() + conf_connect_timeout(d->conf, d->dialer);
     struct relay_chain *ch = o->ch;
     int err;
 
     ch->n = n;
     for (int i = 0; i < n; i++)
-        if ((err = open_hop(d, o, hops[i], i, deadline, local)))
+        if ((*failed = i, err = open_hop(d, o, hops[i], i, deadline, local)))
             return err;
     if (!addr_in_family((struct sockaddr *)&o->bound[0].sa, ch->family, &ch->relay,
                         &ch->relay_len)) {
@@ -234,9 +237,15 @@ static int open_new(struct dial *d, struct opening *o)
     const struct conf *c = d->conf;
     struct sockaddr_storage local;
     socklen_t len = sizeof(local);
-    int hops[16], maker = -1, n, err;
+    long long deadline = dial_now_ms() + conf_connect_timeout(c, d->dialer);
+    struct tried tried = {0};
+    struct chain chn;
+    int n, maker, err, failed = 0;
 
-    n = detour_chain(c, d->dialer, hops, &maker);
+    n = chain_resolve(c, d->dialer, &chn, &tried);
+    if (n <= 0)
+        return EPERM; /* associate_check said otherwise a moment ago */
+    maker = chn.maker;
     o->ch->dialer = d->dialer;
     snprintf(o->ch->name, sizeof(o->ch->name), "%s", c->dialers[d->dialer].name);
     if (sys.getsockname(d->fd, (struct sockaddr *)&local, &len) < 0)
@@ -254,7 +263,24 @@ static int open_new(struct dial *d, struct opening *o)
         d->applied = true;
     }
     bind_local(d->fd, o->ch->family, &local);
-    if (!(err = open_chain(d, o, hops, n, &local)))
+    /* A member of a group whose proxy failed: the next one, on fresh connections. */
+    while ((err = open_chain(d, o, chn.hops, n, &local, deadline, &failed)) && err != ENOMEM &&
+           group_blame(c, &chn, failed, &tried) && dial_now_ms() < deadline &&
+           (n = chain_resolve(c, d->dialer, &chn, &tried)) > 0 && n <= RELAY_MAX_HOPS &&
+           (chn.maker == maker || applied_same(c, chn.maker, maker))) {
+        struct relay_chain *fresh = relay_chain_new();
+        if (!fresh) {
+            err = ENOMEM;
+            break;
+        }
+        fresh->dialer = o->ch->dialer;
+        fresh->family = o->ch->family;
+        memcpy(fresh->name, o->ch->name, sizeof(fresh->name));
+        relay_chain_free(o->ch);
+        o->ch = fresh;
+        log_info("%s; trying the next member", d->why);
+    }
+    if (!err)
         err = relay_add(d->fd, o->ch, &local);
     if (err)
         relay_chain_free(o->ch);

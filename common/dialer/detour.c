@@ -10,6 +10,7 @@
 #include "common/dialer/dialer.h"
 
 #include "common/addr.h"
+#include "common/dialer/group.h"
 #include "common/dialer/hop.h"
 #include "common/dialer/io.h"
 #include "common/dialer/learn.h"
@@ -24,30 +25,6 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
-
-#define MAX_HOPS 16
-
-/* The proxies from the nearest to the one the route chose; *MAKER gets the dialer
- * whose DefaultDialer options shape the TCP connection to the first proxy. */
-static int chain_of(const struct conf *c, int last, int *hops, int *maker)
-{
-    int n = 0, rev[MAX_HOPS];
-
-    for (int i = last; i >= 0; i = c->dialers[i].detour) {
-        if (c->dialers[i].type == DIALER_DIRECT || c->dialers[i].type == DIALER_BLOCK) {
-            *maker = i;
-            goto done;
-        }
-        if (n == MAX_HOPS)
-            return -1;
-        rev[n++] = i;
-    }
-    *maker = rev[n - 1]; /* the first proxy dials its own server */
-done:
-    for (int k = 0; k < n; k++)
-        hops[k] = rev[n - 1 - k];
-    return n;
-}
 
 /* The first proxy's address as a sockaddr the program's socket family can use:
  * an IPv4 proxy from an IPv6 socket goes by its IPv4-mapped form. */
@@ -88,9 +65,10 @@ static int swap_fresh(struct dial *d, int family, int old_family)
 }
 
 /* TCP-connect FD (non-blocking by now) to the first proxy, with MAKER's options.
- * An IPv4 socket cannot reach an IPv6 proxy: a scratch socket takes its place. */
+ * An IPv4 socket cannot reach an IPv6 proxy: a scratch socket takes its place.
+ * *PROXY_FAULT: the failure is the proxy's (refused, unreachable, no answer). */
 static int connect_first(struct dial *d, int maker, const struct conf_dialer *first,
-                         long long deadline)
+                         long long deadline, bool *proxy_fault)
 {
     const struct conf *c = d->conf;
     struct sockaddr_storage ss;
@@ -118,6 +96,7 @@ static int connect_first(struct dial *d, int maker, const struct conf_dialer *fi
         }
         d->applied = true;
     }
+    *proxy_fault = true;
     if (sys.connect(d->fd, (struct sockaddr *)&ss, len) == 0)
         return 0; /* loopback, or TCP Fast Open deferring the SYN to our first write */
     if (errno != EINPROGRESS)
@@ -153,15 +132,31 @@ struct chain_end {
     struct proto_addr *bound; /* out: the last reply's BND.ADDR */
 };
 
-static int run_chain(struct dial *d, const int *hops, int n, int maker, long long deadline,
-                     bool *retry, const struct chain_end *end)
+/* The hop whose proxy is at fault when hop I failed with H's outcome, or -1: the
+ * target the last proxy reported on is the destination's business, a target the
+ * others reported on is the next proxy. */
+static int fault_of(const struct hop_ctx *h, int i, int n, int err)
+{
+    if (err == EINVAL || err == ENOMEM)
+        return -1; /* ours: a request we could not encode */
+    if (!h->dest_failed)
+        return i;
+    return i + 1 < n ? i + 1 : -1;
+}
+
+/* CH's proxies one after the other. *FAULT: the hop whose proxy failed, or -1. */
+static int run_chain(struct dial *d, const struct chain *ch, long long deadline, bool *retry,
+                     const struct chain_end *end, int *fault)
 {
     const struct conf *c = d->conf;
+    const int *hops = ch->hops, n = ch->n, maker = ch->maker;
     struct hop_ctx h = {.fd = d->fd, .deadline = deadline};
-    bool tried_pipelined;
-    int err = connect_first(d, maker, &c->dialers[hops[0]], deadline);
+    bool tried_pipelined, proxy_fault = false;
+    int err = connect_first(d, maker, &c->dialers[hops[0]], deadline, &proxy_fault);
 
     *retry = false;
+    *fault = err && proxy_fault ? 0 : -1;
+    learn_load(c);
     if (err) {
         snprintf(d->why, sizeof(d->why), "connecting to %s (%s:%u): %s", c->dialers[hops[0]].name,
                  c->dialers[hops[0]].server.host, c->dialers[hops[0]].server.port, strerror(err));
@@ -189,20 +184,22 @@ static int run_chain(struct dial *d, const int *hops, int n, int maker, long lon
         h.pipelined = learn_may_pipeline(h.p, hops[i]);
         h.chose_userpass = false;
         h.proven = learn_proven(hops[i]);
+        h.dest_failed = false;
         memset(&h.perr, 0, sizeof(h.perr));
         tried_pipelined = h.pipelined && h.p->type == DIALER_SOCKS5;
         err = hop_handshake(&h, &t);
         if (!err && h.pipelined && h.p->type == DIALER_SOCKS5 && !h.proven)
-            learn_pipelined(hops[i]);
+            learn_pipelined(c, hops[i]);
         if (!err && h.chose_userpass)
-            learn_userpass(hops[i]);
+            learn_userpass(c, hops[i]);
         if (err) {
             /* Another thread may have learned it meanwhile: this connect still
              * deserves its own lockstep retry. */
             if (tried_pipelined && !h.pipelined && h.p->handshake == HANDSHAKE_AUTO) {
-                learn_lockstep(hops[i]);
+                learn_lockstep(c, hops[i]);
                 *retry = true;
             }
+            *fault = fault_of(&h, i, n, err);
             snprintf(d->why, sizeof(d->why), "%s (%s %s:%u): %s", h.p->name,
                      conf_dialer_type_name(h.p->type), h.p->server.host, h.p->server.port,
                      h.perr.why[0] ? h.perr.why : strerror(err));
@@ -212,15 +209,13 @@ static int run_chain(struct dial *d, const int *hops, int n, int maker, long lon
     return 0;
 }
 
-/* One deadline for the whole chain: the chosen dialer's connect_timeout, or,
- * when it sets none, the shortest one set along the chain (what explain shows). */
-static uint32_t chain_timeout(const struct conf *c, const int *hops, int n, int maker,
-                              uint32_t dflt)
+/* The shortest connect_timeout set along CH (what explain shows), or DFLT. */
+static uint32_t chain_timeout(const struct conf *c, const struct chain *ch, uint32_t dflt)
 {
     uint32_t t = 0;
 
-    for (int i = 0; i <= n; i++) {
-        int k = i < n ? hops[i] : maker;
+    for (int i = 0; i <= ch->n; i++) {
+        int k = i < ch->n ? ch->hops[i] : ch->maker;
         uint32_t v = k >= 0 ? c->dialers[k].connect_timeout_ms : 0;
         if (v && (!t || v < t))
             t = v;
@@ -228,33 +223,98 @@ static uint32_t chain_timeout(const struct conf *c, const int *hops, int n, int 
     return t ? t : dflt;
 }
 
-int detour_dial(struct dial *d, uint32_t timeout_ms)
+/* One try of CH on D's socket, with the lockstep retry `handshake = auto` may
+ * ask for. The deadline: the chosen dialer's connect_timeout bounds the whole
+ * connect (DEADLINE); when it sets none, the shortest one along this chain. */
+static int try_chain(struct dial *d, const struct chain *ch, long long deadline, int *fault)
 {
-    int hops[MAX_HOPS], maker = -1, flags, err, n;
-    long long deadline;
+    long long until = deadline;
     bool retry;
+    int err;
 
-    n = chain_of(d->conf, d->dialer, hops, &maker);
-    if (n > 0 && !d->conf->dialers[d->dialer].connect_timeout_ms)
-        timeout_ms = chain_timeout(d->conf, hops, n, maker, timeout_ms);
-    deadline = monotime_ms() + timeout_ms;
-    if (n <= 0) {
-        dial_refuse(d, "detour chain too long");
-        return ECONNREFUSED;
+    if (!d->conf->dialers[d->dialer].connect_timeout_ms ||
+        d->conf->dialers[d->dialer].type == DIALER_GROUP) {
+        uint32_t t = chain_timeout(d->conf, ch, 0);
+        if (t && monotime_ms() + t < until)
+            until = monotime_ms() + t;
     }
-    flags = sys.fcntl(d->fd, F_GETFL);
-    if (flags < 0)
-        return errno;
-    if (!(flags & O_NONBLOCK) && sys.fcntl(d->fd, F_SETFL, flags | O_NONBLOCK) < 0)
-        return errno;
-    err = run_chain(d, hops, n, maker, deadline, &retry, NULL);
+    err = run_chain(d, ch, until, &retry, NULL, fault);
     if (err && retry) {
         log_info("%s: pipelined handshake failed (%s); lockstep from now on", d->why,
                  strerror(err));
         d->why[0] = '\0';
         err = renew_socket(d);
         if (!err)
-            err = run_chain(d, hops, n, maker, deadline, &retry, NULL);
+            err = run_chain(d, ch, until, &retry, NULL, fault);
+    }
+    return err;
+}
+
+/* The chain leads to a direct or block dialer only (a group's direct member). */
+static int dial_maker(struct dial *d, int maker, uint32_t timeout_ms)
+{
+    int saved = d->dialer, err;
+
+    d->dialer = maker;
+    if (d->conf->dialers[maker].type == DIALER_BLOCK) {
+        dial_refuse(d, "blocked");
+        err = ECONNREFUSED;
+    } else {
+        err = default_dial(d, timeout_ms);
+    }
+    d->dialer = saved;
+    return err;
+}
+
+/* Before the next member: a fresh start on the program's socket, and a fresh
+ * socket when the next member's first connection takes other options. */
+static int next_member(struct dial *d, int old_maker, const struct chain *ch)
+{
+    int err = renew_socket(d);
+
+    if (!err && d->applied && ch->maker != old_maker) {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof(ss);
+        int family =
+            sys.getsockname(d->fd, (struct sockaddr *)&ss, &len) == 0 ? ss.ss_family : AF_INET;
+        if (!(err = swap_fresh(d, family, family)))
+            d->applied = false;
+    }
+    d->why[0] = '\0';
+    d->warn = false;
+    return err;
+}
+
+int detour_dial(struct dial *d, uint32_t timeout_ms)
+{
+    long long deadline = monotime_ms() + timeout_ms;
+    struct tried tried = {0};
+    struct chain ch;
+    int flags, err = ECONNREFUSED, fault, n, maker = -1;
+
+    n = chain_resolve(d->conf, d->dialer, &ch, &tried);
+    if (n == 0)
+        return dial_maker(d, ch.maker, timeout_ms);
+    if (n < 0) {
+        dial_refuse(d, n == -1 ? "detour chain too long" : "no member of the group to try");
+        return ECONNREFUSED;
+    }
+    if (!d->conf->dialers[d->dialer].connect_timeout_ms && !ch.n_picks)
+        deadline = monotime_ms() + chain_timeout(d->conf, &ch, timeout_ms);
+    flags = sys.fcntl(d->fd, F_GETFL);
+    if (flags < 0)
+        return errno;
+    if (!(flags & O_NONBLOCK) && sys.fcntl(d->fd, F_SETFL, flags | O_NONBLOCK) < 0)
+        return errno;
+    for (int attempt = 0; attempt < CHAIN_MAX && n > 0; attempt++) {
+        if (attempt && (err = next_member(d, maker, &ch)))
+            break;
+        maker = ch.maker;
+        err = try_chain(d, &ch, deadline, &fault);
+        if (!err || !group_blame(d->conf, &ch, fault, &tried) || monotime_ms() >= deadline)
+            break;
+        log_info("%s; trying the next member", dial_why(d));
+        n = chain_resolve(d->conf, d->dialer, &ch, &tried);
     }
     sys.fcntl(d->fd, F_SETFL, flags);
     if (err && d->why[0])
@@ -264,28 +324,36 @@ int detour_dial(struct dial *d, uint32_t timeout_ms)
 
 int detour_chain(const struct conf *c, int last, int *hops, int *maker)
 {
-    return chain_of(c, last, hops, maker);
+    struct chain ch;
+    int n = chain_resolve(c, last, &ch, NULL);
+
+    if (n < 0)
+        return -1;
+    memcpy(hops, ch.hops, sizeof(int) * (size_t)n);
+    *maker = ch.maker;
+    return n;
 }
 
 /* The control connection of a SOCKS5 UDP association: a socket of our own (the
- * program's stays a UDP socket), through DIALER's chain, ending in UDP ASSOCIATE. */
+ * program's stays a UDP socket), through DIALER's chain, ending in UDP ASSOCIATE.
+ * A group on the way fails over as for a connect. */
 int detour_associate(const struct conf *c, int dialer, const struct sockaddr *client,
                      long long deadline, int *ctl, struct proto_addr *bound, char *why,
                      size_t whycap)
 {
-    int hops[MAX_HOPS], maker = -1, n, err = ECONNREFUSED;
     struct target t = {.sa = client, .port = addr_port(client)};
     struct chain_end end = {.t = &t, .cmd = SOCKS5_CMD_UDP_ASSOCIATE, .bound = bound};
-    const struct conf_server *s;
+    struct tried tried = {0};
+    struct chain ch;
+    int n = chain_resolve(c, dialer, &ch, &tried), err = ECONNREFUSED, fault;
 
-    n = chain_of(c, dialer, hops, &maker);
     if (n <= 0) {
-        snprintf(why, whycap, "detour chain too long");
+        snprintf(why, whycap, n == -2 ? "no member of the group to try" : "detour chain too long");
         return ECONNREFUSED;
     }
-    s = &c->dialers[hops[0]].server;
-    /* Twice at most: `handshake = auto` may learn lockstep on the first try. */
-    for (int attempt = 0; attempt < 2; attempt++) {
+    /* A lockstep retry (`handshake = auto`) or the next member of a group. */
+    for (int attempt = 0; attempt < CHAIN_MAX && n > 0; attempt++) {
+        const struct conf_server *s = &c->dialers[ch.hops[0]].server;
         struct dial d = {.conf = c,
                          .dialer = dialer,
                          .type = SOCK_STREAM,
@@ -298,16 +366,22 @@ int detour_associate(const struct conf *c, int dialer, const struct sockaddr *cl
             snprintf(why, whycap, "control socket: %s", strerror(errno));
             return errno;
         }
-        err = run_chain(&d, hops, n, maker, deadline, &retry, &end);
+        err = run_chain(&d, &ch, deadline, &retry, &end, &fault);
         if (!err) {
             *ctl = d.fd;
             return 0;
         }
         sys.close(d.fd);
         snprintf(why, whycap, "%s", dial_why(&d) ? dial_why(&d) : strerror(err));
-        if (!retry)
+        if (retry) {
+            log_info("%s: pipelined handshake failed (%s); lockstep from now on", why,
+                     strerror(err));
+            continue;
+        }
+        if (!group_blame(c, &ch, fault, &tried) || monotime_ms() >= deadline)
             break;
-        log_info("%s: pipelined handshake failed (%s); lockstep from now on", why, strerror(err));
+        log_info("%s; trying the next member", why);
+        n = chain_resolve(c, dialer, &ch, &tried);
     }
     return err;
 }

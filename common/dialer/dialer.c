@@ -58,6 +58,7 @@ int dialer_dial(struct dial *d)
     case DIALER_SOCKS5:
     case DIALER_SOCKS4:
     case DIALER_HTTP:
+    case DIALER_GROUP:
         if (d->type == SOCK_DGRAM) {
             /* By SOCKS5 UDP ASSOCIATE, or refused (EPERM): a datagram meant for a
              * proxy never leaves directly. */

@@ -37,6 +37,23 @@ static int parse(struct hop_reply *r, const uint8_t *buf, size_t len, size_t *ne
     return n;
 }
 
+/* What the proxy says about the target (SOCKS5 REP 2-8, SOCKS4 "rejected or
+ * failed", HTTP 502/504) is not the proxy's own failure: a group does not fail
+ * over on it (common/dialer/group.h). */
+static bool target_failed(const struct hop_reply *r)
+{
+    switch (r->kind) {
+    case HOP_SOCKS5_REPLY:
+        return r->u.socks5.rep >= 2 && r->u.socks5.rep <= 8;
+    case HOP_SOCKS4_REPLY:
+        return r->u.socks4.cd == SOCKS4_CD_REJECTED;
+    case HOP_HTTP_RESPONSE:
+        return r->u.http.status == 502 || r->u.http.status == 504;
+    default:
+        return false;
+    }
+}
+
 int hop_exchange(struct hop_ctx *h, uint8_t *buf, size_t cap, struct hop_reply *r)
 {
     size_t have = 0, need = 1;
@@ -45,8 +62,10 @@ int hop_exchange(struct hop_ctx *h, uint8_t *buf, size_t cap, struct hop_reply *
         int n = parse(r, buf, have, &need, &h->perr);
         if (n > 0)
             return 0;
-        if (n < 0)
+        if (n < 0) {
+            h->dest_failed = target_failed(r);
             return h->perr.errnum ? h->perr.errnum : ECONNREFUSED;
+        }
         if (need <= have)
             need = have + 1;
         if (need > cap) {

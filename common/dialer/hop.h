@@ -29,6 +29,7 @@ struct hop_ctx {
     bool pipelined;
     bool proven;              /* this proxy completed a pipelined handshake before */
     bool chose_userpass;      /* lockstep: its method reply chose username/password */
+    bool dest_failed;         /* out: the proxy reported a failure of the target, not its own */
     uint8_t cmd;              /* SOCKS5 command for this hop; 0 is CONNECT */
     struct proto_addr *bound; /* SOCKS5: where the reply's BND.ADDR goes, or NULL */
 };

@@ -90,6 +90,8 @@ static int pipelined(struct hop_ctx *h, const struct target *t)
             /* microsocks and kin: one message per read, the rest lost. */
             if (rep.stage == SOCKS5_STAGE_REPLY && rep.reply.rep == SOCKS5_REP_GENERAL)
                 h->pipelined = false;
+            h->dest_failed =
+                rep.stage == SOCKS5_STAGE_REPLY && rep.reply.rep >= 2 && rep.reply.rep <= 8;
             return h->perr.errnum ? h->perr.errnum : ECONNREFUSED;
         }
         if (probing && !until && rep.stage >= SOCKS5_STAGE_AUTH)

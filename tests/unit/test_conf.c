@@ -851,7 +851,7 @@ static const struct {
      "5: password is not allowed for type socks4 (socks4 sends a user id only)\n"},
     {"bad-syntax.ini", "3: syntax error: expected '[section]' or 'key = value'\n"},
     {"bad-type.ini",
-     "2: bad value 'socks6' for type: expected direct, socks5, socks4, http or block\n"},
+     "2: bad value 'socks6' for type: expected direct, socks5, socks4, http, block or group\n"},
     {"bad-udp-allow.ini", "4: udp 'allow' is only allowed for type direct\n"},
     {"bad-udp-associate.ini", "4: udp 'associate' is only allowed for type socks5\n"},
     {"bad-undefined-app-dialer.ini", "3: undefined dialer 'proxy'\n"},
@@ -1213,6 +1213,48 @@ static TCase *tcase(Suite *s, const char *name)
     return t;
 }
 
+/* Groups (issue 14): members by name, pick, down_for; what a group refuses; a
+ * cycle through members is an error at the key that closes it. */
+START_TEST(groups)
+{
+    struct conf *c =
+        load_ok("[dialer a]\ntype = socks5\nserver = 192.0.2.1:1080\n"
+                "[dialer b]\ntype = http\nserver = 192.0.2.2:3128\n"
+                "[dialer pool]\ntype = group\nmembers = a, b, direct\n"
+                "pick = round_robin\ndown_for = 5s\nconnect_timeout = 3s\n"
+                "[dialer via]\ntype = socks5\nserver = 192.0.2.3:1080\ndetour = pool\n");
+    int pool = conf_dialer_index(c, "pool");
+
+    ck_assert_int_eq(c->dialers[pool].type, DIALER_GROUP);
+    ck_assert_int_eq(c->dialers[pool].n_members, 3);
+    ck_assert_int_eq(c->dialers[pool].members[0], conf_dialer_index(c, "a"));
+    ck_assert_int_eq(c->dialers[pool].members[2], conf_dialer_index(c, "direct"));
+    ck_assert_int_eq(c->dialers[pool].pick, PICK_ROUND_ROBIN);
+    ck_assert_uint_eq(c->dialers[pool].down_for_ms, 5000);
+    ck_assert_int_eq(c->dialers[conf_dialer_index(c, "via")].detour, pool);
+    conf_free(c);
+    c = load_ok("[dialer g]\ntype = group\nmembers = direct\n");
+    ck_assert_int_eq(c->dialers[0].pick, PICK_FAILOVER);
+    ck_assert_uint_eq(c->dialers[0].down_for_ms, 30000);
+    conf_free(c);
+    load_bad("[dialer g]\ntype = group\nmembers = a, nowhere\n[dialer a]\ntype = direct\n",
+             "t.ini:3: undefined dialer 'nowhere'\n");
+    load_bad("[dialer g]\ntype = group\n", "t.ini:1: missing members for type group\n");
+    load_bad("[dialer g]\ntype = group\nmembers = direct\nserver = 192.0.2.1:1\npick = first\n",
+             "t.ini:4: server is not allowed for type group (a group's members dial with their "
+             "own options)\n"
+             "t.ini:5: bad value 'first' for pick: expected failover, round_robin or random\n");
+    load_bad("[dialer a]\ntype = socks5\nserver = 192.0.2.1:1\nmembers = direct\n",
+             "t.ini:4: members is not allowed for type socks5\n");
+    load_bad("[dialer g]\ntype = group\nmembers = a\n"
+             "[dialer a]\ntype = socks5\nserver = 192.0.2.1:1\ndetour = g\n",
+             "t.ini:7: group cycle: g -> a -> g\n");
+    load_bad("[dialer g]\ntype = group\nmembers = direct, h\n"
+             "[dialer h]\ntype = group\nmembers = g\n",
+             "t.ini:6: group cycle: g -> h -> g\n");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("conf");
@@ -1223,6 +1265,7 @@ int main(void)
     t = tcase(s, "full");
     tcase_add_test(t, full_global);
     tcase_add_test(t, global_supervise);
+    tcase_add_test(t, groups);
     tcase_add_test(t, full_resolvers);
     tcase_add_test(t, full_direct_dialer);
     tcase_add_test(t, full_proxies);

@@ -1,0 +1,79 @@
+#!/bin/bash
+# What `handshake = auto` learns, kept (dialshim.ini(5) handshake, state_dir).
+# microsocks answers a pipelined SOCKS5 greeting and drops the request that came
+# with it, so a pipelined probe costs it a second connection (and about a second).
+# Counted from the outside: the kernel's count of accepted connections in the
+# namespace of the proxy (TcpPassiveOpens), less those the far server accepted.
+# - microsocks on a loopback address: the first connect of a fresh process makes
+#   one proxy connection (lockstep at once, no probe).
+# - microsocks on a lab address: the first process probes (two proxy connections)
+#   and keeps what it learned in state_dir; a second process makes one; with
+#   `state_dir =` (empty) nothing is kept and the second process probes again.
+# Verified to fail before the change: the loopback case made two proxy connections,
+# and the second process against the lab address made two as well.
+. "$(dirname "$0")/lib.sh"
+. "$IT_DIR/proxy_lib.sh"
+lab_up
+shim_present
+srv_start far $FAR4:8081
+start_microsocks ms $B4_SRV 1080 -b $B4_SRV
+: >"$T/lo.log"
+in_cli timeout "$PLIFE" microsocks -i 127.0.0.1 -p 1080 >>"$T/lo.log" 2>&1 &
+BG_PIDS+=($!)
+wait_listen "$CLI" tcp 127.0.0.1 1080
+FAR=$T/far.log
+
+# proxy_conns NS BEFORE: connections accepted in NS since BEFORE, less the far
+# server's (clears the far server's log).
+proxy_conns() {
+    local now far
+    now=$(kcounter "$1" TcpPassiveOpens)
+    far=0
+    [ "$1" = "$SRV" ] && far=$(peers "$FAR" | wc -l)
+    : >"$FAR"
+    echo $((now - $2 - far))
+}
+
+case_begin "a proxy on a loopback address: the first connect of a fresh process makes one proxy connection"
+LO=$(proxy_conf lo socks5 127.0.0.1:1080 <<EOF
+connect_timeout = 5s
+EOF
+)
+sed -i "1i [global]\nstate_dir =\n" "$LO"
+before=$(kcounter "$CLI" TcpPassiveOpens)
+run_shim "$LO" $PY $PROXY_CLIENT $FAR4 8081
+assert_eq "$RC" 0 "client exit status"
+assert_match "$(cat "$T/lo.log")" "client\[[0-9]+\] 127\.0\.0\.1: connected to $FAR4:8081" "microsocks carried it"
+assert_eq "$(proxy_conns "$CLI" "$before")" 1 "connections microsocks accepted"
+assert_no_match "$ERR" "pipelined handshake failed" "no failed probe in the log"
+
+STATE=$T/state
+KEEP=$(proxy_conf keep socks5 $B4_SRV:1080 <<<"connect_timeout = 5s")
+sed -i "1i [global]\nstate_dir = $STATE\n" "$KEEP"
+NONE=$(proxy_conf none socks5 $B4_SRV:1080 <<<"connect_timeout = 5s")
+sed -i "1i [global]\nstate_dir =\n" "$NONE"
+
+case_begin "a lab proxy: the first process probes and keeps what it learned in state_dir"
+before=$(kcounter "$SRV" TcpPassiveOpens)
+run_shim "$KEEP" $PY $PROXY_CLIENT $FAR4 8081
+assert_eq "$RC" 0 "client exit status"
+assert_eq "$(proxy_conns "$SRV" "$before")" 2 "proxy connections (the probe and the lockstep retry)"
+assert_match "$ERR" "pipelined handshake failed" "the log says the probe failed"
+assert_match "$(cat "$STATE/learned" 2>&1)" "^[0-9]+ socks5 $B4_SRV:1080 1$" "the state file"
+assert_eq "$(stat -c %a "$STATE/learned")" 600 "the state file's mode"
+
+case_begin "a second process pays no probe: one proxy connection"
+before=$(kcounter "$SRV" TcpPassiveOpens)
+run_shim "$KEEP" $PY $PROXY_CLIENT $FAR4 8081
+assert_eq "$RC" 0 "client exit status"
+assert_eq "$(proxy_conns "$SRV" "$before")" 1 "proxy connections"
+assert_no_match "$ERR" "pipelined handshake failed" "no failed probe in the log"
+
+case_begin "state_dir empty: nothing kept, every process probes"
+for i in 1 2; do
+    before=$(kcounter "$SRV" TcpPassiveOpens)
+    run_shim "$NONE" $PY $PROXY_CLIENT $FAR4 8081
+    assert_eq "$RC" 0 "client exit status ($i)"
+    assert_eq "$(proxy_conns "$SRV" "$before")" 2 "proxy connections ($i)"
+done
+finish
