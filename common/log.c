@@ -1,5 +1,6 @@
 #include "common/log.h"
 
+#include "common/json.h"
 #include "common/ownfd.h"
 #include "common/reentry.h"
 #include "common/sys.h"
@@ -14,6 +15,9 @@
 #include <unistd.h>
 
 enum log_level log_level_now = LOG_LVL_WARN;
+enum log_format log_format_now = LOG_FORMAT_TEXT;
+
+static const char *const level_names[] = {"error", "warn", "info", "debug", "trace"};
 
 /* -1: syslog; otherwise the fd lines go to. A file lives at a high number and is
  * recognised before each line (common/ownfd.h): a program that closed it behind
@@ -81,6 +85,100 @@ static int syslog_priority(enum log_level l)
     return prio[l];
 }
 
+void log_set_format(enum log_format f)
+{
+    log_format_now = f;
+}
+
+/* LINE (N bytes, room for one more) to the destination: syslog gets it from SKIP
+ * on (without the "dialshim: " the text lines carry, syslog names us), the file
+ * or stderr with a newline in one write. */
+static void emit(enum log_level l, char *line, int n, int skip)
+{
+    if (log_fd < 0) {
+        if (reentry_nested())
+            return; /* syslog takes a lock the interrupted call may hold */
+        syslog(syslog_priority(l), "%s", line + skip);
+        return;
+    }
+    line[n++] = '\n';
+    if (log_fd > 2 && !ownfd_check(&log_fd))
+        reopen();
+    /* One write per line: concurrent writers on an O_APPEND file stay whole. */
+    if (!sys.write || sys.write(log_fd, line, n) < 0) {
+        /* nowhere left to report it (no table: a unit test that never filled it) */
+    }
+}
+
+/* {"level":"L" and its opening, into LINE; returns the offset. */
+static size_t json_open(char *line, size_t cap, enum log_level l)
+{
+    size_t off = 0;
+
+    memcpy(line, "{\"level\":", 9);
+    off = 9;
+    json_str(line, cap, 0, &off, level_names[l]);
+    return off;
+}
+
+/* The bytes left after each member: the closing brace, the newline emit adds, NUL. */
+#define JSON_KEEP 3
+
+void log_kv(enum log_level l, const struct log_kv *kv, int n)
+{
+    char line[1024];
+    size_t off;
+    int saved = errno;
+
+    if (!log_enabled(l))
+        return;
+    off = json_open(line, sizeof(line), l);
+    for (int i = 0; i < n; i++) {
+        char num[40];
+        size_t mark = off;
+        int w;
+        if (kv[i].kind == 's' && !kv[i].str)
+            continue;
+        if (kv[i].kind == 'i')
+            snprintf(num, sizeof(num), "%ld", kv[i].num);
+        else if (kv[i].kind == 'm')
+            snprintf(num, sizeof(num), "%.3f", kv[i].ms);
+        line[off++] = ',';
+        if (!json_str(line, sizeof(line), JSON_KEEP + 1, &off, kv[i].key)) {
+            off = mark;
+            break;
+        }
+        line[off++] = ':';
+        if (kv[i].kind == 's') {
+            if (!json_str(line, sizeof(line), JSON_KEEP, &off, kv[i].str))
+                off = mark;
+            continue;
+        }
+        w = (int)strlen(num);
+        if (off + (size_t)w + JSON_KEEP > sizeof(line)) {
+            off = mark;
+            continue;
+        }
+        memcpy(line + off, num, (size_t)w);
+        off += (size_t)w;
+    }
+    line[off++] = '}';
+    line[off] = '\0';
+    emit(l, line, (int)off, 0);
+    errno = saved;
+}
+
+/* log_msg under log_format = json: the formatted text as "msg". Out of line, so
+ * that text lines do not carry its buffers on the program's stack. */
+static __attribute__((noinline)) void msg_json(enum log_level l, const char *fmt, va_list ap)
+{
+    char text[768];
+    struct log_kv kv = LOG_KV_STR("msg", text);
+
+    vsnprintf(text, sizeof(text), fmt, ap);
+    log_kv(l, &kv, 1);
+}
+
 void log_msg(enum log_level l, const char *fmt, ...)
 {
     char line[1024];
@@ -90,24 +188,19 @@ void log_msg(enum log_level l, const char *fmt, ...)
 
     if (!log_enabled(l))
         return;
+    if (log_format_now == LOG_FORMAT_JSON) {
+        va_start(ap, fmt);
+        msg_json(l, fmt, ap);
+        va_end(ap);
+        errno = saved;
+        return;
+    }
     n = snprintf(line, sizeof(line), "dialshim: ");
     va_start(ap, fmt);
     n += vsnprintf(line + n, sizeof(line) - n, fmt, ap);
     va_end(ap);
     if (n > (int)sizeof(line) - 2)
         n = sizeof(line) - 2;
-    if (log_fd < 0) {
-        if (reentry_nested())
-            return; /* syslog takes a lock the interrupted call may hold */
-        syslog(syslog_priority(l), "%s", line + 10);
-    } else {
-        line[n++] = '\n';
-        if (log_fd > 2 && !ownfd_check(&log_fd))
-            reopen();
-        /* One write per line: concurrent writers on an O_APPEND file stay whole. */
-        if (!sys.write || sys.write(log_fd, line, n) < 0) {
-            /* nowhere left to report it (no table: a unit test that never filled it) */
-        }
-    }
+    emit(l, line, n, 10);
     errno = saved;
 }

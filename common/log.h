@@ -7,6 +7,10 @@
  * inode before each line (common/ownfd.h): a program that closes all its
  * descriptors and opens files never gets a line in its files; the log file is
  * opened again instead.
+ * With log_format = json (log_set_format) every line is instead one JSON object
+ * (common/json.h escapes its strings): log_msg's text as {"level":...,"msg":...},
+ * log_kv's fields as members; the same one write, at most 1 KiB, no prefix. The
+ * JSON branch is a function of its own, so text lines cost the stack they always did.
  * Callers never pass secrets.
  */
 #ifndef DIALSHIM_LOG_H
@@ -18,6 +22,36 @@
  * again (the previous file is closed). Returns 0 or an errno (the file could not
  * be opened: logging then goes to stderr). */
 int log_open(enum log_level level, const char *dest);
+
+/* text or json; set after the configuration is loaded (text until then). */
+void log_set_format(enum log_format f);
+extern enum log_format log_format_now;
+
+/* One member of a structured line: KEY and a string (skipped when NULL), an
+ * integer or a number of milliseconds. */
+struct log_kv {
+    const char *key;
+    char kind; /* 's', 'i', 'm' */
+    const char *str;
+    long num;
+    double ms;
+};
+#define LOG_KV_STR(k, v)                                                                           \
+    {                                                                                              \
+        (k), 's', (v), 0, 0                                                                        \
+    }
+#define LOG_KV_INT(k, v)                                                                           \
+    {                                                                                              \
+        (k), 'i', NULL, (long)(v), 0                                                               \
+    }
+#define LOG_KV_MS(k, v)                                                                            \
+    {                                                                                              \
+        (k), 'm', NULL, 0, (v)                                                                     \
+    }
+
+/* The line {"level":"L", KV...} (members that do not fit are left out, the object
+ * always closed), when L is enabled. For decision lines under log_format = json. */
+void log_kv(enum log_level l, const struct log_kv *kv, int n);
 
 /* The current level, for callers that want to skip work that only feeds a log line. */
 extern enum log_level log_level_now;

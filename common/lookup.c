@@ -279,14 +279,32 @@ static void log_lookup(const struct query *q, const struct answer *a, int rc,
         snprintf(rule, sizeof(rule), "#%d %s", a->rule + 1, c->apps[state.app].rules[a->rule].text);
     else
         snprintf(rule, sizeof(rule), "default");
-    log_msg(LOG_LVL_INFO,
-            "%s[%d] %s %s app=%s rule=%s dialer=%s resolver=%s mode=%s strategy=%s result=%s "
-            "%.3fms",
-            state.prog, (int)getpid(), q->call, q->name,
-            state.app >= 0 ? c->apps[state.app].name : "(built-in)", rule,
-            c->dialers[a->dialer].name, r ? r->name : "?",
-            a->mode == RESOLVER_MODE_FAKE_IP ? "fake_ip" : "real", conf_strategy_name(a->strategy),
-            format_result(a, rc, err, result, sizeof(result)), monotime_ms_since(t0));
+    format_result(a, rc, err, result, sizeof(result));
+    if (log_format_now == LOG_FORMAT_JSON) {
+        const struct log_kv kv[] = {
+            LOG_KV_STR("prog", state.prog),
+            LOG_KV_INT("pid", getpid()),
+            LOG_KV_STR("call", q->call),
+            LOG_KV_STR("name", q->name),
+            LOG_KV_STR("app", state.app >= 0 ? c->apps[state.app].name : "(built-in)"),
+            LOG_KV_STR("rule", rule),
+            LOG_KV_STR("dialer", c->dialers[a->dialer].name),
+            LOG_KV_STR("resolver", r ? r->name : "?"),
+            LOG_KV_STR("mode", a->mode == RESOLVER_MODE_FAKE_IP ? "fake_ip" : "real"),
+            LOG_KV_STR("strategy", conf_strategy_name(a->strategy)),
+            LOG_KV_STR("result", result),
+            LOG_KV_MS("ms", monotime_ms_since(t0))};
+        log_kv(LOG_LVL_INFO, kv, (int)(sizeof(kv) / sizeof(kv[0])));
+    } else {
+        log_msg(LOG_LVL_INFO,
+                "%s[%d] %s %s app=%s rule=%s dialer=%s resolver=%s mode=%s strategy=%s "
+                "result=%s %.3fms",
+                state.prog, (int)getpid(), q->call, q->name,
+                state.app >= 0 ? c->apps[state.app].name : "(built-in)", rule,
+                c->dialers[a->dialer].name, r ? r->name : "?",
+                a->mode == RESOLVER_MODE_FAKE_IP ? "fake_ip" : "real",
+                conf_strategy_name(a->strategy), result, monotime_ms_since(t0));
+    }
     errno = err;
 }
 

@@ -485,6 +485,7 @@ void state_load(void)
     }
     release_text();
     log_open(level_from(lvl, c->log_level), logfile && *logfile ? logfile : c->log_file);
+    log_set_format(c->log_format);
     pick_app(c, app);
     if (state.app == -2) {
         log_error("DIALSHIM_APP=%s: no [app %s] in %s", app, app, state.path);

@@ -25,6 +25,7 @@
 #define CONF_STATE_DIR_MAX 1024 /* state_dir (its users keep it on small stacks) */
 
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG, LOG_LVL_TRACE };
+enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
 
 enum dialer_type {
     DIALER_DIRECT,
@@ -203,7 +204,8 @@ struct conf {
     /* [global] */
     enum log_level log_level;
     char log_file[CONF_PATH_MAX]; /* "stderr", "syslog" or a path */
-    int default_app;              /* index into apps, -1 = the built-in `direct` app */
+    enum log_format log_format;
+    int default_app; /* index into apps, -1 = the built-in `direct` app */
     struct {
         struct in_addr addr;
         uint8_t prefix;

@@ -10,6 +10,7 @@
 static const char *const level_names[] = {"error", "warn", "info", "debug", "trace"};
 static const char *const on_error_names[] = {"fail_closed", "pass_through"};
 static const char *const supervise_names[] = {"auto", "always", "never"};
+static const char *const log_format_names[] = {"text", "json"};
 static const char *const mode_names[] = {NULL, "real", "fake_ip"};
 const char *const conf_strategy_names[CONF_N_STRATEGY] = {NULL,          "as_is",     "prefer_ipv4",
                                                           "prefer_ipv6", "ipv4_only", "ipv6_only"};
@@ -41,6 +42,14 @@ static void set_log_file(struct parser *p, const char *key, const char *v)
         conf_bad(p, "value", key, v, "expected stderr, syslog or an absolute path");
     else
         conf_get_path(p, key, v, c->log_file, sizeof(c->log_file));
+}
+
+static void set_log_format(struct parser *p, const char *key, const char *v)
+{
+    int i;
+
+    if (conf_get_enum(p, key, v, log_format_names, COUNT(log_format_names), &i))
+        p->c->log_format = (enum log_format)i;
 }
 
 static void set_default_app(struct parser *p, const char *key, const char *v)
@@ -116,6 +125,7 @@ static void set_supervise(struct parser *p, const char *key, const char *v)
 const struct key_def conf_global_keys[] = {
     {"log_level", set_log_level, false, false},
     {"log_file", set_log_file, false, false},
+    {"log_format", set_log_format, false, false},
     {"default_app", set_default_app, false, false},
     {"fake_ip_range", set_fake_ip_range, false, false},
     {"fake_ip6_range", set_fake_ip6_range, false, false},

@@ -331,6 +331,10 @@ static int cmd_explain(const struct opts *o, int argc, char **argv)
         app = app_pick(c, &who, &why, &matched);
     }
     printf("config: %s\n", path);
+    printf("log: level %s, format %s, to %s\n",
+           (const char *[]){"error", "warn", "info", "debug", "trace"}[c->log_level],
+           c->log_format == LOG_FORMAT_JSON ? "json (one object per line)" : "text",
+           c->log_file[0] ? c->log_file : "stderr");
     if (app == -2) {
         fprintf(stderr, "dialshim: no [app %s] in %s\n", o->app, path);
         conf_free(c);
