@@ -17,7 +17,16 @@ SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer,)
 ifneq ($(SANITIZE),)
 BUILD   ?= build/san-$(SANITIZE)
 endif
+# CARES=shared (the Debian package, debian/rules) uses the system's libcares.so,
+# loaded on the first c-ares lookup (common/cares_api.h), instead of the renamed
+# static copy below; its objects live in build/cares-shared/.
+CARES   ?= static
+ifeq ($(CARES),shared)
+BUILD   ?= build/cares-shared
+endif
 BUILD   ?= build
+# Where `make install` puts the library (the Debian package: the multiarch directory).
+LIBDIR  ?= $(PREFIX)/lib
 
 DEP_CFLAGS := $(shell pkg-config --cflags libcares inih check 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
@@ -34,12 +43,19 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 # can reach a hook, and a name without such a function fails the link. The tool and
 # the unit tests link the same copies. `make layercheck` (run by `make check`)
 # verifies the copies and every object of common/ and conf/.
+ifeq ($(CARES),shared)
+CARES_SONAME := $(shell objdump -p "$$($(CC) -print-file-name=libcares.so)" 2>/dev/null | awk '/SONAME/ {print $$2}')
+CARES_DEFS   := -DDIALSHIM_CARES_SHARED -DDIALSHIM_CARES_SONAME='"$(or $(CARES_SONAME),libcares.so.2)"'
+DEP_ARCHIVES := $(BUILD)/deps/libinih.a
+STATIC_LIBS  := $(DEP_ARCHIVES) $(filter-out -linih,$(shell pkg-config --libs --static inih 2>/dev/null))
+else
 DEP_ARCHIVES := $(BUILD)/deps/libcares.a $(BUILD)/deps/libinih.a
 STATIC_LIBS := $(DEP_ARCHIVES) $(filter-out -lcares -linih,$(shell pkg-config --libs --static libcares inih 2>/dev/null))
+endif
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden \
-          -D_GNU_SOURCE -DDIALSHIM_VERSION='"$(VERSION)"' -I. $(DEP_CFLAGS) $(SANFLAGS)
+          -D_GNU_SOURCE -DDIALSHIM_VERSION='"$(VERSION)"' -I. $(DEP_CFLAGS) $(SANFLAGS) $(CARES_DEFS)
 LDLIBS  := $(STATIC_LIBS) -lpthread -ldl
 
 # The hooks run on the program's threads, whose stacks may be 16 KiB
@@ -61,7 +77,7 @@ SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HEADERS  := $(wildcard common/*.h common/dialer/*.h common/proto/*.h conf/*.h shim/*.h tools/*.h)
 
-.PHONY: all deps demo check unit doccheck integration bench install uninstall clean format fuzz layercheck
+.PHONY: all deps demo check unit doccheck integration bench install uninstall clean format fuzz layercheck deb debcheck
 
 all: $(BUILD)/libdialshim.so $(BUILD)/dialshim
 
@@ -91,10 +107,13 @@ $(BUILD)/libcore.a: $(CORE_OBJ)
 # -fini=<no such symbol>: no DT_FINI. crti's _fini does nothing, but it lies at the
 # end of the code, and calling it at exit faulted in 64 KiB of the library that the
 # start never touches (common/state.c keeps the constructor's path at the front).
+# -soname: the package puts the library in the multiarch library directory, where
+# every shared object must name itself.
 $(BUILD)/libdialshim.so: $(SHIM_OBJ) $(BUILD)/libcore.a shim/exports.map $(DEP_ARCHIVES)
 	$(CC) $(CFLAGS) -shared -o $@ $(SHIM_OBJ) $(BUILD)/libcore.a \
 	    -Wl,--version-script=shim/exports.map -Wl,--exclude-libs,ALL -Wl,-z,lazy \
-	    -Wl,-z,nodelete -Wl,-z,noseparate-code -Wl,-fini=dialshim_no_fini $(LDLIBS)
+	    -Wl,-z,nodelete -Wl,-z,noseparate-code -Wl,-fini=dialshim_no_fini -Wl,-soname,libdialshim.so \
+	    $(LDLIBS)
 
 # The tool alone carries the seccomp supervisor (tools/supervise*.c, libseccomp): it
 # makes the program's calls itself, by their libc names, so it stays out of the archive
@@ -154,17 +173,20 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@sh tests/bench/run.sh
 
+# The installed tool looks for the library at LIBDIR relative to its own bin/
+# (when LIBDIR lies under PREFIX), then at LIBDIR itself.
 install: all
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(BUILD)/libdialshim.so $(DESTDIR)$(PREFIX)/lib/libdialshim.so
-	$(CC) $(CFLAGS) -DDIALSHIM_LIBDIR='"$(PREFIX)/lib"' -o $(DESTDIR)$(PREFIX)/bin/dialshim \
-	    $(TOOL_SRC) $(BUILD)/libcore.a $(LDLIBS) $(TOOL_LIBS)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PREFIX)/bin
+	install -m 0644 $(BUILD)/libdialshim.so $(DESTDIR)$(LIBDIR)/libdialshim.so
+	$(CC) $(CFLAGS) $(LDFLAGS) -DDIALSHIM_LIBDIR='"$(LIBDIR)"' \
+	    $(if $(filter $(PREFIX)/%,$(LIBDIR)),-DDIALSHIM_LIBDIR_REL='"$(patsubst $(PREFIX)/%,../%,$(LIBDIR))"') \
+	    -o $(DESTDIR)$(PREFIX)/bin/dialshim $(TOOL_SRC) $(BUILD)/libcore.a $(LDLIBS) $(TOOL_LIBS)
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
 	install -m 0644 man/dialshim.1 $(DESTDIR)$(MANDIR)/man1/dialshim.1
 	install -m 0644 man/dialshim.ini.5 $(DESTDIR)$(MANDIR)/man5/dialshim.ini.5
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/lib/libdialshim.so $(DESTDIR)$(PREFIX)/bin/dialshim
+	rm -f $(DESTDIR)$(LIBDIR)/libdialshim.so $(DESTDIR)$(PREFIX)/bin/dialshim
 	rm -f $(DESTDIR)$(MANDIR)/man1/dialshim.1 $(DESTDIR)$(MANDIR)/man5/dialshim.ini.5
 
 # `make fuzz FUZZ_SECONDS=N`: every libFuzzer target tests/fuzz/fuzz_*.c, built by clang
@@ -198,3 +220,24 @@ format:
 
 clean:
 	rm -rf $(BUILD)
+
+# `make deb`: the Debian package (debian/: c-ares from the system, CARES=shared;
+# objects in build/deb/), built from this tree with dpkg-buildpackage; the .deb,
+# .buildinfo and .changes land in build/debs/ (dpkg-buildpackage writes them to
+# the parent directory; they are moved from there).
+# `make debcheck`: lintian (no error allowed), then the package unpacked into a
+# temporary root and used there, in the lab (tests/package/t_deb.sh; root). Not
+# part of `make check`: the package build compiles everything again (about a
+# minute here) and writes to the parent directory; .ci/run runs it.
+debcheck: deb
+	lintian --fail-on error build/debs/dialshim_$$(dpkg-parsechangelog -S Version)_$$(dpkg-architecture -qDEB_HOST_ARCH).deb
+	@sh tests/integration/run.sh tests/package/t_deb.sh
+
+deb:
+	dpkg-buildpackage -us -uc -b
+	@mkdir -p build/debs
+	@v=$$(dpkg-parsechangelog -S Version); a=$$(dpkg-architecture -qDEB_HOST_ARCH); \
+	    for f in ../dialshim_$${v}_$$a.deb ../dialshim-dbgsym_$${v}_$$a.deb \
+	        ../dialshim_$${v}_$$a.buildinfo ../dialshim_$${v}_$$a.changes; do \
+	        [ -e "$$f" ] && mv -f "$$f" build/debs/; done; \
+	    echo "deb: build/debs/dialshim_$${v}_$$a.deb"

@@ -1,5 +1,6 @@
 #include "common/cares.h"
 
+#include "common/cares_api.h"
 #include "common/dnsanswer.h"
 #include "common/log.h"
 #include "common/monotime.h"
@@ -27,7 +28,9 @@ static int ares_init_status = ARES_ENOTINITIALIZED;
 
 static void ares_lib_init(void)
 {
-    ares_init_status = ares_library_init(ARES_LIB_INIT_ALL);
+    if (cares_api_load() != 0)
+        return; /* stays ARES_ENOTINITIALIZED */
+    ares_init_status = CA(ares_library_init)(ARES_LIB_INIT_ALL);
 }
 
 /* State shared between one lookup and its c-ares callbacks. */
@@ -115,7 +118,7 @@ static void on_result(void *arg, int status, int timeouts, struct ares_addrinfo 
     (void)timeouts;
     if (lk->done) { /* never expected; don't leak if c-ares calls twice */
         if (res)
-            ares_freeaddrinfo(res);
+            CA(ares_freeaddrinfo)(res);
         return;
     }
     lk->done = true;
@@ -143,7 +146,7 @@ static int set_servers(ares_channel ch, const struct conf_resolver *r)
         }
         nodes[i].udp_port = nodes[i].tcp_port = port ? port : 53;
     }
-    return ares_set_servers_ports(ch, nodes);
+    return CA(ares_set_servers_ports)(ch, nodes);
 }
 
 static int count_servers(ares_channel ch)
@@ -151,11 +154,11 @@ static int count_servers(ares_channel ch)
     struct ares_addr_port_node *list = NULL;
     int n = 0;
 
-    if (ares_get_servers_ports(ch, &list) != ARES_SUCCESS)
+    if (CA(ares_get_servers_ports)(ch, &list) != ARES_SUCCESS)
         return 1;
     for (struct ares_addr_port_node *p = list; p; p = p->next)
         n++;
-    ares_free_data(list);
+    CA(ares_free_data)(list);
     return n > 0 ? n : 1;
 }
 
@@ -187,12 +190,12 @@ static int channel_open(const struct conf_resolver *r, struct lookup *lk, ares_c
         o.sortlist = NULL;
         o.nsort = 0;
     }
-    int st = ares_init_options(ch, &o, mask);
+    int st = CA(ares_init_options)(ch, &o, mask);
     if (st != ARES_SUCCESS)
         return st;
-    ares_set_socket_functions(*ch, &sock_funcs, lk);
+    CA(ares_set_socket_functions)(*ch, &sock_funcs, lk);
     if (r->n_servers > 0 && (st = set_servers(*ch, r)) != ARES_SUCCESS) {
-        ares_destroy(*ch);
+        CA(ares_destroy)(*ch);
         return st;
     }
     return ARES_SUCCESS;
@@ -202,7 +205,7 @@ static int fill_pollfds(ares_channel ch, struct pollfd *pfd)
 {
     ares_socket_t socks[ARES_GETSOCK_MAXNUM];
     /* Unsigned: ARES_GETSOCK_WRITABLE shifts a signed 1 into the sign bit. */
-    unsigned bits = (unsigned)ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
+    unsigned bits = (unsigned)CA(ares_getsock)(ch, socks, ARES_GETSOCK_MAXNUM);
     int n = 0;
 
     for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
@@ -225,27 +228,28 @@ static void drive(ares_channel ch, struct lookup *lk, int64_t deadline)
         int64_t left = deadline - monotime_ms();
         if (left <= 0) {
             lk->cancelled = true;
-            ares_cancel(ch);
+            CA(ares_cancel)(ch);
             break;
         }
         int n = fill_pollfds(ch, pfd);
         struct timeval max = {.tv_sec = left / 1000, .tv_usec = (left % 1000) * 1000}, tv;
-        struct timeval *t = ares_timeout(ch, &max, &tv);
+        struct timeval *t = CA(ares_timeout)(ch, &max, &tv);
         int wait = (int)(t->tv_sec * 1000 + (t->tv_usec + 999) / 1000);
         int r = poll(pfd, (nfds_t)n, wait);
         if (r < 0 && errno != EINTR) {
             lk->cancelled = true;
-            ares_cancel(ch);
+            CA(ares_cancel)(ch);
             break;
         }
         if (r == 0)
-            ares_process_fd(ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD); /* timeouts */
+            CA(ares_process_fd)(ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD); /* timeouts */
         for (int i = 0; r > 0 && i < n && !lk->done; i++) {
             short ev = pfd[i].revents;
             if (!ev)
                 continue;
             bool rd = ev & (POLLIN | POLLERR | POLLHUP), wr = ev & (POLLOUT | POLLERR | POLLHUP);
-            ares_process_fd(ch, rd ? pfd[i].fd : ARES_SOCKET_BAD, wr ? pfd[i].fd : ARES_SOCKET_BAD);
+            CA(ares_process_fd)
+            (ch, rd ? pfd[i].fd : ARES_SOCKET_BAD, wr ? pfd[i].fd : ARES_SOCKET_BAD);
         }
     }
 }
@@ -380,13 +384,13 @@ int cares_query(const struct conf *c, const struct conf_resolver *r, const char 
         return st == ARES_ENOMEM ? EAI_MEMORY : EAI_FAIL;
     int64_t budget = budget_ms(r, count_servers(ch)), deadline = monotime_ms() + budget;
 
-    ares_getaddrinfo(ch, name, NULL, &hints, on_result, &lk);
+    CA(ares_getaddrinfo)(ch, name, NULL, &hints, on_result, &lk);
     drive(ch, &lk, deadline);
     if (lk.done && lk.status == ARES_SUCCESS && lk.res)
         answer_from_ares(lk.res, name, out);
-    ares_destroy(ch);
+    CA(ares_destroy)(ch);
     if (lk.res)
-        ares_freeaddrinfo(lk.res);
+        CA(ares_freeaddrinfo)(lk.res);
 
     if (lk.cancelled)
         log_info("dns: %s: no complete answer within %lld ms", name, (long long)budget);

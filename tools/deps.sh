@@ -3,6 +3,7 @@
 # Quiet and quick when all are present; as non-root, print the command instead.
 set -e
 PKGS="build-essential pkg-config libc-ares-dev libinih-dev check
+debhelper lintian
 iproute2 procps psmisc curl socat netcat-openbsd python3 dnsutils
 dante-server microsocks tinyproxy dnsmasq-base proxychains4
 clang libclang-rt-14-dev iputils-ping

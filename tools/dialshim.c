@@ -420,20 +420,35 @@ static int cmd_explain(const struct opts *o, int argc, char **argv)
 
 /* ---- run ---- */
 
-/* The shim beside this program (build/), or where `make install` put it. */
+/* The shim beside this program (build/), or, installed, in the library directory
+ * of the tree this program lies in (DIALSHIM_LIBDIR_REL, relative to bin/: a
+ * package unpacked under another root finds its own library), then where `make
+ * install` put it. */
 int shim_path(char *out, size_t cap)
 {
-#ifdef DIALSHIM_LIBDIR
-    snprintf(out, cap, "%s/libdialshim.so", DIALSHIM_LIBDIR);
-#else
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0)
-        return -1;
-    exe[n] = '\0';
-    snprintf(out, cap, "%s/libdialshim.so", dirname(exe));
+
+    if (n > 0) {
+        exe[n] = '\0';
+        char found[PATH_MAX];
+#ifdef DIALSHIM_LIBDIR_REL
+        snprintf(out, cap, "%s/%s/libdialshim.so", dirname(exe), DIALSHIM_LIBDIR_REL);
+#else
+        snprintf(out, cap, "%s/libdialshim.so", dirname(exe));
 #endif
+        /* without the "bin/.." the program would see in LD_PRELOAD */
+        if (access(out, R_OK) == 0 && realpath(out, found) && strlen(found) < cap)
+            snprintf(out, cap, "%s", found);
+        if (access(out, R_OK) == 0)
+            return 0;
+    }
+#ifdef DIALSHIM_LIBDIR
+    snprintf(out, cap, "%s/libdialshim.so", DIALSHIM_LIBDIR);
     return access(out, R_OK) == 0 ? 0 : -1;
+#else
+    return -1;
+#endif
 }
 
 /* execvp's search, to inspect the file that will run. */
