@@ -36,7 +36,9 @@ static void ares_lib_init(void)
 /* State shared between one lookup and its c-ares callbacks. */
 struct lookup {
     const struct conf_dialer *detour; /* NULL: no options on the DNS sockets */
-    int opt_err;                      /* errno of a failed socket() or refused option, 0 if none */
+    bool at_connect;  /* the dialer's own options: set at connect, not for loopback servers */
+    int family, type; /* of the socket being made, for the options at connect */
+    int opt_err;      /* errno of a failed socket() or refused option, 0 if none */
     bool done;
     bool cancelled; /* the deadline cut it short: a partial answer is not cached */
     int status;
@@ -64,7 +66,10 @@ static ares_socket_t cb_socket(int domain, int type, int protocol, void *ud)
 
     if (fd < 0)
         return socket_failed(lk, "socket", errno);
-    int err = lk->detour ? sockopt_apply(lk->detour, fd, domain, type, &failed) : 0;
+    lk->family = domain;
+    lk->type = type;
+    int err =
+        lk->detour && !lk->at_connect ? sockopt_apply(lk->detour, fd, domain, type, &failed) : 0;
     if (err) {
         sys.close(fd);
         return socket_failed(lk, failed, err);
@@ -78,9 +83,34 @@ static int cb_close(ares_socket_t fd, void *ud)
     return sys.close(fd);
 }
 
+static bool is_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >> 24) ==
+               127;
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+    }
+    return false;
+}
+
+/* c-ares connects each socket right after making it (UDP too), so the last
+ * socket made is the one connecting. The dialer's own options go on here,
+ * where the server is known: a loopback server (a local stub resolver) is
+ * this host, which an interface or a source address would only cut off. */
 static int cb_connect(ares_socket_t fd, const struct sockaddr *sa, ares_socklen_t len, void *ud)
 {
-    (void)ud;
+    struct lookup *lk = ud;
+    const char *failed = "socket option";
+
+    if (lk->at_connect && !is_loopback(sa)) {
+        int err = sockopt_apply(lk->detour, fd, lk->family, lk->type, &failed);
+        if (err) {
+            socket_failed(lk, failed, err);
+            return -1;
+        }
+    }
     return sys.connect(fd, sa, len);
 }
 
@@ -369,16 +399,18 @@ static int64_t budget_ms(const struct conf_resolver *r, int nservers)
     return t * tries * nservers + DNS_SLACK_MS;
 }
 
-int cares_query(const struct conf *c, const struct conf_resolver *r, const char *name, int family,
-                struct dns_answer *out, bool *cacheable)
+int cares_query(const struct conf *c, const struct conf_resolver *r, int opts, const char *name,
+                int family, struct dns_answer *out, bool *cacheable)
 {
     struct lookup lk;
     ares_channel ch;
     struct ares_addrinfo_hints hints = {.ai_flags = ARES_AI_NOSORT, .ai_family = family};
 
     memset(&lk, 0, sizeof(lk));
-    if (r->detour >= 0 && c && r->detour < c->n_dialers && !sockopt_none(&c->dialers[r->detour]))
-        lk.detour = &c->dialers[r->detour];
+    if (opts >= 0 && c && opts < c->n_dialers && !sockopt_none(&c->dialers[opts])) {
+        lk.detour = &c->dialers[opts];
+        lk.at_connect = opts != r->detour;
+    }
     int st = channel_open(r, &lk, &ch);
     if (st != ARES_SUCCESS)
         return st == ARES_ENOMEM ? EAI_MEMORY : EAI_FAIL;

@@ -122,6 +122,7 @@ static int local_answer(const struct conf_resolver *r, const char *name, int fam
 struct query_call {
     const struct conf *c;
     const struct conf_resolver *r;
+    int opts;
     const char *name;
     int family;
     struct dns_answer *out;
@@ -133,11 +134,11 @@ static int query_on_bigstack(void *arg)
 {
     struct query_call *q = arg;
 
-    q->rc = cares_query(q->c, q->r, q->name, q->family, q->out, q->cacheable);
+    q->rc = cares_query(q->c, q->r, q->opts, q->name, q->family, q->out, q->cacheable);
     return 0;
 }
 
-static int lookup(const struct conf *c, int resolver, const char *name, int family,
+static int lookup(const struct conf *c, int resolver, int opts, const char *name, int family,
                   struct dns_answer *out)
 {
     const struct conf_resolver *r = dns_resolver(c, resolver);
@@ -165,7 +166,7 @@ static int lookup(const struct conf *c, int resolver, const char *name, int fami
         return EAI_FAIL;
     }
     bool cacheable = false;
-    struct query_call q = {c, r, name, family, out, &cacheable, EAI_MEMORY};
+    struct query_call q = {c, r, opts, name, family, out, &cacheable, EAI_MEMORY};
     /* c-ares on a stack of its own: the program's thread may have 16 KiB */
     if (bigstack_call(query_on_bigstack, &q) < 0)
         return EAI_MEMORY;
@@ -204,11 +205,19 @@ int dns_lookup_local(const struct conf *c, int resolver, const char *name, int f
 int dns_lookup(const struct conf *c, int resolver, const char *name, int family,
                struct dns_answer *out)
 {
+    const struct conf_resolver *r = dns_resolver(c, resolver);
+
+    return dns_lookup_via(c, resolver, r ? r->detour : -1, name, family, out);
+}
+
+int dns_lookup_via(const struct conf *c, int resolver, int opts, const char *name, int family,
+                   struct dns_answer *out)
+{
     int saved = errno, cancel_state;
 
     pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
     dns_answer_reset(out);
-    int rc = lookup(c, resolver, name, family, out);
+    int rc = lookup(c, resolver, opts, name, family, out);
     int err = rc == EAI_SYSTEM ? errno : saved;
     if (rc != 0)
         out->n = 0;

@@ -5,7 +5,8 @@
  * (and names under .localhost), the resolver's hosts file, the cache, and only then
  * a DNS query to the resolver's servers. It never takes longer than
  * timeout x attempts x servers + 250 ms, opens its sockets through `sys` with
- * SOCK_CLOEXEC and the resolver's detour socket options, and leaves no descriptor
+ * SOCK_CLOEXEC and the socket options of the resolver's detour (or, through
+ * dns_lookup_via, of the dialer whose names they are), and leaves no descriptor
  * or memory behind. Any number of threads may call it at once: each lookup has its
  * own c-ares channel, the cache has one mutex never held across I/O.
  *
@@ -59,6 +60,14 @@
  * off during the call (it is bounded) so nothing leaks; it acts afterwards. */
 int dns_lookup(const struct conf *c, int resolver, const char *name, int family,
                struct dns_answer *out);
+
+/* dns_lookup() for the names of a dialer: the DNS sockets carry the socket options
+ * of dialer OPTS of C (conf_dns_dialer; -1: none). When OPTS is not the
+ * resolver's own detour, a server on a loopback address gets none of them (it is
+ * on this host; binding its socket to an interface would only break it). The
+ * cache is shared by all dialers of a resolver. */
+int dns_lookup_via(const struct conf *c, int resolver, int opts, const char *name, int family,
+                   struct dns_answer *out);
 
 /* Only the answers that need no server: a numeric name, `localhost` and names
  * below it, the resolver's hosts file. Returns 0 (OUT->n >= 1), EAI_ADDRFAMILY

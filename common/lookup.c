@@ -101,7 +101,8 @@ static int resolve_real(const struct query *q, struct answer *out)
         out->why = "the strategy allows no family asked for";
         return EAI_NONAME;
     }
-    rc = dns_lookup(state.conf, out->resolver, q->name, family, &ans);
+    rc = dns_lookup_via(state.conf, out->resolver, conf_dns_dialer(state.conf, out->dialer),
+                        q->name, family, &ans);
     if (rc) {
         out->source = dns_source_name(ans.source);
         return rc;

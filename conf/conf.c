@@ -263,6 +263,27 @@ uint32_t conf_connect_timeout(const struct conf *c, int dialer)
     return d->type == DIALER_BLOCK ? 0 : CONF_CONNECT_TIMEOUT_DEFAULT_MS;
 }
 
+int conf_dns_dialer(const struct conf *c, int dialer)
+{
+    int res, k = dialer;
+
+    if (!c || dialer < 0 || dialer >= c->n_dialers)
+        return -1;
+    res = c->dialers[dialer].domain_resolver;
+    if (res >= 0 && res < c->n_resolvers && c->resolvers[res].detour >= 0)
+        return c->resolvers[res].detour;
+    /* bounded: cycles are refused at load, but never loop on a bad table */
+    for (int steps = 0; steps <= c->n_dialers && k >= 0 && k < c->n_dialers; steps++) {
+        const struct conf_dialer *d = &c->dialers[k];
+        if (d->type == DIALER_BLOCK)
+            return -1;
+        if (d->type == DIALER_DIRECT || d->detour < 0)
+            return k;
+        k = d->detour;
+    }
+    return -1;
+}
+
 enum udp_mode conf_udp_mode(const struct conf_dialer *d)
 {
     if (d->udp != UDP_UNSET)

@@ -266,6 +266,12 @@ int conf_app_index(const struct conf *c, const char *name);
  * unless the key is set (dialer.c reads connect_timeout_ms there). */
 #define CONF_CONNECT_TIMEOUT_DEFAULT_MS 10000
 uint32_t conf_connect_timeout(const struct conf *c, int dialer); /* 0: a block dialer */
+
+/* The dialer whose socket options the DNS queries for DIALER's names carry: its
+ * resolver's detour when set, else the dialer that makes DIALER's first hop
+ * (DIALER itself when direct, the direct detour or first proxy of a chain), so
+ * names leave the way the connections do. -1: none (a block dialer, no DIALER). */
+int conf_dns_dialer(const struct conf *c, int dialer);
 enum udp_mode conf_udp_mode(const struct conf_dialer *d);
 bool conf_remote_dns(const struct conf_dialer *d);
 

@@ -4,6 +4,7 @@
 #include "common/dialer/dialer.h"
 #include "common/dialer/group.h"
 #include "common/dns.h"
+#include "common/sockopt.h"
 #include "common/engine.h"
 #include "common/log.h"
 #include "common/resq.h"
@@ -254,6 +255,26 @@ static void explain_resolver_detour(const struct conf *c, const struct conf_reso
                d->name, conf_dialer_type_name(d->type));
 }
 
+/* The interface and mark the DNS queries for DI's names leave with
+ * (conf_dns_dialer): the resolver's detour's, else the dialer's own first hop's. */
+static void explain_dns_options(const struct conf *c, int di, const struct conf_resolver *r)
+{
+    int o = conf_dns_dialer(c, di);
+    const struct conf_dialer *d = o >= 0 ? &c->dialers[o] : NULL;
+    char mark[16] = "none";
+
+    if (!d || sockopt_none(d)) {
+        printf("DNS queries: no socket options (interface and mark: the host's routing)\n");
+        return;
+    }
+    if (d->has_mark)
+        snprintf(mark, sizeof(mark), "0x%x", d->routing_mark);
+    printf("DNS queries: the socket options of %s (%s): interface %s, mark %s%s\n", d->name,
+           r && r->detour >= 0 ? "the resolver's detour" : "the dialer's first hop",
+           d->bind_interface[0] ? d->bind_interface : "none", mark,
+           r && r->detour >= 0 ? "" : "; a server on loopback gets none");
+}
+
 /* For a name: the resolver, the strategy, and the addresses in attempt order
  * (or that the proxy gets the name). */
 static void explain_name(const struct conf *c, int di, const char *host)
@@ -276,6 +297,7 @@ static void explain_name(const struct conf *c, int di, const char *host)
            r && r->n_servers ? "its own servers" : "servers of /etc/resolv.conf",
            conf_strategy_name(resolve_strategy(c, di)), d->fallback_delay_ms);
     explain_resolver_detour(c, r);
+    explain_dns_options(c, di, r);
     n = resolve_name(c, di, host, addrs, DNS_MAX_ADDRS, d->type == DIALER_DIRECT, why, sizeof(why));
     if (n < 0) {
         printf("addresses: none (%s)\n", why);

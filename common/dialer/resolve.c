@@ -55,7 +55,8 @@ int resolve_name(const struct conf *c, int dialer, const char *name, struct dns_
                  conf_strategy_name(s));
         return -EHOSTUNREACH;
     }
-    eai = dns_lookup(c, c->dialers[dialer].domain_resolver, name, family, &ans);
+    eai = dns_lookup_via(c, c->dialers[dialer].domain_resolver, conf_dns_dialer(c, dialer), name,
+                         family, &ans);
     if (eai) {
         snprintf(why, whycap, "%s: %s", name, gai_strerror(eai));
         return -eai_to_errno(eai);
