@@ -309,6 +309,28 @@ static int load_state(const struct supervise_run *r, struct conf **out)
     return 0;
 }
 
+/* The program and its children are routed here, not by a preloaded shim as
+ * well: libdialshim.so leaves LD_PRELOAD (cmd_run put it there). */
+static void unpreload(void)
+{
+    const char *old = getenv("LD_PRELOAD");
+    char kept[4096] = "", copy[4096];
+    size_t off = 0;
+
+    if (!old)
+        return;
+    snprintf(copy, sizeof(copy), "%s", old);
+    for (char *save, *e = strtok_r(copy, ": ", &save); e; e = strtok_r(NULL, ": ", &save)) {
+        const char *base = strrchr(e, '/') ? strrchr(e, '/') + 1 : e;
+        if (strcmp(base, "libdialshim.so") != 0 && off < sizeof(kept))
+            off += (size_t)snprintf(kept + off, sizeof(kept) - off, "%s%s", off ? ":" : "", e);
+    }
+    if (off)
+        setenv("LD_PRELOAD", kept, 1);
+    else
+        unsetenv("LD_PRELOAD");
+}
+
 static int supervise(const struct supervise_run *r, const struct conf *c)
 {
     struct sock_fprog prog = {0};
@@ -334,6 +356,7 @@ static int supervise(const struct supervise_run *r, const struct conf *c)
     }
     if (pipe2(up, O_CLOEXEC) || pipe2(down, O_CLOEXEC))
         return EXIT_CANNOT;
+    unpreload();
     fflush(NULL);
     sup.child = fork();
     if (sup.child < 0)

@@ -1,19 +1,17 @@
 /* The supervisor's DNS responder: static and Go programs resolve by sending DNS
  * to the servers of /etc/resolv.conf; under a route that answers names here
  * (remote_dns, fake_ip), the supervisor points those sockets at this responder
- * on loopback (supervise_call.c) and answers each query itself, as the shim's
- * res_send does (common/resq.h): A and AAAA from the fake-address table, other
- * types of a remote_dns name empty (NOERROR), a blocked name REFUSED. A name
- * whose route resolves for real is resolved with its dialer's resolver, like
- * the shim's getaddrinfo. Nothing here forwards the program's query. */
+ * on loopback (supervise_call.c) and answers each query itself with
+ * common/dnsresp.h: A and AAAA with the shim's lookup (netdb_lookup: the fake
+ * addresses, or for a name routed for real its dialer's resolver, like the
+ * shim's getaddrinfo), PTR of a fake address its name, other types empty
+ * (NOERROR), a blocked name REFUSED. Nothing here forwards the program's query. */
 #include "common/dns.h"
-#include "common/log.h"
+#include "common/dnsresp.h"
+#include "common/fakeip.h"
 #include "common/lookup.h"
-#include "common/resq.h"
-#include "common/state.h"
 #include "tools/supervise_int.h"
 
-#include <arpa/nameser.h>
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
@@ -33,93 +31,46 @@ struct query_job {
     uint8_t msg[MSG_MAX];
 };
 
-/* The question's name, type and length after the header; false: none. */
-static bool question(const uint8_t *m, size_t len, char *name, int *type, size_t *qlen)
+/* A blocked name (or a broken file) is refused; every other name is answered
+ * here, by the lookup below. */
+static enum dnsresp_way way(void *ctx, const char *name)
 {
-    size_t off = NS_HFIXEDSZ, n = 0;
+    bool remote;
+    enum netdb_way w = netdb_name_way(name, 0, true, &remote);
 
-    if (len < NS_HFIXEDSZ || (m[2] & 0x80) || ((m[4] << 8) | m[5]) != 1)
-        return false;
-    while (off < len && m[off]) {
-        size_t l = m[off];
-        if (l > NS_MAXLABEL || off + 1 + l >= len || n + l + 2 > NS_MAXDNAME)
-            return false;
-        if (n)
-            name[n++] = '.';
-        memcpy(name + n, m + off + 1, l);
-        n += l;
-        off += 1 + l;
-    }
-    if (off + 5 > len)
-        return false;
-    name[n] = '\0';
-    *type = (m[off + 1] << 8) | m[off + 2];
-    *qlen = off + 5 - NS_HFIXEDSZ;
-    return true;
+    (void)ctx;
+    return w == NETDB_BLOCK || w == NETDB_DENY ? DNSRESP_REFUSE : DNSRESP_ANSWER;
 }
 
-/* The answer without records and with RCODE, or FORMERR with no question. */
-static int empty(const uint8_t *m, size_t len, int rcode, uint8_t *out, size_t cap)
+/* The shim's own lookup: fake addresses under remote_dns or fake_ip, the
+ * dialer's resolver for a name routed for real. */
+static int lookup(void *ctx, const char *name, int family, struct dns_addr *out, size_t cap,
+                  size_t *n)
 {
-    char name[NS_MAXDNAME + 1];
-    size_t qlen;
-    int type, r;
+    struct dns_addr all[DNS_MAX_ADDRS];
+    int rc = netdb_lookup("supervised DNS", name, family, all, n);
 
-    if (len < NS_HFIXEDSZ)
-        return -1;
-    if (!question(m, len, name, &type, &qlen)) {
-        memcpy(out, m, NS_HFIXEDSZ);
-        out[2] = (uint8_t)(0x80 | (m[2] & 0x79));
-        out[3] = 0x80 | ns_r_formerr;
-        memset(out + 4, 0, 8);
-        return NS_HFIXEDSZ;
-    }
-    r = resq_answer((uint16_t)((m[0] << 8) | m[1]), m[2] & 1, m + NS_HFIXEDSZ, qlen, NULL, 0, out,
-                    cap);
-    if (r > 0)
-        out[3] = (uint8_t)(0x80 | rcode);
-    return r;
-}
-
-/* A name whose route resolves for real: its dialer's resolver, here. */
-static int real(const uint8_t *m, size_t len, uint8_t *out, size_t cap)
-{
-    struct dns_addr addrs[DNS_MAX_ADDRS];
-    char name[NS_MAXDNAME + 1];
-    size_t qlen, n;
-    int type, rc;
-
-    if (!question(m, len, name, &type, &qlen))
-        return empty(m, len, 0, out, cap);
-    if (type != ns_t_a && type != ns_t_aaaa)
-        return empty(m, len, ns_r_noerror, out, cap);
-    rc = netdb_lookup("supervised DNS", name, type == ns_t_a ? AF_INET : AF_INET6, addrs, &n);
-    if (rc == EAI_NODATA || (rc == EAI_ADDRFAMILY))
-        return empty(m, len, ns_r_noerror, out, cap);
+    (void)ctx;
     if (rc)
-        return empty(m, len, rc == EAI_NONAME ? ns_r_nxdomain : ns_r_servfail, out, cap);
-    return resq_answer((uint16_t)((m[0] << 8) | m[1]), m[2] & 1, m + NS_HFIXEDSZ, qlen, addrs, n,
-                       out, cap);
+        return rc;
+    if (*n > cap)
+        *n = cap;
+    memcpy(out, all, *n * sizeof(*out));
+    return 0;
+}
+
+static bool name_of(void *ctx, const struct dns_addr *a, char *name, size_t cap)
+{
+    (void)ctx;
+    return fakeip_lookup_addr(a->family, a->addr, name, cap);
 }
 
 static int respond(const uint8_t *m, size_t len, uint8_t *out, size_t cap)
 {
-    int herr = 0, rc = resq_send("supervised DNS", m, (int)len, out, (int)cap, &herr);
+    static const struct dnsresp_ops ops = {NULL, way, lookup, name_of};
+    int n = dnsresp_respond(m, len, &ops, out, cap);
 
-    if (rc >= 0)
-        return rc;
-    if (rc == RESQ_PASS)
-        return real(m, len, out, cap);
-    switch (herr) {
-    case NO_DATA:
-        return empty(m, len, ns_r_noerror, out, cap);
-    case HOST_NOT_FOUND:
-        return empty(m, len, ns_r_nxdomain, out, cap);
-    case NO_RECOVERY:
-        return empty(m, len, ns_r_refused, out, cap);
-    default:
-        return empty(m, len, ns_r_servfail, out, cap);
-    }
+    return n > 0 ? n : dnsresp_rcode(m, len, DNSRESP_FORMERR, out, cap);
 }
 
 static void *serve_query(void *arg)

@@ -11,8 +11,11 @@
 #   tests/bench/browser.sh  a Chromium page load through SOCKS5 with remote_dns vs no proxy
 #   tests/bench/nb.sh       python asyncio, 50 connections at once via a remote SOCKS5 proxy:
 #                           direct, a native asyncio SOCKS5 client, dialshim, proxychains-ng
+#   tests/bench/supervise.sh  the seccomp supervisor: direct connects vs bare and strace,
+#                           proxied connects vs the preloaded shim, 50 Go connections via a
+#                           proxy 20 ms away
 # Their details (every sample, every check) go to build/bench-details.log.
-# BENCH_PARTS="rtt socks5 resolve udp mem nb" chooses among them ("" for none).
+# BENCH_PARTS="rtt socks5 resolve udp mem nb browser supervise" chooses among them ("" for none).
 set -eu
 cd "$(dirname "$0")/../.."
 B=build
@@ -84,7 +87,7 @@ SRV=
 echo "<!-- direct connects and process start: $(($(date +%s) - START)) s -->" >"$T/rows-direct"
 
 : >$B/bench-details.log
-for part in ${BENCH_PARTS-rtt socks5 resolve udp mem nb browser}; do
+for part in ${BENCH_PARTS-rtt socks5 resolve udp mem nb browser supervise}; do
     s=$(date +%s)
     echo "== $part" >>$B/bench-details.log
     rc=0
@@ -93,7 +96,7 @@ for part in ${BENCH_PARTS-rtt socks5 resolve udp mem nb browser}; do
     echo "<!-- $part: $(($(date +%s) - s)) s -->" >>"$T/rows-$part"
 done
 
-python3 - "$T/conns" "$T/start" "$N" "$ROUNDS" "$T/rows-direct" ${BENCH_PARTS-rtt socks5 resolve udp mem nb browser} <<'PY' | tee $B/bench.md
+python3 - "$T/conns" "$T/start" "$N" "$ROUNDS" "$T/rows-direct" ${BENCH_PARTS-rtt socks5 resolve udp mem nb browser supervise} <<'PY' | tee $B/bench.md
 import os, statistics, sys
 conns, start, n, rounds = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 direct_note, parts = sys.argv[5], sys.argv[6:]

@@ -5,6 +5,7 @@
 //	dial HOST:PORT    net.Dial, prints reply=<first line> (or err=...)
 //	many N HOST:PORT  N dials at once, prints ok=<count> err=<first error>
 //	exec PROG ARGS... runs PROG (a child process), prints its output
+//	twice HOST:PORT   dials, prints reply1=, waits for a line on stdin, dials again (reply2=)
 package main
 
 import (
@@ -84,6 +85,12 @@ func main() {
 		if ok != n {
 			os.Exit(1)
 		}
+	case "twice":
+		s, err := dial(os.Args[2])
+		fmt.Printf("reply1=%s err1=%v\n", s, err)
+		line(os.Stdin)
+		s, err = dial(os.Args[2])
+		fmt.Printf("reply2=%s err2=%v\n", s, err)
 	case "exec":
 		out, err := exec.Command(os.Args[2], os.Args[3:]...).CombinedOutput()
 		fmt.Print(string(out))
