@@ -147,9 +147,13 @@ static int relay_of(const struct conf *c, int dialer, int ctl, int i, struct pro
         socklen_t len = sizeof(b->sa);
         if (sys.getpeername(ctl, (struct sockaddr *)&b->sa, &len) < 0)
             return errno;
-    } else {
+    } else if (c->dialers[dialer].server.addr.len) {
         const struct conf_server *s = &c->dialers[dialer].server;
         memcpy(&b->sa, &s->addr.u.ss, s->addr.len);
+    } else { /* a server given by name: the proxy before it resolves it */
+        snprintf(b->host, sizeof(b->host), "%s", c->dialers[dialer].server.host);
+        b->kind = PROTO_ADDR_DOMAIN;
+        return 0;
     }
     b->kind = b->sa.ss_family == AF_INET ? PROTO_ADDR_IPV4 : PROTO_ADDR_IPV6;
     addr_set_port(&b->sa, b->port);

@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The first proxy's address as a sockaddr the program's socket family can use:
@@ -64,13 +65,44 @@ static int swap_fresh(struct dial *d, int family, int old_family)
     return 0;
 }
 
-/* TCP-connect FD (non-blocking by now) to the first proxy, with MAKER's options.
- * An IPv4 socket cannot reach an IPv6 proxy: a scratch socket takes its place.
- * *PROXY_FAULT: the failure is the proxy's (refused, unreachable, no answer). */
-static int connect_first(struct dial *d, int maker, const struct conf_dialer *first,
-                         long long deadline, bool *proxy_fault)
+/* The first proxy given by name: its addresses from its own domain_resolver
+ * (real ones, never fake; the resolver's TTL cache), raced Happy Eyeballs style
+ * with MAKER's options. A name that does not resolve is the proxy's failure. */
+static int connect_by_name(struct dial *d, int maker, int first, long long deadline,
+                           bool *proxy_fault)
+{
+    const struct conf_dialer *p = &d->conf->dialers[first];
+    struct dns_addr *addrs = malloc(CHAIN_MAX * sizeof(*addrs));
+    long long left = deadline - monotime_ms();
+    int n, saved = d->dialer, err;
+    char why[160];
+
+    if (!addrs) {
+        dial_refuse(d, "no memory for the proxy's addresses");
+        return ENOMEM;
+    }
+    *proxy_fault = true;
+    n = resolve_name(d->conf, first, p->server.host, addrs, CHAIN_MAX, true, why, sizeof(why));
+    if (n < 0) {
+        snprintf(d->why, sizeof(d->why), "%s", why);
+        free(addrs);
+        return -n;
+    }
+    d->dialer = maker;
+    err = happy_dial(d, addrs, n, p->server.port, left > 0 ? (uint32_t)left : 1);
+    d->dialer = saved;
+    free(addrs);
+    return err;
+}
+
+/* TCP-connect FD (non-blocking by now) to the first proxy, FIRST, with MAKER's
+ * options. An IPv4 socket cannot reach an IPv6 proxy: a scratch socket takes its
+ * place. *PROXY_FAULT: the failure is the proxy's (refused, unreachable, no answer). */
+static int connect_first(struct dial *d, int maker, int first_i, long long deadline,
+                         bool *proxy_fault)
 {
     const struct conf *c = d->conf;
+    const struct conf_dialer *first = &c->dialers[first_i];
     struct sockaddr_storage ss;
     socklen_t len;
     int family = d->sa->sa_family, err;
@@ -79,6 +111,8 @@ static int connect_first(struct dial *d, int maker, const struct conf_dialer *fi
         dial_refuse(d, "the chain's first hop is a block dialer");
         return ECONNREFUSED;
     }
+    if (!first->server.addr.len)
+        return connect_by_name(d, maker, first_i, deadline, proxy_fault);
     if (!server_addr_for(family, &first->server, &ss, &len)) {
         if ((err = swap_fresh(d, first->server.addr.u.sa.sa_family, family)))
             return err;
@@ -152,14 +186,16 @@ static int run_chain(struct dial *d, const struct chain *ch, long long deadline,
     const int *hops = ch->hops, n = ch->n, maker = ch->maker;
     struct hop_ctx h = {.fd = d->fd, .deadline = deadline};
     bool tried_pipelined, proxy_fault = false;
-    int err = connect_first(d, maker, &c->dialers[hops[0]], deadline, &proxy_fault);
+    int err = connect_first(d, maker, hops[0], deadline, &proxy_fault);
 
     *retry = false;
     *fault = err && proxy_fault ? 0 : -1;
     learn_load(c);
     if (err) {
+        char was[200];
+        snprintf(was, sizeof(was), "%.190s", d->why[0] ? d->why : strerror(err));
         snprintf(d->why, sizeof(d->why), "connecting to %s (%s:%u): %s", c->dialers[hops[0]].name,
-                 c->dialers[hops[0]].server.host, c->dialers[hops[0]].server.port, strerror(err));
+                 c->dialers[hops[0]].server.host, c->dialers[hops[0]].server.port, was);
         return err;
     }
     for (int i = 0; i < n; i++) {
@@ -167,8 +203,9 @@ static int run_chain(struct dial *d, const struct chain *ch, long long deadline,
         struct target t;
 
         if (next) {
-            t.host = NULL; /* a server is an address (common/support.c refuses names) */
-            t.sa = &next->server.addr.u.sa;
+            /* A server given by name: the proxy before it resolves it. */
+            t.host = next->server.addr.len ? NULL : next->server.host;
+            t.sa = next->server.addr.len ? &next->server.addr.u.sa : NULL;
             t.port = next->server.port;
         } else if (end) {
             t = *end->t;
@@ -354,14 +391,16 @@ int detour_associate(const struct conf *c, int dialer, const struct sockaddr *cl
     /* A lockstep retry (`handshake = auto`) or the next member of a group. */
     for (int attempt = 0; attempt < CHAIN_MAX && n > 0; attempt++) {
         const struct conf_server *s = &c->dialers[ch.hops[0]].server;
+        /* A server given by name: an IPv4 socket, swapped when an IPv6 address wins. */
+        static const struct sockaddr_in by_name = {.sin_family = AF_INET};
         struct dial d = {.conf = c,
                          .dialer = dialer,
                          .type = SOCK_STREAM,
-                         .sa = &s->addr.u.sa,
-                         .len = s->addr.len};
+                         .sa = s->addr.len ? &s->addr.u.sa : (const struct sockaddr *)&by_name,
+                         .len = s->addr.len ? s->addr.len : sizeof(by_name)};
         bool retry = false;
 
-        d.fd = sys.socket(s->addr.u.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        d.fd = sys.socket(d.sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (d.fd < 0) {
             snprintf(why, whycap, "control socket: %s", strerror(errno));
             return errno;
