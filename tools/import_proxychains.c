@@ -5,8 +5,11 @@
  *   each one's detour the one before (exact);
  * - dynamic_chain (the default): in order, dead proxies skipped: the same chain,
  *   which fails instead of skipping (said in a comment when there are several);
- * - random_chain / round_robin_chain with chain_len: the first chain_len proxies
- *   as a fixed chain (a comment says so);
+ * - random_chain / round_robin_chain with chain_len N: N groups (pick = random or
+ *   round_robin), one per position, over copies of every proxy whose detour is
+ *   the previous position's group; round_robin's lists are rotated by position,
+ *   so a connection takes N consecutive proxies from a start that moves by one
+ *   (with more than CONF_LIST_MAX proxies: the first N as a fixed chain);
  * - proxy_dns: remote_dns = true, names go to the last proxy; remote_dns_subnet N
  *   (default 224): fake_ip_range = N.0.0.0/8, where proxychains hands out its
  *   addresses too;
@@ -21,6 +24,7 @@
 #include "tools/import.h"
 
 #include "common/escape.h"
+#include "conf/conf.h"
 
 #include <arpa/inet.h>
 #include <stdint.h>
@@ -242,27 +246,6 @@ static void parse(struct imp *im, struct pc *pc, const char *text, size_t len)
     }
 }
 
-/* The proxies the chain uses: the first N of the list. */
-static int chain_length(struct imp *im, const struct pc *pc)
-{
-    int n = pc->n_px;
-
-    if (pc->chain == PC_RANDOM || pc->chain == PC_ROUND_ROBIN) {
-        int want = pc->chain_len ? pc->chain_len : 1;
-        n = want < pc->n_px ? want : pc->n_px;
-        imp_comment(im,
-                    "%s (line %d), chain_len %d: dialshim has no random or rotating pick in this "
-                    "build; the first %d prox%s of the list form a fixed chain instead",
-                    chain_names[pc->chain], pc->chain_line, want, n, n == 1 ? "y" : "ies");
-    } else if (pc->chain == PC_DYNAMIC && pc->n_px > 1) {
-        imp_comment(im,
-                    "dynamic_chain%s: the proxies are chained in order as strict_chain does; a "
-                    "dead proxy fails the connection instead of being skipped",
-                    pc->chain_line ? "" : " (proxychains-ng's default)");
-    }
-    return n;
-}
-
 static void put_global(struct imp *im, const struct pc *pc)
 {
     fprintf(im->out, "[global]\n");
@@ -284,14 +267,13 @@ static void put_global(struct imp *im, const struct pc *pc)
     fputc('\n', im->out);
 }
 
-static void put_proxy(struct imp *im, const struct pc *pc, int i, int used, uint32_t timeout_ms)
+/* Proxy I as dialer NAME, its detour DETOUR (NULL: none), TIMEOUT_MS (0: none). */
+static void put_dialer(struct imp *im, const struct pc *pc, int i, const char *name,
+                       const char *detour, uint32_t timeout_ms)
 {
     const struct pc_proxy *p = &pc->px[i];
 
-    fprintf(im->out, "[dialer proxy%d]\n", i + 1);
-    if (i >= used)
-        imp_comment(im, "not in the chain (see above)");
-    fprintf(im->out, "type = %s\nserver = %s\n", p->type, p->server);
+    fprintf(im->out, "[dialer %s]\ntype = %s\nserver = %s\n", name, p->type, p->server);
     if (p->user[0])
         fprintf(im->out, "username = %s\n", p->user);
     if (p->pass[0] && strcmp(p->type, "socks4") != 0)
@@ -300,23 +282,123 @@ static void put_proxy(struct imp *im, const struct pc *pc, int i, int used, uint
         imp_comment(im, "SOCKS4 carries a user id only: the password (line %d) is left out",
                     p->line);
     fprintf(im->out, "remote_dns = %s\n", pc->proxy_dns ? "true" : "false");
-    if (i > 0 && i < used)
-        fprintf(im->out, "detour = proxy%d\n", i);
-    if (i == used - 1) {
-        imp_comment(im,
-                    "tcp_connect_time_out %ld ms + tcp_read_time_out %ld ms per proxy: one "
-                    "bound for the whole dial",
-                    pc->connect_ms, pc->read_ms);
+    if (detour)
+        fprintf(im->out, "detour = %s\n", detour);
+    if (timeout_ms)
         fprintf(im->out, "connect_timeout = %ums\n", timeout_ms);
-    }
     fputc('\n', im->out);
 }
 
-static void put_app(struct imp *im, const struct pc *pc, int used)
+static uint32_t cap_ms(long ms)
+{
+    return ms > 600000 ? 600000 : (uint32_t)ms;
+}
+
+static void timeout_comment(struct imp *im, const struct pc *pc)
+{
+    imp_comment(im,
+                "tcp_connect_time_out %ld ms + tcp_read_time_out %ld ms per proxy: connect_timeout "
+                "bounds a whole dial (a group's: all the members it tries)",
+                pc->connect_ms, pc->read_ms);
+}
+
+/* strict_chain, dynamic_chain, and the others when groups cannot hold them: the
+ * first N proxies chained in order. Returns the app's dialer. */
+static void put_chain(struct imp *im, const struct pc *pc, int n, char *app, size_t cap)
+{
+    char name[32], prev[32];
+
+    timeout_comment(im, pc);
+    for (int i = 0; i < pc->n_px; i++) {
+        snprintf(name, sizeof(name), "proxy%d", i + 1);
+        snprintf(prev, sizeof(prev), "proxy%d", i);
+        if (i >= n)
+            imp_comment(im, "not in the chain (see above)");
+        put_dialer(im, pc, i, name, i > 0 && i < n ? prev : NULL,
+                   i == n - 1 ? cap_ms((pc->connect_ms + pc->read_ms) * n) : 0);
+    }
+    snprintf(app, cap, "proxy%d", n);
+}
+
+/* random_chain / round_robin_chain: a group per position of the chain, each over
+ * every proxy (copies whose detour is the previous position's group). */
+static void put_groups(struct imp *im, const struct pc *pc, int len, char *app, size_t cap)
+{
+    const char *pick = pc->chain == PC_RANDOM ? "random" : "round_robin";
+    long per = pc->connect_ms + pc->read_ms;
+    char name[32], prev[32];
+
+    timeout_comment(im, pc);
+    for (int k = 1; k <= len; k++) {
+        snprintf(prev, sizeof(prev), "hop%d", k - 1);
+        for (int i = 0; i < pc->n_px; i++) {
+            if (len == 1)
+                snprintf(name, sizeof(name), "proxy%d", i + 1);
+            else
+                snprintf(name, sizeof(name), "p%d_hop%d", i + 1, k);
+            put_dialer(im, pc, i, name, k > 1 ? prev : NULL, cap_ms(per * k));
+        }
+        fprintf(im->out, "[dialer hop%d]\ntype = group\npick = %s\nmembers = ", k, pick);
+        /* round_robin: position k starts one further, so a connection takes len
+         * consecutive proxies from a start that moves by one per connection */
+        for (int j = 0; j < pc->n_px; j++) {
+            int i = (j + k - 1) % pc->n_px;
+            if (len == 1)
+                fprintf(im->out, "%sproxy%d", j ? ", " : "", i + 1);
+            else
+                fprintf(im->out, "%sp%d_hop%d", j ? ", " : "", i + 1, k);
+        }
+        fprintf(im->out, "\nremote_dns = %s\nconnect_timeout = %ums\n\n",
+                pc->proxy_dns ? "true" : "false", cap_ms(per * k * pc->n_px));
+    }
+    snprintf(app, cap, "hop%d", len);
+}
+
+/* The dialers, and the name of the one the app uses ("" when none). */
+static void put_dialers(struct imp *im, const struct pc *pc, char *app, size_t cap)
+{
+    bool rotating = pc->chain == PC_RANDOM || pc->chain == PC_ROUND_ROBIN;
+    int want = pc->chain_len ? pc->chain_len : 1;
+    int len = want < pc->n_px ? want : pc->n_px;
+
+    app[0] = '\0';
+    if (pc->n_px == 0)
+        return;
+    if (!rotating) {
+        if (pc->chain == PC_DYNAMIC && pc->n_px > 1)
+            imp_comment(im,
+                        "dynamic_chain%s: the proxies are chained in order as strict_chain "
+                        "does; a dead proxy fails the connection instead of being skipped (a "
+                        "group picks one dialer, it cannot leave out a hop)",
+                        pc->chain_line ? "" : " (proxychains-ng's default)");
+        put_chain(im, pc, pc->n_px, app, cap);
+        return;
+    }
+    if (pc->n_px > CONF_LIST_MAX) {
+        imp_comment(im,
+                    "%s (line %d), chain_len %d: more than %d proxies do not fit a group; the "
+                    "first %d form a fixed chain instead",
+                    chain_names[pc->chain], pc->chain_line, want, CONF_LIST_MAX, len);
+        put_chain(im, pc, len, app, cap);
+        return;
+    }
+    imp_comment(im,
+                "%s (line %d), chain_len %d: %s per position (hop1 first), passing over proxies "
+                "that failed; %s",
+                chain_names[pc->chain], pc->chain_line, want,
+                len == 1 ? "a group" : "a group of copies of every proxy",
+                pc->chain == PC_ROUND_ROBIN
+                    ? "the start moves by one per connection, per process, as proxychains-ng does"
+                : len > 1 ? "unlike proxychains-ng, one proxy may be picked at two positions"
+                          : "as proxychains-ng does");
+    put_groups(im, pc, len, app, cap);
+}
+
+static void put_app(struct imp *im, const struct pc *pc, const char *dialer)
 {
     fprintf(im->out, "[app proxychains]\nmatch = *\n");
-    if (used > 0) {
-        fprintf(im->out, "dialer = proxy%d\n", used);
+    if (dialer[0]) {
+        fprintf(im->out, "dialer = %s\n", dialer);
     } else {
         imp_comment(im, "no proxy could be imported: everything is refused rather than sent "
                         "directly");
@@ -332,9 +414,7 @@ static void put_app(struct imp *im, const struct pc *pc, int used)
 void import_proxychains(struct imp *im, const char *text, size_t len)
 {
     struct pc *pc = calloc(1, sizeof(*pc));
-    char nm[160];
-    uint32_t timeout;
-    int used;
+    char nm[160], app[32];
 
     if (!pc) {
         fprintf(im->err, "dialshim: import: out of memory\n");
@@ -351,10 +431,7 @@ void import_proxychains(struct imp *im, const char *text, size_t len)
     imp_put_notes(im);
     fputc('\n', im->out);
     put_global(im, pc);
-    used = chain_length(im, pc);
-    timeout = (uint32_t)((pc->connect_ms + pc->read_ms) * (used > 0 ? used : 1));
-    for (int i = 0; i < pc->n_px; i++)
-        put_proxy(im, pc, i, used, timeout);
-    put_app(im, pc, used);
+    put_dialers(im, pc, app, sizeof(app));
+    put_app(im, pc, app);
     free(pc);
 }

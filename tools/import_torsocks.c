@@ -8,7 +8,8 @@
  * - OnionAddrRange (127.42.42.0/24): dialshim hands fake addresses out of
  *   fake_ip_range for every name the proxy resolves, not only .onion ones: the
  *   default range is kept, a comment says so;
- * - IsolatePID: no per-process credentials in this build: a comment says so;
+ * - IsolatePID 1: isolate = process (a username per process; the SOCKS5
+ *   credentials, which it replaces, are left out);
  * - AllowOutboundLocalhost 0 (the default): loopback destinations are refused
  *   (block); 1: TCP to loopback goes direct, UDP is refused; 2: both go direct;
  * - AllowInbound: dialshim never touches listen/accept: a comment.
@@ -114,7 +115,16 @@ static void put_tor(struct imp *im, struct ts *ts, bool ok)
     fprintf(im->out, "remote_dns = true\n");
     imp_comment(im, "torsocks refuses UDP (Tor carries none) but DNS, which goes to Tor as names");
     fprintf(im->out, "udp = block\n");
-    if (ts->user[0] && ts->pass[0]) {
+    if (ts->isolate) {
+        imp_comment(im,
+                    "IsolatePID 1 (line %d): a username per process (dialshim-PID-STARTTIME, "
+                    "password 0; torsocks sends torsocks-PID:TIME), so Tor gives each process "
+                    "circuits of its own%s",
+                    ts->isolate_line,
+                    ts->user[0] || ts->pass[0] ? "; SOCKS5Username/SOCKS5Password are left out"
+                                               : "");
+        fprintf(im->out, "isolate = process\n");
+    } else if (ts->user[0] && ts->pass[0]) {
         fprintf(im->out, "username = %s\npassword = %s\n", ts->user, ts->pass);
     } else if (ts->user[0] || ts->pass[0]) {
         imp_comment(im,
@@ -122,11 +132,6 @@ static void put_tor(struct imp *im, struct ts *ts, bool ok)
                     "is left out",
                     ts->user[0] ? ts->user_line : ts->pass_line);
     }
-    if (ts->isolate)
-        imp_comment(im,
-                    "IsolatePID 1 (line %d): dialshim has no per-process SOCKS5 credentials in "
-                    "this build; the processes share Tor's circuits",
-                    ts->isolate_line);
     fputc('\n', im->out);
 }
 

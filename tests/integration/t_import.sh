@@ -5,7 +5,9 @@
 # those proxies: the web server sees the proxy's address, the proxy logs the client
 # (Dante: the user name). The torsocks file's AllowOutboundLocalhost 0 refuses a
 # loopback destination (the loopback server sees nothing) while the proxy itself,
-# on loopback too, is still reached.
+# on loopback too, is still reached. A round_robin_chain of two proxies with
+# chain_len 2 becomes two groups: four connects of one process take rr1>rr2, rr2>rr1,
+# rr1>rr2, rr2>rr1 (each proxy's log).
 # Verified to fail with the tool before `import` existed (DIALSHIM=<old build>):
 # no output, check fails, every curl case fails.
 . "$(dirname "$0")/lib.sh"
@@ -78,6 +80,37 @@ case_begin "torsocks.conf, AllowOutboundLocalhost 0: a loopback destination is r
 code=$(in_cli timeout 10 "$DIALSHIM" -c "$T/ts.ini" -- $CURL http://127.0.0.1:8099/ 2>"$T/run.err")
 assert_eq "$code" 000 "curl's answer"
 assert_saw_nothing "$T/loop.log" "the loopback server"
+
+case_begin "proxychains.conf: round_robin_chain, chain_len 2: each connect takes two consecutive proxies from a moving start"
+start_dante rr1 1101 none $FAR4
+start_dante rr2 1102 none $FAR4
+srv_start far $FAR4:8081
+cat >"$T/rr.conf" <<EOF
+round_robin_chain
+chain_len = 2
+[ProxyList]
+socks5 $B4_SRV 1101
+socks5 $B4_SRV 1102
+EOF
+import rr
+assert_eq "$IRC" 0 "import's exit status"
+assert_eq "$CHECK" "ok: 6 dialers, 1 apps" "dialshim check on the output"
+# one process, four connects (proxychains-ng's rotation is per process too)
+out=$(in_cli timeout 20 "$DIALSHIM" -c "$T/rr.ini" -- $PY -c '
+import socket
+for i in range(4):
+    s = socket.create_connection(("203.0.113.2", 8081), timeout=5)
+    print("got%d=%r" % (i, s.recv(64)))
+    s.close()' 2>"$T/run.err")
+note "$(printf '%s' "$out" | tr '\n' '|') $(head -c 300 "$T/run.err")"
+assert_eq "$(kv "$out" got3)" "b'you are 203.0.113.2\\n'" "the fourth connect's answer"
+# dante logs "tcp/connect [: CLIENT.PORT PROXY.PORT -> EXT.PORT DST.PORT" when it
+# connects ("]:" when the session ends)
+for p in rr1 rr2; do
+    assert_eq "$(count_lines "$T/$p.log" "tcp/connect \\[: .* -> .* 203\.0\.113\.2\.8081")" 2 "$p as the last hop"
+done
+assert_eq "$(count_lines "$T/rr1.log" "tcp/connect \\[: 198\.51\.100\.1\.[0-9]+ 198\.51\.100\.2\.1101 -> .* 198\.51\.100\.2\.1102")" 2 "rr1 first, then rr2"
+assert_eq "$(count_lines "$T/rr2.log" "tcp/connect \\[: 198\.51\.100\.1\.[0-9]+ 198\.51\.100\.2\.1102 -> .* 198\.51\.100\.2\.1101")" 2 "rr2 first, then rr1"
 
 case_begin "a file of neither format: exit 2, nothing on stdout, FILE:0 on stderr"
 printf 'hello world\n' >"$T/neither.conf"

@@ -186,17 +186,43 @@ START_TEST(torsocks_whole)
 
     ck_assert_msg(r.c && r.problems == 0, "output does not load:\n%s", r.out);
     ck_assert_ptr_nonnull(strstr(r.out, "server = 127.0.0.1:9050\nremote_dns = true\n"));
-    ck_assert_ptr_nonnull(strstr(r.out, "username = alice\npassword = pw\n"));
+    ck_assert_ptr_nonnull(strstr(r.out, "isolate = process\n"));
+    ck_assert_ptr_null(strstr(r.out, "username = alice"));
     ck_assert_ptr_nonnull(strstr(r.out, "route = cidr:127.0.0.0/8 -> direct\n"));
     ck_assert_ptr_nonnull(strstr(r.out, "; line 3: OnionAddrRange"));
     ck_assert_ptr_nonnull(strstr(r.out, "IsolatePID 1 (line 6)"));
     ck_assert_ptr_nonnull(strstr(r.err, "in.conf:8: warning: 'Nope' not understood"));
+    done(&r);
+    {
+        const char creds[] = "TorPort 9050\nSOCKS5Username alice\nSOCKS5Password pw\n";
+        r = import(creds, sizeof(creds) - 1);
+        ck_assert_msg(r.c && r.problems == 0, "output does not load:\n%s", r.out);
+        ck_assert_ptr_nonnull(strstr(r.out, "username = alice\npassword = pw\n"));
+    }
     done(&r);
 }
 END_TEST
 
 /* Random lines built from both formats' words and junk: the output always loads
  * and no line of it is 200 bytes or more. */
+/* round_robin_chain, chain_len 2: a group per position, lists rotated. */
+START_TEST(proxychains_round_robin_groups)
+{
+    const char text[] = "round_robin_chain\nchain_len = 2\n[ProxyList]\n"
+                        "socks5 192.0.2.2 1080\nsocks5 192.0.2.3 1080\nhttp 192.0.2.4 3128\n";
+    struct run r = import(text, sizeof(text) - 1);
+
+    ck_assert_msg(r.c && r.problems == 0, "output does not load:\n%s", r.out);
+    ck_assert_ptr_nonnull(strstr(r.out, "[dialer hop1]\ntype = group\npick = round_robin\n"
+                                        "members = p1_hop1, p2_hop1, p3_hop1\n"));
+    ck_assert_ptr_nonnull(strstr(r.out, "members = p2_hop2, p3_hop2, p1_hop2\n"));
+    ck_assert_ptr_nonnull(strstr(r.out, "[dialer p3_hop2]\ntype = http\nserver = 192.0.2.4:3128\n"
+                                        "remote_dns = false\ndetour = hop1\n"));
+    ck_assert_ptr_nonnull(strstr(r.out, "dialer = hop2\n"));
+    done(&r);
+}
+END_TEST
+
 START_TEST(any_input_loads)
 {
     static const char *const words[] = {"strict_chain",
@@ -276,6 +302,7 @@ int main(void)
     tcase_add_test(t, formats_detected);
     tcase_add_test(t, proxychains_whole);
     tcase_add_test(t, proxychains_nothing_usable_blocks);
+    tcase_add_test(t, proxychains_round_robin_groups);
     tcase_add_test(t, torsocks_whole);
     tcase_add_test(t, any_input_loads);
     tcase_set_timeout(t, 30);
