@@ -8,6 +8,7 @@
 #include "common/bigstack.h"
 #include "common/applied.h"
 #include "common/dialer/dialer.h"
+#include "common/dnswire.h"
 #include "common/engine_int.h"
 #include "common/fakeip.h"
 #include "common/fdtab.h"
@@ -278,12 +279,17 @@ static bool dgram_direct_peer(const struct sockaddr *from)
 
 ssize_t engine_send_assoc(int fd, const struct msghdr *msg, int flags)
 {
+    if (fdtab_get(fd) & FD_DNS)
+        return dnswire_send(fd, msg, flags);
     return relay_send(fd, msg, flags, NULL);
 }
 
 ssize_t engine_recv_assoc(int fd, struct msghdr *msg, int flags)
 {
     const struct relay_rx rx = {.prog = state.prog, .direct = dgram_direct_peer};
+
+    if (fdtab_get(fd) & FD_DNS)
+        return dnswire_recv(fd, msg, flags);
 
     return relay_recv(fd, msg, flags, &rx);
 }
@@ -376,7 +382,11 @@ static ssize_t send_one(int fd, const struct msghdr *msg, int flags, bool is_sen
     }
     m.msg_name = (void *)to;
     switch (fst & FD_KIND_MASK) {
-    case FD_UDP:
+    case FD_UDP: {
+        ssize_t n = dnswire_sendto(fd, &m, flags);
+        if (n != -2)
+            return n;
+    }
         return dgram_out(fd, fst, &m, flags, is_sendto);
     case FD_OTHER:
         /* routed by what the kernel reads; the kernel gets the call as it came */

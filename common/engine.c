@@ -1,4 +1,5 @@
 #include "common/engine.h"
+#include "common/dnswire.h"
 
 #include "common/addr.h"
 #include "common/applied.h"
@@ -112,6 +113,8 @@ int engine_close(int fd)
         relay_close(fd); /* its control connections end with it */
     if (v & FD_ENGINE)
         fakepin_close(fd); /* its fake address may stand for another name now */
+    if (v & FD_DNS)
+        dnswire_forget(fd);
     return sys.close(fd);
 }
 
@@ -388,6 +391,14 @@ int engine_connect(int fd, const struct sockaddr *sa, socklen_t len)
         return sys.connect(fd, sa, len);
     if (fst & FD_ASSOC)
         relay_forget_peer(fd); /* a new peer: through the relay again only if routed there */
+    if ((fst & FD_KIND_MASK) == FD_UDP && dnswire_connect(fd, sa, len, &err)) {
+        errno = err;
+        return err ? -1 : 0;
+    }
+    if (fst & FD_DNS) {
+        dnswire_forget(fd);
+        fdtab_and(fd, ~FD_DNS);
+    }
     err = decide_and_dial(fd, fst, sa, len);
     if (err) {
         errno = err;
@@ -433,6 +444,8 @@ int engine_getpeername(int fd, struct sockaddr *sa, socklen_t *len)
     if (fdtab_get(fd) & FD_FAMILY)
         return family_peer(fd, sa, len);
     if (sa && len && relay_peer(fd, sa, len))
+        return 0;
+    if (sa && len && (fdtab_get(fd) & FD_DNS) && dnswire_peer(fd, sa, len))
         return 0;
     return sys.getpeername(fd, sa, len);
 }

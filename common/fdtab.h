@@ -23,6 +23,9 @@ enum fd_kind { FD_UNKNOWN = 0, FD_TCP = 1, FD_UDP = 2, FD_OTHER = 3 };
 /* TCP made IPv6 under a program that made it IPv4 (common/family.h): getpeername and
  * getsockname answer in IPv4 */
 #define FD_FAMILY 64u
+/* UDP whose DNS queries the shim answers (common/dnswire.h): sends, receives and
+ * getpeername go to the engine */
+#define FD_DNS 128u
 /* Not an AF_INET/AF_INET6 socket (a socketpair, an inherited unix socket): the
  * engine passes its calls untouched. With kind FD_OTHER. */
 #define FD_FOREIGN (1u << 15)

@@ -1,6 +1,7 @@
 #include "common/state.h"
 
 #include "common/dns.h"
+#include "common/dnswire.h"
 #include "common/fakeip.h"
 #include "common/fdtab.h"
 #include "common/log.h"
@@ -498,6 +499,8 @@ void state_load(void)
      * really talks to 198.18.0.0/15 must not find its packets taken for names. */
     if (uses_fake_ip(c) && fakeip_init(c) != 0)
         log_warn("fake-ip tables: out of memory; fake addresses disabled");
+    else
+        state.dns_hijack = uses_fake_ip(c) && c->dns_hijack;
     state.conf = c;
     state.active = true;
 }
@@ -520,4 +523,5 @@ void state_atfork_child(void)
 {
     fakeip_atfork_child();
     dns_atfork_child();
+    dnswire_atfork_child();
 }

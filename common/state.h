@@ -24,6 +24,7 @@ struct state {
     struct conf *conf; /* NULL: no file (the shim passes everything) or a broken one */
     bool active;       /* conf loaded: hooks apply it */
     bool broken;       /* the file is bad and on_config_error = fail_closed: EACCES */
+    bool dns_hijack;   /* fake addresses are on and dns_hijack: port-53 queries answered here */
     int app;           /* index into conf->apps, or APP_BUILTIN */
     int app_dialer;    /* that app's default dialer */
     enum app_reason app_why;

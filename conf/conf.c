@@ -97,6 +97,7 @@ static struct conf *conf_new(const char *name)
     c->fake_ip6_range.addr.s6_addr[0] = 0xfc; /* fc00::/18 */
     c->fake_ip6_range.prefix = 18;
     c->on_config_error = ON_ERROR_FAIL_CLOSED;
+    c->dns_hijack = true;
     return c;
 }
 

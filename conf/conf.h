@@ -215,6 +215,7 @@ struct conf {
         uint8_t prefix;
     } fake_ip6_range; /* default fc00::/18 */
     enum on_config_error on_config_error;
+    bool dns_hijack; /* answer programs' own port-53 queries under fake_ip routes */
     bool state_dir_set;                 /* state_dir written in the file */
     char state_dir[CONF_STATE_DIR_MAX]; /* "" with state_dir_set: keep nothing */
     enum supervise_mode supervise;      /* default auto */

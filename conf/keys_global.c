@@ -122,7 +122,13 @@ static void set_supervise(struct parser *p, const char *key, const char *v)
         p->c->supervise = (enum supervise_mode)i;
 }
 
+static void set_dns_hijack(struct parser *p, const char *key, const char *v)
+{
+    conf_get_bool(p, key, v, &p->c->dns_hijack);
+}
+
 const struct key_def conf_global_keys[] = {
+    {"dns_hijack", set_dns_hijack, false, false},
     {"log_level", set_log_level, false, false},
     {"log_file", set_log_file, false, false},
     {"log_format", set_log_format, false, false},

@@ -17,7 +17,7 @@
 
 static inline bool assoc(int fd)
 {
-    return __builtin_expect((fdtab_get(fd) & FD_ASSOC) != 0, 0);
+    return __builtin_expect((fdtab_get(fd) & (FD_ASSOC | FD_DNS)) != 0, 0);
 }
 
 /* The number was reused for something that is no socket (the engine's call

@@ -109,7 +109,7 @@ static int name_of(int fd, struct sockaddr *sa, socklen_t *len, uint32_t ours, n
 
 HOOK int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 {
-    return name_of(fd, sa, len, FD_ASSOC | FD_FAMILY, &sys.getpeername, engine_getpeername);
+    return name_of(fd, sa, len, FD_ASSOC | FD_FAMILY | FD_DNS, &sys.getpeername, engine_getpeername);
 }
 
 HOOK int getsockname(int fd, struct sockaddr *sa, socklen_t *len)

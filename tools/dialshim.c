@@ -7,6 +7,7 @@
 #include "common/sockopt.h"
 #include "common/engine.h"
 #include "common/log.h"
+#include "common/lookup.h"
 #include "common/resq.h"
 #include "common/route.h"
 #include "common/state.h"
@@ -242,6 +243,22 @@ static const char *why_text(enum app_reason r)
     return "?";
 }
 
+/* What the shim does with a program's own queries to port 53 (common/dnswire.h). */
+static void explain_dns_wire(const struct conf *c, int dialer)
+{
+    bool remote;
+
+    if (netdb_dialer_way(c, dialer, &remote) != NETDB_FAKE)
+        return;
+    printf("dns: %s\n",
+           c->dns_hijack
+               ? "queries a program sends to port 53 itself are answered by the shim for names "
+                 "routed to fake addresses (A/AAAA fake, PTR of a fake address its name, other "
+                 "types empty): none leaves, no UDP association (dns_hijack = true)"
+               : "dns_hijack = false: queries a program sends to port 53 itself are datagrams "
+                 "like any other (the udp line above)");
+}
+
 /* A resolver's detour lends the DNS sockets its socket options, nothing more. */
 static void explain_resolver_detour(const struct conf *c, const struct conf_resolver *r)
 {
@@ -406,6 +423,8 @@ static int cmd_explain(const struct opts *o, int argc, char **argv)
         char line[1024];
         udp_explain(c, di, (uint16_t)port, line, sizeof(line));
         printf("%s\n", line);
+        if (port == 53)
+            explain_dns_wire(c, di);
     }
     if (dst.name)
         explain_name(c, di, host);

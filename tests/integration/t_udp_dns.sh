@@ -1,7 +1,7 @@
 #!/bin/bash
-# The DNS leak guard: when the app's dialer is a SOCKS5 proxy with remote_dns, a DNS
-# query the program sends itself (dig, a python resolver) is a datagram to port 53
-# like any other: it travels by UDP ASSOCIATE, so dnsmasq's query log shows dante's
+# The DNS leak guard: when the app's dialer is a SOCKS5 proxy with remote_dns and
+# dns_hijack = false, a DNS query the program sends itself (dig, a python resolver)
+# is a datagram to port 53 like any other: it travels by UDP ASSOCIATE, so dnsmasq's query log shows dante's
 # address (203.0.113.2), never the client's; a `port:53 -> block` rule refuses it
 # with EPERM and dnsmasq sees nothing; a name lookup through getaddrinfo sends no
 # query at all (a fake address). `dialshim explain ... udp HOST 53` says which.
@@ -20,7 +20,22 @@ start_dante dante 1081 none $FAR4 $FAR6
 DL=$T/dante.log
 UDPC=$IT_DIR/udp_client.py
 
-RDNS=$(proxy_conf rdns socks5 $B4_SRV:1081 <<<'remote_dns = true')
+# dns_hijack = false: the shim's answering of port-53 queries (t_dns_wire.sh) is
+# off, so the program's queries are datagrams like any other
+RDNS=$(write_conf rdns <<EOF
+[global]
+dns_hijack = false
+
+[dialer p]
+type = socks5
+server = $B4_SRV:1081
+remote_dns = true
+
+[app all]
+match = *
+dialer = p
+EOF
+)
 GUARD=$(write_conf guard <<EOF
 [dialer p]
 type = socks5
