@@ -139,8 +139,12 @@ int cmd_env(const struct opts *o, int argc, char **argv)
     }
     put_export("LD_PRELOAD", preload);
     put_export("DIALSHIM_CONFIG", path);
+    /* An app forced by an earlier env may not exist in this file: every call
+     * would then be refused. */
     if (o->app)
         put_export("DIALSHIM_APP", o->app);
+    else
+        puts("unset DIALSHIM_APP");
     if (o->level)
         put_export("DIALSHIM_LOG", o->level);
     return 0;

@@ -33,9 +33,11 @@ in_bash() { in_cli timeout 20 env -i PATH="$PATH" HOME=/nonexistent LD_PRELOAD="
 
 case_begin "env: eval puts curl under the shim, env --off takes it out, the other preload stays"
 out=$(in_bash <<'EOF'
+export DIALSHIM_APP=left-from-before
 libs() { grep -oE '(libdl\.so\.2|libdialshim\.so)$' /proc/self/maps | sort -u | tr '\n' ' '; }
 eval "$("$DIALSHIM" env -c "$CONF")"
 echo "config=$DIALSHIM_CONFIG"
+echo "app=${DIALSHIM_APP-unset}"
 echo "on_preload=$LD_PRELOAD"
 echo "on_maps=$(libs)"
 echo "on_code=$($CURL)"
@@ -48,6 +50,7 @@ EOF
 )
 note "$(printf '%s' "$out" | tr '\n' '|') $(head -c 300 "$T/bash.err")"
 assert_eq "$(kv "$out" config)" "$CONF" "DIALSHIM_CONFIG after eval (a path with a space and quotes)"
+assert_eq "$(kv "$out" app)" unset "DIALSHIM_APP exported before, env without -p"
 assert_eq "$(kv "$out" on_preload)" "$SHIM:$OTHER" "LD_PRELOAD after env"
 assert_eq "$(kv "$out" on_maps)" "libdialshim.so libdl.so.2 " "libraries loaded after env"
 assert_eq "$(kv "$out" on_code)" 200 "curl's answer under the shim"
