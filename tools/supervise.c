@@ -133,7 +133,7 @@ static const char *missing_feature(void)
 
 /* The filter as BPF, built by libseccomp and exported (the flags it is loaded
  * with are ours: libseccomp 2.5 knows no WAIT_KILLABLE_RECV). */
-static int build_filter(bool uring_off, struct sock_fprog *prog)
+static int build_filter(bool not_direct, struct sock_fprog *prog)
 {
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
     int fd = memfd_create("dialshim-filter", MFD_CLOEXEC), rc = -1;
@@ -149,8 +149,10 @@ static int build_filter(bool uring_off, struct sock_fprog *prog)
         seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sendmmsg), 0))
         goto out;
     /* io_uring's connects pass every hook and the filter: the program falls back
-     * to plain calls when the ring is not there. */
-    if (uring_off && seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(io_uring_setup), 0))
+     * to plain calls when the ring is not there. getpeername of a proxied socket
+     * answers the destination, not the proxy (only when a route can proxy). */
+    if (not_direct && (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(io_uring_setup), 0) ||
+                       seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(getpeername), 0)))
         goto out;
     if (seccomp_export_bpf(ctx, fd) || (len = lseek(fd, 0, SEEK_END)) <= 0 ||
         len % sizeof(struct sock_filter))

@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +105,82 @@ static int install(const struct trap *t)
                                         cloexec(t->tid, (int)t->n->data.args[0]) ? O_CLOEXEC : 0};
 
     return ioctl(sup.listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0 ? errno : 0;
+}
+
+/* ---- getpeername of proxied sockets ---- */
+
+/* The destination each socket dialed through a proxy or by a fake name asked
+ * for, by the socket's inode (the supervisor never sees a close: a bounded ring,
+ * the oldest entry reused; sockfs inode numbers are not reused before they wrap). */
+#define PEERS 4096
+static struct peer {
+    ino_t ino;
+    socklen_t len;
+    struct sockaddr_storage sa;
+} peers[PEERS];
+static unsigned peers_next;
+static pthread_mutex_t peers_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void peer_note(int fd, const struct sockaddr *sa, socklen_t len)
+{
+    ino_t ino = inode(fd);
+    struct peer *p = NULL;
+
+    if (!ino || len > sizeof(p->sa))
+        return;
+    pthread_mutex_lock(&peers_lock);
+    for (unsigned i = 0; i < PEERS && !p; i++)
+        if (peers[i].ino == ino)
+            p = &peers[i];
+    if (!p)
+        p = &peers[peers_next++ % PEERS];
+    p->ino = ino;
+    p->len = len;
+    memcpy(&p->sa, sa, len);
+    pthread_mutex_unlock(&peers_lock);
+}
+
+static bool peer_find(ino_t ino, struct sockaddr_storage *sa, socklen_t *len)
+{
+    bool found = false;
+
+    pthread_mutex_lock(&peers_lock);
+    for (unsigned i = 0; i < PEERS && !found; i++)
+        if (ino && peers[i].ino == ino) {
+            *sa = peers[i].sa;
+            *len = peers[i].len;
+            found = true;
+        }
+    pthread_mutex_unlock(&peers_lock);
+    return found;
+}
+
+/* getpeername(2) of a socket dialed through a proxy: the destination the program
+ * asked for (the fake address for a name), not the proxy. Any other socket's
+ * call continues: its output buffer is all the memory it touches, so nothing the
+ * program changes after our look can make it send anything. */
+void sup_getpeername(const struct trap *t, struct verdict *v)
+{
+    struct sockaddr_storage sa, real;
+    socklen_t len, rl = sizeof(real);
+    int have;
+
+    if (!is_inet(t) || !peer_find(inode(t->fd), &sa, &len)) {
+        v->cont = true;
+        return;
+    }
+    if (getpeername(t->fd, (struct sockaddr *)&real, &rl) < 0) {
+        v->err = errno; /* ENOTCONN: not (or no longer) connected */
+        return;
+    }
+    if ((v->err = sup_read(t->tid, t->n->data.args[2], &have, sizeof(have))))
+        v->err = v->err == EFAULT ? EFAULT : EPERM;
+    else if (have < 0)
+        v->err = EINVAL;
+    else if ((v->err = sup_write(t->tid, t->n->data.args[1], &sa,
+                                 (size_t)have < len ? (size_t)have : len)) ||
+             (v->err = sup_write(t->tid, t->n->data.args[2], &len, sizeof(len))))
+        v->err = v->err == EFAULT ? EFAULT : EPERM;
 }
 
 /* ---- the decision log ---- */
@@ -185,6 +262,8 @@ static int dial_tcp(const struct trap *t, const struct sockaddr *sa, socklen_t l
         r.d.sa = sa;
         if ((!err || err == EINPROGRESS) && inode(t->fd) != before && (err = install(t)))
             dial_refuse(&r.d, "the new socket could not take the program's descriptor");
+        if (!err && (r.d.host || state.conf->dialers[r.d.dialer].type != DIALER_DIRECT))
+            peer_note(t->fd, sa, len);
     }
     log_dial(err && err != EINPROGRESS ? (r.d.warn ? LOG_LVL_WARN : LOG_LVL_INFO) : LOG_LVL_INFO, t,
              "connect", &r.d, r.rule, err, &r.t0);

@@ -120,5 +120,6 @@ void sup_connect(const struct trap *t, struct verdict *v);
 void sup_sendto(const struct trap *t, struct verdict *v);
 void sup_sendmsg(const struct trap *t, struct verdict *v);
 void sup_sendmmsg(const struct trap *t, struct verdict *v);
+void sup_getpeername(const struct trap *t, struct verdict *v);
 
 #endif

@@ -127,6 +127,8 @@ static const char *call_name(int nr)
         return "sendto";
     case SYS_sendmsg:
         return "sendmsg";
+    case SYS_getpeername:
+        return "getpeername";
     default:
         return "sendmmsg";
     }
@@ -179,6 +181,9 @@ static void serve(const struct seccomp_notif *n)
         break;
     case SYS_sendmmsg:
         sup_sendmmsg(&t, &v);
+        break;
+    case SYS_getpeername:
+        sup_getpeername(&t, &v);
         break;
     default:
         v.err = ENOSYS;

@@ -10,7 +10,8 @@
 # 2. Proxied connects on loopback (microsocks, lockstep): connbench with the shim
 #    preloaded vs under the supervisor with the same file. Target: >= 0.95 x.
 # 3. 50 Go connections at once (supervise_go many) through microsocks across the
-#    delay lab (20 ms RTT): elapsed / RTT. Target: <= 8 RTT.
+#    delay lab (20 ms RTT): elapsed / RTT, next to the same program bare and direct
+#    to a server beside the proxy (the floor on this machine). Target: <= 8 RTT.
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -88,19 +89,31 @@ row "connects/s through a SOCKS5 proxy on loopback (microsocks, lockstep): the p
 # ---- 3: 50 Go connections through a proxy 20 ms away
 delay_lab_up "$DELAY" || { echo "<!-- supervise: the delay lab did not come up -->"; exit 1; }
 bg $F "$BT/far.log" /usr/bin/python3 "$BENCH_DIR/nbclient.py" server $FAR 8080 "$LIFE"
+bg $P "$BT/near.log" /usr/bin/python3 "$BENCH_DIR/nbclient.py" server $PROXY 8080 "$LIFE"
 bg $P "$BT/ms2.log" microsocks -i $PROXY -p 1080 -b $PROXY_EXT
-wait_listen $P 1080 && wait_listen $F 8080 || exit 1
+wait_listen $P 1080 && wait_listen $P 8080 && wait_listen $F 8080 || exit 1
 lab_rtt || { echo "<!-- supervise: no RTT measured -->"; exit 1; }
 printf '[dialer p]\ntype = socks5\nserver = %s:1080\nhandshake = lockstep\nconnect_timeout = 20s\n[app all]\nmatch = *\ndialer = p\n' \
     $PROXY >"$BT/far.ini"
-: >"$BT/go.ms"
-for r in $(seq 0 "$ROUNDS"); do
-    out=$(ip netns exec $C timeout 60 "$DIALSHIM" -c "$BT/far.ini" -l error -- "$SUPGO" many 50 $FAR:8080 2>>"$BT/err")
-    echo "bench supervise: go many 50: $(echo "$out" | tr '\n' ' ')" >&2
-    [ "$r" -gt 0 ] && [ "$(echo "$out" | sed -n 's/^ok=//p')" = 50 ] && echo "$out" | sed -n 's/^ms=//p' >>"$BT/go.ms"
+# go VARIANT: one run; its elapsed ms appended to $BT/VARIANT.ms when all 50 answered
+go_run() {
+    local out
+    case $1 in
+    supervised) out=$(ip netns exec $C timeout 60 "$DIALSHIM" -c "$BT/far.ini" -l error -- \
+        "$SUPGO" many 50 $FAR:8080 2>>"$BT/err") ;;
+    direct) out=$(ip netns exec $C timeout 60 "$SUPGO" many 50 $PROXY:8080 2>>"$BT/err") ;;
+    esac
+    echo "bench supervise: go many 50, $1: $(echo "$out" | tr '\n' ' ')" >&2
+    [ "$(echo "$out" | sed -n 's/^ok=//p')" = 50 ] && echo "$out" | sed -n 's/^ms=//p' >>"$BT/$1.ms"
+}
+go_run supervised >/dev/null # warm up
+: >"$BT/supervised.ms"
+: >"$BT/direct.ms"
+for r in $(seq 1 "$ROUNDS"); do
+    if [ $((r % 2)) = 0 ]; then go_run supervised; go_run direct; else go_run direct; go_run supervised; fi
 done
-GM=$(median <"$BT/go.ms")
-X=$(calc "%.2f" "${GM:-99999} / $RTT")
+GM=$(median <"$BT/supervised.ms") DM=$(median <"$BT/direct.ms")
+X=$(calc "%.2f" "${GM:-99999} / $RTT") XD=$(calc "%.2f" "${DM:-99999} / $RTT")
 OTHER=$(awk -v p=$PROXY_EXT '$1 == "PEER" && $2 != p' "$BT/far.log" | head -n 1)
-row "50 Go connections at once under the supervisor via a SOCKS5 proxy (microsocks) $(calc "%.0f" "2 * $DELAY") ms away$([ -n "$OTHER" ] && echo ' (CHECK: the far server saw another peer)')" \
-    "$RTT ms RTT" "${GM:-failed} ms" "$X RTT" "<= 8 RTT" "$(yesno "$X < 8.5")"
+row "50 Go connections at once via a SOCKS5 proxy (microsocks, lockstep) $(calc "%.0f" "2 * $DELAY") ms away: bare and direct to the proxy's host (the floor: 2 RTT unloaded) vs under the supervisor through the proxy (4 RTT unloaded)$([ -n "$OTHER" ] && echo ' (CHECK: the far server saw another peer)')" \
+    "$XD RTT (${DM:-failed} ms)" "$X RTT (${GM:-failed} ms)" "$(calc "%.2f" "${GM:-0} / ${DM:-1}")" "<= 8 RTT" "$(yesno "$X < 8.5")"

@@ -2,7 +2,7 @@
 // the seccomp supervisor can route them. Built by the test with `go build`.
 //
 //	get URL           http.Get, prints body=<first line>
-//	dial HOST:PORT    net.Dial, prints reply=<first line> (or err=...)
+//	dial HOST:PORT    net.Dial, prints reply=<first line> and remote=<RemoteAddr> (or err=...)
 //	many N HOST:PORT  N dials at once, prints ok=<count> err=<first error>
 //	exec PROG ARGS... runs PROG (a child process), prints its output
 //	twice HOST:PORT   dials, prints reply1=, waits for a line on stdin, dials again (reply2=)
@@ -27,11 +27,14 @@ func line(r io.Reader) string {
 	return strings.TrimSpace(s)
 }
 
+var remote string // the last connection's RemoteAddr (getpeername)
+
 func dial(addr string) (string, error) {
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		return "", err
 	}
+	remote = c.RemoteAddr().String()
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(5 * time.Second))
 	c.Write([]byte("hello\n"))
@@ -59,7 +62,7 @@ func main() {
 			fmt.Printf("err=%v\n", err)
 			os.Exit(1)
 		}
-		fmt.Printf("reply=%s\n", s)
+		fmt.Printf("reply=%s\nremote=%s\n", s, remote)
 	case "many":
 		n, _ := strconv.Atoi(os.Args[2])
 		var wg sync.WaitGroup

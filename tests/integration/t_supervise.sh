@@ -100,9 +100,10 @@ assert_match "$ERR" "supervised connect tcp [^ ]+:8080 name=v4\.example app=all 
 : >"$MS"
 : >"$DNS_LOG"
 
-case_begin "Go net.Dial by address through SOCKS5"
+case_begin "Go net.Dial by address through SOCKS5; its RemoteAddr (getpeername) is the destination"
 run_tool "$SOCKS" "$SUPGO" dial $FAR4:8081
-assert_eq "$OUT" "reply=you are $FAR4" "reply"
+assert_eq "$(kv "$OUT" reply)" "you are $FAR4" "reply"
+assert_eq "$(kv "$OUT" remote)" "$FAR4:8081" "RemoteAddr, not the proxy's"
 assert_saw "$LOG" $FAR4 "far server (the proxy)"
 assert_match "$(cat "$MS")" "$B4_CLI: connected to $FAR4:8081" "microsocks log"
 : >"$MS"
@@ -119,7 +120,7 @@ assert_eq "$(client_queries)" "" "dnsmasq: queries from the client"
 
 case_begin "Go and busybox through an HTTP CONNECT chain (socks5 -> http)"
 run_tool "$CHAIN" "$SUPGO" dial $FAR4:8081
-assert_eq "$OUT" "reply=you are $A4_SRV" "Go reply (tinyproxy's address)"
+assert_eq "$(kv "$OUT" reply)" "you are $A4_SRV" "Go reply (tinyproxy's address)"
 assert_saw "$LOG" $A4_SRV "far server"
 run_tool "$CHAIN" "$BUSYBOX" wget -q -O - http://$FAR4:8080/
 assert_eq "$OUT" "you are $A4_SRV" "busybox page"
@@ -130,7 +131,7 @@ assert_match "$(cat "$MS")" "$B4_CLI: connected to $A4_SRV:8888" "microsocks: as
 
 case_begin "routing_mark and bind_interface: the far server sees link B"
 run_tool "$MARK" "$SUPGO" dial $FAR4:8081
-assert_eq "$OUT" "reply=you are $B4_CLI" "Go with the mark"
+assert_eq "$(kv "$OUT" reply)" "you are $B4_CLI" "Go with the mark"
 assert_saw "$LOG" $B4_CLI "far server (mark)"
 run_tool "$IFACE" "$BUSYBOX" wget -q -O - http://$FAR4:8080/
 assert_eq "$OUT" "you are $B4_CLI" "busybox with bind_interface"

@@ -15,7 +15,7 @@
 . "$IT_DIR/sup_lib.sh"
 lab_up
 sup_build_go
-srv_start far $FAR4:8081
+srv_start far $FAR4:8081 "[$FAR6]:8081"
 srv_start web --http $FAR4:8080
 start_microsocks ms $B4_SRV 1080
 LOG=$T/far.log WLOG=$T/web.log MS=$T/ms.log
@@ -78,7 +78,7 @@ assert_eq "$RC" 2 "exit status"
 assert_match "$ERR" "supervise = never: not started" "the refusal"
 assert_saw_nothing "$LOG" "far server"
 run_tool "$NEVER" --no-supervise "$SUPGO" dial $FAR4:8081
-assert_eq "$OUT" "reply=you are $A4_CLI" "unproxied reply"
+assert_eq "$(kv "$OUT" reply)" "you are $A4_CLI" "unproxied reply"
 assert_match "$ERR" "warning: .*supervise_go is (statically linked|a Go program)" "the warning"
 assert_saw "$LOG" $A4_CLI "far server (direct, as asked)"
 
@@ -89,6 +89,30 @@ out=$(in_cli timeout 5 "$DIALSHIM" explain -c "$SOCKS" -n "$SUPGO" tcp $FAR4 80 
 assert_match "$out" "interception: supervised \(seccomp" "Go"
 out=$(in_cli timeout 5 "$DIALSHIM" explain -c "$SOCKS" -n "$(type -P curl)" tcp $FAR4 80 2>&1)
 assert_match "$out" "interception: preload" "curl"
+
+case_begin "an IPv6 socket reaches the IPv4 proxy (v4-mapped), a non-dumpable program is refused"
+run_tool "$SOCKS" "$SUPGO" dial "[$FAR6]:8081"
+assert_eq "$(kv "$OUT" reply)" "you are $FAR6" "Go's reply over IPv6 through the IPv4 proxy"
+assert_eq "$(kv "$OUT" remote)" "[$FAR6]:8081" "RemoteAddr"
+assert_saw "$LOG" $FAR6 "far server (the proxy, over IPv6)"
+assert_match "$(cat "$MS")" "$B4_CLI: connected to \\[?$FAR6\\]?:8081" "microsocks log"
+# As nobody (no CAP_SYS_PTRACE), the supervisor may not look into a program that
+# made itself non-dumpable: its connect is refused (EPERM), never let through.
+chmod 711 "$T"
+cp "$SOCKS" "$T/nobody.ini" && chmod 644 "$T/nobody.ini"
+NODUMP='import ctypes, socket; ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)
+s = socket.socket(); s.settimeout(5)
+try:
+    s.connect(("'$FAR4'", 8081)); print("connected")
+except OSError as e:
+    print("errno=%d" % e.errno)'
+in_cli timeout "$CTMO" setpriv --reuid=65534 --regid=65534 --clear-groups \
+    "$DIALSHIM" -c "$T/nobody.ini" --supervise -- "$PY" -c "$NODUMP" >"$T/nd.out" 2>"$T/nd.err"
+note "non-dumpable: $(cat "$T/nd.out") $(head -c 300 "$T/nd.err")"
+assert_eq "$(cat "$T/nd.out")" "errno=1" "the non-dumpable program's connect"
+assert_match "$(cat "$T/nd.err")" "cannot read the program's memory or socket .*refused with EPERM" "the log line"
+assert_saw_nothing "$LOG" "far server"
+: >"$MS"
 
 case_begin "supervisor killed mid-run: the program dies with it, nothing goes out direct"
 mkfifo "$T/in"
