@@ -1,5 +1,7 @@
 #include "common/sockopt.h"
 
+#include "common/dialer/dialer.h"
+#include "common/netns.h"
 #include "common/sys.h"
 
 #include <errno.h>
@@ -118,6 +120,39 @@ static int transparent(int fd, int family, const char **failed)
     return err;
 }
 
+/* A socket of the same kind made in the dialer's namespace takes FD's place
+ * (dial_swap: the number, the program's options and flags stay). An epoll
+ * registration of the old socket does not follow it: the non-blocking dial
+ * re-makes the registrations it learned. A socket the program bound itself is
+ * refused: its address belongs to this namespace. */
+static int enter_netns(const struct conf_dialer *d, int fd, const char **failed)
+{
+    int domain = 0, type = 0, proto = 0, scratch, err;
+    socklen_t len = sizeof(int);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+
+    *failed = "netns";
+    if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ||
+        (len = sizeof(int), getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len)) < 0 ||
+        (len = sizeof(int), getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len)) < 0)
+        return errno;
+    if (sys.getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+        ((ss.ss_family == AF_INET && ((struct sockaddr_in *)&ss)->sin_port) ||
+         (ss.ss_family == AF_INET6 && ((struct sockaddr_in6 *)&ss)->sin6_port))) {
+        *failed = "netns (the socket is already bound in the program's namespace)";
+        return EINVAL;
+    }
+    err = netns_socket(d->netns, domain, type, proto, &scratch);
+    if (err) {
+        *failed = err == EPERM    ? "netns (setns needs CAP_SYS_ADMIN)"
+                  : err == ENOENT ? "netns (no such namespace)"
+                                  : "netns";
+        return err;
+    }
+    return dial_swap(fd, scratch, domain);
+}
+
 #define TRY(opt, expr)                                                                             \
     do {                                                                                           \
         int e_ = (expr);                                                                           \
@@ -133,6 +168,9 @@ int sockopt_apply(const struct conf_dialer *d, int fd, int family, int type, con
         (family == AF_INET && d->has_inet4_bind) || (family == AF_INET6 && d->has_inet6_bind);
     int err;
 
+    /* first: every other option goes on the socket of the other namespace */
+    if (d->netns[0] && (err = enter_netns(d, fd, failed)))
+        return err;
     if (d->protect_path[0])
         TRY("protect_path",
             protect(d->protect_path, fd, d->connect_timeout_ms ? d->connect_timeout_ms : 5000));

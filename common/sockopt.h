@@ -2,8 +2,10 @@
  *
  * Promise: sockopt_apply() sets, on an existing socket, every option the dialer
  * asks for, in an order that works (interface, mark and IP_TRANSPARENT before
- * bind, bind before connect), and nothing else. It allocates nothing and takes no lock. When the
- * kernel refuses one, it stops, names the option in *FAILED and returns the errno:
+ * bind, bind before connect), and nothing else. It allocates nothing and takes no
+ * lock, except for netns: a socket made in that namespace by a helper thread
+ * (common/netns.h) then takes FD's place with dial_swap, before any other option.
+ * When the kernel refuses one, it stops, names the option in *FAILED and returns the errno:
  * the caller must fail the call, never connect without the option.
  */
 #ifndef DIALSHIM_SOCKOPT_H

@@ -302,6 +302,7 @@ const struct key_def conf_dialer_keys[] = {
     {"network_strategy", set_network_strategy, false, false},
     {"network_type", set_network_type, false, false},
     {"fallback_network_type", set_fallback_network_type, false, false},
+    {"netns", conf_set_netns, false, false},
     {"tcp_keep_alive", conf_set_tcp_keep_alive, false, false},
     {"tcp_keep_alive_interval", conf_set_tcp_keep_alive_interval, false, false},
     {"disable_tcp_keep_alive", conf_set_disable_tcp_keep_alive, false, false},
