@@ -8,13 +8,18 @@
 #include "common/monotime.h"
 #include "common/nobss.h"
 #include "common/statedir.h"
+#include "common/sys.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define GROUP_FILE "groups"
 #define DAY_MS     (24LL * 3600 * 1000)
@@ -110,6 +115,57 @@ static void save_marks(const struct conf *c)
     free(buf);
 }
 
+/* ---------------------------------------------------------------- round_robin's turn */
+
+/* The turns of round_robin groups, shared by every process of the user through a
+ * page of the state directory mapped MAP_SHARED (file "roundrobin", a counter per
+ * slot): a turn costs an atomic add, no system call. Without a state directory,
+ * the process's own counters. A group's slot: a hash of its name and members. */
+#define RR_FILE  "roundrobin"
+#define RR_SLOTS 1024
+static uint32_t *rr_shared;
+static int rr_mapped; /* 0: not tried yet; 1: tried (rr_shared set, or NULL) */
+
+static void rr_map(const struct conf *c)
+{
+    int dir = statedir_open(c), fd;
+    struct stat st;
+    void *p;
+
+    if (dir < 0)
+        return;
+    fd = openat(dir, RR_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    sys.close(dir);
+    if (fd < 0)
+        return;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+        (st.st_size >= RR_SLOTS * 4 || ftruncate(fd, RR_SLOTS * 4) == 0)) {
+        p = mmap(NULL, RR_SLOTS * 4, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (p != MAP_FAILED)
+            __atomic_store_n(&rr_shared, (uint32_t *)p, __ATOMIC_RELEASE);
+    }
+    sys.close(fd);
+}
+
+/* DIAL: a dial's turn (a look, explain's, creates nothing). */
+static uint32_t *rr_counter(const struct conf *c, int g, bool dial)
+{
+    const struct conf_dialer *d = &c->dialers[g];
+    uint32_t *shared, h = 2166136261u;
+
+    if (dial && !__atomic_exchange_n(&rr_mapped, 1, __ATOMIC_ACQ_REL))
+        rr_map(c);
+    shared = __atomic_load_n(&rr_shared, __ATOMIC_ACQUIRE);
+    if (!shared)
+        return &rr_next[g];
+    for (const char *s = d->name; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    for (int k = 0; k < d->n_members; k++)
+        for (const char *s = c->dialers[d->members[k]].name; *s; s++)
+            h = (h ^ (uint8_t)*s) * 16777619u;
+    return &shared[h % RR_SLOTS];
+}
+
 /* ---------------------------------------------------------------- picking */
 
 bool group_member_down(const struct conf *c, int member, long long *left_ms)
@@ -154,10 +210,12 @@ static int pick_member(const struct conf *c, int g, const struct tried *tried)
 
     /* Only a dial moves the turn (TRIED set); a look (explain, the options a
      * socket will carry) sees whose turn it is. */
-    if (d->pick == PICK_ROUND_ROBIN && g < LEARN_MAX)
-        start = (int)((tried ? __atomic_fetch_add(&rr_next[g], 1, __ATOMIC_RELAXED)
-                             : __atomic_load_n(&rr_next[g], __ATOMIC_RELAXED)) %
+    if (d->pick == PICK_ROUND_ROBIN && g < LEARN_MAX) {
+        uint32_t *turn = rr_counter(c, g, tried != NULL);
+        start = (int)((tried ? __atomic_fetch_add(turn, 1, __ATOMIC_RELAXED)
+                             : __atomic_load_n(turn, __ATOMIC_RELAXED)) %
                       (uint32_t)d->n_members);
+    }
     for (int k = 0; k < d->n_members; k++) {
         int m = d->members[(start + k) % d->n_members];
         if (!was_tried(tried, m) && !group_member_down(c, m, NULL))

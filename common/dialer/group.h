@@ -9,7 +9,9 @@
  * threads (relaxed atomics, no lock) and kept in the state directory
  * (common/statedir.h) when there is one: read once per process, at its first
  * group dial; written atomically when a mark is added; entries expire after a day.
- * round_robin's counter is per process, shared by its threads.
+ * round_robin's turn is shared by the user's processes through a page of the
+ * state directory mapped MAP_SHARED (one atomic add per connection), else by the
+ * process's threads.
  */
 #ifndef DIALSHIM_DIALER_GROUP_H
 #define DIALSHIM_DIALER_GROUP_H

@@ -16,8 +16,10 @@
 #                           proxy 20 ms away
 #   tests/bench/system.sh   the start of a program no app matches, with a 50-app
 #                           /etc/dialshim.ini (the system-wide mode)
+#   tests/bench/group.sh    proxy groups: fail-over to the second member when the first
+#                           refuses (extra RTTs), round_robin over two proxies (connects/s)
 # Their details (every sample, every check) go to build/bench-details.log.
-# BENCH_PARTS="rtt socks5 resolve udp mem nb browser supervise system" chooses among them ("" for none).
+# BENCH_PARTS="rtt socks5 resolve udp mem nb browser supervise system group" chooses among them ("" for none).
 set -eu
 cd "$(dirname "$0")/../.."
 B=build
@@ -89,7 +91,7 @@ SRV=
 echo "<!-- direct connects and process start: $(($(date +%s) - START)) s -->" >"$T/rows-direct"
 
 : >$B/bench-details.log
-for part in ${BENCH_PARTS-rtt socks5 resolve udp mem nb browser supervise system}; do
+for part in ${BENCH_PARTS-rtt socks5 resolve udp mem nb browser supervise system group}; do
     s=$(date +%s)
     echo "== $part" >>$B/bench-details.log
     rc=0
@@ -98,7 +100,7 @@ for part in ${BENCH_PARTS-rtt socks5 resolve udp mem nb browser supervise system
     echo "<!-- $part: $(($(date +%s) - s)) s -->" >>"$T/rows-$part"
 done
 
-python3 - "$T/conns" "$T/start" "$N" "$ROUNDS" "$T/rows-direct" ${BENCH_PARTS-rtt socks5 resolve udp mem nb browser supervise system} <<'PY' | tee $B/bench.md
+python3 - "$T/conns" "$T/start" "$N" "$ROUNDS" "$T/rows-direct" ${BENCH_PARTS-rtt socks5 resolve udp mem nb browser supervise system group} <<'PY' | tee $B/bench.md
 import os, statistics, sys
 conns, start, n, rounds = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 direct_note, parts = sys.argv[5], sys.argv[6:]

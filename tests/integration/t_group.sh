@@ -9,7 +9,8 @@
 # state_dir: a second process skips those members too, and explain shows them. A
 # destination the live member refuses (SOCKS5 REP 5) goes to the program as
 # ECONNREFUSED and the next member sees nothing. round_robin over two microsocks:
-# each carried half. UDP through a group whose first member is dead: the datagrams
+# each carried half, also when each connection is a process of its own (the turn
+# is shared through state_dir). UDP through a group whose first member is dead: the datagrams
 # went through dante. `check` reports cycles and unknown members at FILE:LINE.
 # Verified to fail before groups existed: `type = group` was refused by check, so
 # every run below failed closed (EACCES) and the live proxies saw nothing.
@@ -140,6 +141,17 @@ run_shim "$RR" $CURL $(pages 10)
 assert_eq "$RC" 0 "client exit status"
 assert_eq "$(ms_conns rr1)" 5 "connections through rr1"
 assert_eq "$(ms_conns rr2)" 5 "connections through rr2"
+: >"$T/far.log"
+: >"$T/rr1.log"
+: >"$T/rr2.log"
+
+case_begin "round_robin across processes: the turn is kept in state_dir, so two one-connection processes take both members"
+RRP=$(group_conf rrp round_robin "rr1, rr2" </dev/null)
+for i in 1 2; do
+    run_shim "$RRP" $CURL $(pages 1)
+    assert_eq "$RC" 0 "curl exit status ($i)"
+done
+assert_eq "$(ms_conns rr1) $(ms_conns rr2)" "1 1" "connections through rr1 and rr2"
 : >"$T/far.log"
 : >"$T/rr1.log"
 : >"$T/rr2.log"
