@@ -93,6 +93,7 @@ $(BUILD)/deps/lib%.a: shim/exports.map tools/layer.sh
 # for the tool and the unit tests and is never linked into the library.
 layercheck: $(CORE_OBJ) $(DEP_ARCHIVES)
 	@sh tools/layer.sh check $(filter-out %/common/sys_default.o,$(CORE_OBJ)) $(DEP_ARCHIVES)
+	@python3 tools/cycles.py
 
 $(BUILD)/libcore.a: $(CORE_OBJ)
 	@mkdir -p $(dir $@)
