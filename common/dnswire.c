@@ -29,6 +29,26 @@
 #define WAIT_MS    100  /* for a query that loopback has not delivered yet */
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+/* A child of fork gets a usable lock; the responders stay shared: whichever
+ * process reads a query answers it. Registered here, not by common/state.c,
+ * which sits below this module. */
+static void atfork_child(void)
+{
+    pthread_mutex_init(&lock, NULL);
+}
+
+static void register_fork(void)
+{
+    pthread_atfork(NULL, NULL, atfork_child);
+}
+
+static void lock_table(void)
+{
+    pthread_once(&fork_once, register_fork);
+    pthread_mutex_lock(&lock);
+}
 static int resp4 = -1, resp6 = -1;
 static struct sockaddr_in addr4;
 static struct sockaddr_in6 addr6;
@@ -67,7 +87,7 @@ static int responder(int family, struct sockaddr_storage *sa, socklen_t *len)
 {
     int fd = -1;
 
-    pthread_mutex_lock(&lock);
+    lock_table();
     if (resp4 < 0 || !ownfd_check(&resp4)) {
         addr4 = (struct sockaddr_in){.sin_family = AF_INET};
         addr4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -227,7 +247,7 @@ static void remember(int fd, const struct sockaddr *sa, socklen_t len)
 {
     int i;
 
-    pthread_mutex_lock(&lock);
+    lock_table();
     for (i = 0; i < n_peers && peers[i].fd != fd; i++)
         ;
     if (i == n_peers && n_peers < PEERS_MAX)
@@ -247,7 +267,7 @@ bool dnswire_peer(int fd, struct sockaddr *sa, socklen_t *len)
 
     if (reentry_nested())
         return false;
-    pthread_mutex_lock(&lock);
+    lock_table();
     for (int i = 0; i < n_peers && !found; i++) {
         if (peers[i].fd != fd)
             continue;
@@ -261,7 +281,7 @@ bool dnswire_peer(int fd, struct sockaddr *sa, socklen_t *len)
 
 void dnswire_forget(int fd)
 {
-    pthread_mutex_lock(&lock);
+    lock_table();
     for (int i = 0; i < n_peers; i++) {
         if (peers[i].fd == fd) {
             peers[i] = peers[--n_peers];
@@ -269,12 +289,6 @@ void dnswire_forget(int fd)
         }
     }
     pthread_mutex_unlock(&lock);
-}
-
-void dnswire_atfork_child(void)
-{
-    /* the responders stay shared: whichever process reads a query answers it */
-    pthread_mutex_init(&lock, NULL);
 }
 
 /* ---------------------------------------------------------------- the hooks' side */

@@ -50,6 +50,5 @@ ssize_t dnswire_recv(int fd, struct msghdr *msg, int flags);
 bool dnswire_peer(int fd, struct sockaddr *sa, socklen_t *len);
 
 void dnswire_forget(int fd);
-void dnswire_atfork_child(void);
 
 #endif

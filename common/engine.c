@@ -32,18 +32,6 @@
 #define IPPROTO_MPTCP 262
 #endif
 
-enum gate engine_gate(int family)
-{
-    if (family != AF_INET && family != AF_INET6 && family != AF_UNSPEC)
-        return GATE_PASS;
-    if (state.active)
-        return GATE_HANDLE;
-    if (!state.broken)
-        return GATE_PASS;
-    /* An AF_UNSPEC destination is an IPv4 one on some sockets: the engine looks. */
-    return family == AF_UNSPEC ? GATE_HANDLE : GATE_DENY;
-}
-
 static uint32_t kind_of(int sotype, int protocol)
 {
     int base = sotype & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);

@@ -14,13 +14,6 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-/* What a hook does with a call on a socket of FAMILY. */
-enum gate { GATE_PASS, GATE_DENY, GATE_HANDLE };
-
-/* PASS: call the real function; DENY: fail with EACCES (broken configuration,
- * fail_closed); HANDLE: call the engine. */
-enum gate engine_gate(int family);
-
 int engine_socket(int domain, int type, int protocol);
 int engine_connect(int fd, const struct sockaddr *sa, socklen_t len);
 ssize_t engine_sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *to,

@@ -1,6 +1,6 @@
 #include "common/hostent.h"
 
-#include "common/engine.h"
+#include "common/state.h"
 #include "common/fakeip.h"
 #include "common/lookup.h"
 #include "common/numeric.h"
@@ -133,7 +133,7 @@ static int routed_byname(const char *call, const char *name, int af, struct host
 /* What a gethostbyname* call does: the real function, refuse, or route. */
 static enum gate byname_gate(const char *name, int af)
 {
-    enum gate g = engine_gate(AF_INET);
+    enum gate g = state_gate(AF_INET);
     uint8_t addr[16];
     const char *scope;
 
@@ -250,7 +250,7 @@ static int fake_byaddr(const void *addr, socklen_t len, int type, struct hostent
 int netdb_gethostbyaddr_r(const void *addr, socklen_t len, int type, struct hostent *ret, char *buf,
                           size_t buflen, struct hostent **result, int *h_errnop)
 {
-    switch (engine_gate(AF_INET)) {
+    switch (state_gate(AF_INET)) {
     case GATE_DENY:
         return denied_r(result, h_errnop);
     case GATE_HANDLE:
@@ -272,7 +272,7 @@ struct hostent *netdb_gethostbyaddr(const void *addr, socklen_t len, int type)
     struct hostent *r = NULL;
     int herr = NETDB_SUCCESS;
 
-    switch (engine_gate(AF_INET)) {
+    switch (state_gate(AF_INET)) {
     case GATE_DENY:
         return denied();
     case GATE_HANDLE:

@@ -2,12 +2,11 @@
 
 #include "common/bigstack.h"
 #include "common/dialer/dialer.h"
-#include "common/engine.h"
+#include "common/state.h"
 #include "common/fakeip.h"
 #include "common/localhost.h"
 #include "common/log.h"
 #include "common/monotime.h"
-#include "common/state.h"
 #include "common/strategy.h"
 #include "common/v4mapped.h"
 
@@ -365,7 +364,7 @@ static enum netdb_way way_of(const struct dest *d, bool *remote)
     int rule;
 
     *remote = false;
-    switch (engine_gate(AF_INET)) {
+    switch (state_gate(AF_INET)) {
     case GATE_PASS:
         return NETDB_OFF;
     case GATE_DENY:

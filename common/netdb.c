@@ -1,12 +1,11 @@
 #include "common/netdb.h"
 
-#include "common/engine.h"
+#include "common/state.h"
 #include "common/fakeip.h"
 #include "common/gairules.h"
 #include "common/log.h"
 #include "common/lookup.h"
 #include "common/numeric.h"
-#include "common/state.h"
 #include "common/sys.h"
 
 #include <arpa/inet.h>
@@ -48,7 +47,7 @@ int netdb_getaddrinfo(const char *node, const char *service, const struct addrin
     const struct addrinfo *h = hints ? hints : &dflt;
     int saved = errno, rc;
 
-    switch (engine_gate(AF_INET)) {
+    switch (state_gate(AF_INET)) {
     case GATE_PASS:
         return sys.getaddrinfo(node, service, hints, res);
     case GATE_DENY:
@@ -77,7 +76,7 @@ int netdb_getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host, so
     char name[FAKEIP_NAME_MAX];
     int rc;
 
-    switch (engine_gate(AF_INET)) {
+    switch (state_gate(AF_INET)) {
     case GATE_PASS:
         return sys.getnameinfo(sa, salen, host, hostlen, serv, servlen, flags);
     case GATE_DENY:

@@ -1,7 +1,6 @@
 #include "common/state.h"
 
 #include "common/dns.h"
-#include "common/dnswire.h"
 #include "common/fakeip.h"
 #include "common/fdtab.h"
 #include "common/log.h"
@@ -523,5 +522,16 @@ void state_atfork_child(void)
 {
     fakeip_atfork_child();
     dns_atfork_child();
-    dnswire_atfork_child();
+}
+
+enum gate state_gate(int family)
+{
+    if (family != AF_INET && family != AF_INET6 && family != AF_UNSPEC)
+        return GATE_PASS;
+    if (state.active)
+        return GATE_HANDLE;
+    if (!state.broken)
+        return GATE_PASS;
+    /* An AF_UNSPEC destination is an IPv4 one on some sockets: the engine looks. */
+    return family == AF_UNSPEC ? GATE_HANDLE : GATE_DENY;
 }

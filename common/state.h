@@ -36,6 +36,12 @@ struct state {
 
 extern struct state state;
 
+/* What a hook does with a call on a socket of FAMILY, as the configuration
+ * stands. PASS: call the real function; DENY: fail with EACCES (a broken
+ * configuration, fail_closed); HANDLE: call the engine. */
+enum gate { GATE_PASS, GATE_DENY, GATE_HANDLE };
+enum gate state_gate(int family);
+
 /* Where the configuration is, per dialshim(1) FILES: DIALSHIM_CONFIG, then
  * $XDG_CONFIG_HOME (or ~/.config)/dialshim/dialshim.ini, then /etc/dialshim.ini;
  * environment ignored under AT_SECURE. Returns false when no file is there

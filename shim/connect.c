@@ -3,6 +3,7 @@
  * disconnect (AF_UNSPEC) of a socket the shim knows; any other AF_UNSPEC connect
  * costs one fdtab_get(). */
 #include "common/engine.h"
+#include "common/state.h"
 #include "common/fdtab.h"
 #include "common/sys.h"
 #include "shim/init.h"
@@ -41,7 +42,7 @@ HOOK int connect(int fd, const struct sockaddr *sa, socklen_t len)
         return disconnect(fd, sa, len);
     if (!shim_enter())
         return sys.connect(fd, sa, len);
-    switch (engine_gate(sa->sa_family)) {
+    switch (state_gate(sa->sa_family)) {
     case GATE_PASS:
         r = sys.connect(fd, sa, len);
         break;

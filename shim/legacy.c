@@ -5,6 +5,7 @@
  * fail as when the host or network is unknown, with a log line. The
  * io_uring_setup refusal (shim/syscall.c) shares the decision. */
 #include "common/engine.h"
+#include "common/state.h"
 #include "shim/init.h"
 #include "shim/unseen.h"
 
@@ -19,7 +20,7 @@ bool shim_unseen_refused(const char *call, int err)
 
     if (!shim_enter())
         return false;
-    switch (engine_gate(AF_INET)) {
+    switch (state_gate(AF_INET)) {
     case GATE_HANDLE:
         r = engine_unseen(call, err);
         break;

@@ -6,6 +6,7 @@
  * whose datagrams to the connected peer must be wrapped; any other descriptor
  * costs one fdtab_get(). */
 #include "common/engine.h"
+#include "common/state.h"
 #include "common/sys.h"
 #include "shim/assoc.h"
 #include "shim/init.h"
@@ -39,7 +40,7 @@ HOOK ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct s
     }
     if (!shim_enter())
         return sys.sendto(fd, buf, n, flags, to, tolen);
-    switch (engine_gate(to->sa_family)) {
+    switch (state_gate(to->sa_family)) {
     case GATE_PASS:
         r = sys.sendto(fd, buf, n, flags, to, tolen);
         break;
@@ -62,7 +63,7 @@ static ssize_t sendmsg_one(int fd, const struct msghdr *msg, int flags)
 
     if (!to || msg->msg_namelen < sizeof(sa_family_t))
         return assoc(fd) ? engine_send_assoc(fd, msg, flags) : sys.sendmsg(fd, msg, flags);
-    switch (engine_gate(to->sa_family)) {
+    switch (state_gate(to->sa_family)) {
     case GATE_PASS:
         return sys.sendmsg(fd, msg, flags);
     case GATE_DENY:
@@ -99,7 +100,7 @@ HOOK int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
         named = vec[i].msg_hdr.msg_name && vec[i].msg_hdr.msg_namelen >= sizeof(sa_family_t);
     if ((!named && !assoc(fd)) || !shim_enter())
         RETURN_REAL(sendmmsg, -1, fd, vec, vlen, flags);
-    if (engine_gate(AF_INET) == GATE_PASS && !assoc(fd)) {
+    if (state_gate(AF_INET) == GATE_PASS && !assoc(fd)) {
         shim_leave(); /* no configuration: one batch, as the program asked */
         return sys.sendmmsg(fd, vec, vlen, flags);
     }

@@ -5,6 +5,7 @@
  * close_range, closefrom; dup2/dup3 onto a number in shim/dup.c) move the shim's
  * own descriptors out of the way first (common/ownfd.h). */
 #include "common/engine.h"
+#include "common/state.h"
 #include "common/fdtab.h"
 #include "common/ownfd.h"
 #include "common/sys.h"
@@ -20,7 +21,7 @@ HOOK int socket(int domain, int type, int protocol)
 
     if (!shim_enter())
         return sys.socket(domain, type, protocol);
-    switch (domain == AF_INET || domain == AF_INET6 ? engine_gate(domain) : GATE_PASS) {
+    switch (domain == AF_INET || domain == AF_INET6 ? state_gate(domain) : GATE_PASS) {
     case GATE_HANDLE:
         r = engine_socket(domain, type, protocol);
         break;
@@ -109,7 +110,8 @@ static int name_of(int fd, struct sockaddr *sa, socklen_t *len, uint32_t ours, n
 
 HOOK int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 {
-    return name_of(fd, sa, len, FD_ASSOC | FD_FAMILY | FD_DNS, &sys.getpeername, engine_getpeername);
+    return name_of(fd, sa, len, FD_ASSOC | FD_FAMILY | FD_DNS, &sys.getpeername,
+                   engine_getpeername);
 }
 
 HOOK int getsockname(int fd, struct sockaddr *sa, socklen_t *len)
