@@ -56,6 +56,9 @@ int main(void)
 {
     Suite *s = suite_create("escape");
     TCase *t = tcase_create("escape");
+    /* The every-byte sweep takes a second alone and several on a loaded machine:
+     * Check's 4 s default is a watchdog, not a measure. */
+    tcase_set_timeout(t, 60);
     SRunner *r;
     int failed;
 

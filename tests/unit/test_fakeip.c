@@ -543,6 +543,7 @@ int main(void)
     tcase_add_test(tc, free_disables);
     tcase_add_test(tc, fork_child_has_table_and_lock);
     tcase_set_timeout(tt, 30);
+    tcase_set_timeout(tc, 60); /* the whole /15 walked: a watchdog, not a measure */
     tcase_add_test(tt, threads_agree);
     tcase_add_test(tt, threads_recycling_stays_consistent);
     suite_add_tcase(s, tc);
