@@ -351,11 +351,6 @@ static int supervise(const struct supervise_run *r, const struct conf *c)
                 r->file);
         return EXIT_CANNOT;
     }
-    if (sup.dns_redirect && sup_dns_start() != 0) {
-        fprintf(stderr, "dialshim: cannot supervise %s: no DNS responder on loopback: %s\n",
-                r->file, strerror(errno));
-        return EXIT_CANNOT;
-    }
     if (pipe2(up, O_CLOEXEC) || pipe2(down, O_CLOEXEC))
         return EXIT_CANNOT;
     unpreload();
@@ -373,6 +368,15 @@ static int supervise(const struct supervise_run *r, const struct conf *c)
     close(up[0]);
     close(down[1]);
     free(prog.filter);
+    /* The responder's thread starts after the fork: the child of a process with
+     * threads may only make async-signal-safe calls. The program's first query
+     * waits in its trapped connect until the workers run. */
+    if (sup.listener >= 0 && sup.dns_redirect && sup_dns_start() != 0) {
+        fprintf(stderr, "dialshim: cannot supervise %s: no DNS responder on loopback: %s\n",
+                r->file, strerror(errno));
+        close(sup.listener);
+        sup.listener = -1;
+    }
     if (sup.listener < 0 || sup_workers_start() != 0) {
         kill(sup.child, SIGKILL);
         waitpid(sup.child, NULL, 0);
