@@ -40,7 +40,14 @@ int associate_check(const struct conf *c, int dialer, char *why, size_t whycap)
         return EPERM;
     }
     n = detour_chain(c, dialer, hops, &maker);
-    if (n <= 0 || n > RELAY_MAX_HOPS) {
+    if (n == 0) { /* a group's member that is not a proxy */
+        snprintf(why, whycap,
+                 "UDP through %s: the member it picks dials directly (a group carries "
+                 "datagrams by UDP ASSOCIATE only)",
+                 cd->name);
+        return EPERM;
+    }
+    if (n < 0 || n > RELAY_MAX_HOPS) {
         snprintf(why, whycap, "UDP crosses at most %d SOCKS5 proxies", RELAY_MAX_HOPS);
         return EPERM;
     }

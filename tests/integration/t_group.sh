@@ -173,6 +173,15 @@ assert_match "$OUT" "bad=0 lost=0" "every payload back"
 assert_eq "$(kv "$OUT" seen)" $FAR4 "the far server saw dante's external address"
 assert_match "$ERR" "group pool: member dead down" "log: dead marked down"
 
+case_begin "UDP through a group whose member dials directly: refused (EPERM), nothing sent"
+UDPD=$(group_conf udpd failover "direct" </dev/null)
+: >"$T/farudp.log"
+run_shim "$UDPD" $PY $UDPC echo $FAR4 5353 --count=1
+assert_eq "$RC" 3 "client exit status"
+assert_eq "$(kv "$OUT" errno)" EPERM "errno"
+assert_match "$ERR" "the member it picks dials directly" "the log says why"
+assert_saw_nothing "$T/farudp.log" "far UDP server"
+
 case_begin "check: a cycle through a group and an unknown member are errors at FILE:LINE"
 BAD=$(write_conf bad <<EOF
 [dialer a]
