@@ -5,7 +5,9 @@
 # linked program with --supervise (no LD_PRELOAD) is proxied the same way, and under
 # a non-direct route cannot make an io_uring (ENOSYS); supervise = never refuses to
 # start a Go program unproxied, --no-supervise runs it as it is; explain -n says
-# "supervised"; and a supervisor killed mid-run takes its program with it: the
+# "supervised"; a kernel without what it needs (ENOSYS from pidfd_getfd or seccomp,
+# by nofeature.py) means exit 126 and no program; a supervisor killed mid-run takes
+# its program with it: the
 # program's second connection never happens, directly or otherwise.
 # Verified to fail on a tree without the supervisor (DIALSHIM=<main's build>): the
 # program and its children connect directly, the options are unknown, explain has
@@ -113,6 +115,16 @@ assert_eq "$(cat "$T/nd.out")" "errno=1" "the non-dumpable program's connect"
 assert_match "$(cat "$T/nd.err")" "cannot read the program's memory or socket .*refused with EPERM" "the log line"
 assert_saw_nothing "$LOG" "far server"
 : >"$MS"
+
+case_begin "a kernel without pidfd_getfd or seccomp: not started (exit 126), nothing sent"
+for miss in "438:pidfd_getfd" "317:seccomp user notification"; do
+    in_cli timeout "$CTMO" "$PY" "$IT_DIR/nofeature.py" "${miss%%:*}" \
+        "$DIALSHIM" -c "$SOCKS" -- "$SUPGO" dial $FAR4:8081 >"$T/nf.out" 2>"$T/nf.err"
+    assert_eq "$?" 126 "${miss#*:}: exit status"
+    assert_match "$(cat "$T/nf.err")" "cannot supervise .*lacks ${miss#*:}.*not started" "${miss#*:}: the error"
+    assert_eq "$(cat "$T/nf.out")" "" "${miss#*:}: the program's output"
+done
+assert_saw_nothing "$LOG" "far server"
 
 case_begin "supervisor killed mid-run: the program dies with it, nothing goes out direct"
 mkfifo "$T/in"
