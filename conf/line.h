@@ -1,6 +1,7 @@
 /* The one way the INI text is cut into lines: by the parser's reader
- * (conf/parse.c), by the fallback scan of a broken file (the same reader) and by
- * the constructor's look for a path in a match line (common/state.c).
+ * (conf/parse.c) and by the fallback scan of a broken file (the same reader); the
+ * constructor's look for a path in a match line (common/state.c) cuts lines by
+ * the same rules, from slash to slash.
  *
  * Promise: conf_next_line() gives each line of TEXT[0..LEN) in turn, counted from
  * 1, without its "\n" or "\r\n" and, on line 1, without a UTF-8 BOM (headers are
