@@ -1,7 +1,8 @@
 /* Process start: spawn a program bare and under a preloaded library, the
  * variants interleaved one by one (machines here drift; a block of bare runs
  * followed by a block of shim runs measures the drift as much as the shim).
- * Usage: startbench N PROGRAM LIBRARY [LIBRARY2]
+ * Usage: startbench N PROGRAM LIBRARY [LIBRARY2 [LIBRARY3 [LIBRARY4]]], a LIBRARY written
+ * NAME=VALUE@PATH running with NAME=VALUE in its environment.
  * Prints, per variant, the median wall time from posix_spawn to waitpid in
  * microseconds, and the median of the per-iteration ratios against bare; then
  * the same for the CPU time the child used (user + system from wait4's rusage,
@@ -37,16 +38,25 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* environ with LD_PRELOAD replaced by lib (or removed when lib is NULL) */
+/* environ with LD_PRELOAD replaced by lib (or removed when lib is NULL); a lib
+ * written NAME=VALUE@PATH also sets NAME=VALUE for that variant (replacing it). */
 static char **env_with(const char *lib)
 {
     int n = 0;
     while (environ[n])
         n++;
-    char **e = calloc(n + 2, sizeof *e);
+    char **e = calloc(n + 3, sizeof *e);
     int k = 0;
+    const char *at = lib ? strchr(lib, '@') : NULL;
+    size_t nl = 0;
+    if (at) {
+        char *set = strndup(lib, at - lib);
+        nl = strcspn(set, "=") + 1;
+        e[k++] = set;
+        lib = at + 1;
+    }
     for (int i = 0; i < n; i++)
-        if (strncmp(environ[i], "LD_PRELOAD=", 11))
+        if (strncmp(environ[i], "LD_PRELOAD=", 11) && !(at && !strncmp(environ[i], e[0], nl)))
             e[k++] = environ[i];
     if (lib) {
         char *s = malloc(strlen(lib) + 12);
@@ -84,12 +94,18 @@ static double spawn_once(char *prog, char **env, double *cpu)
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: startbench N PROGRAM LIBRARY [LIBRARY2]\n");
+        fprintf(stderr, "usage: startbench N PROGRAM LIBRARY [LIBRARY2...] (at most 4)\n");
         return 2;
     }
     int n = atoi(argv[1]), nv = argc - 2; /* bare + libraries */
-    char **env[3] = {env_with(NULL), env_with(argv[3]), argc > 4 ? env_with(argv[4]) : NULL};
-    double *t[3], *r[3], *c[3], *cr[3], cpu;
+    if (nv > 5) {
+        fprintf(stderr, "startbench: at most 4 libraries\n");
+        return 2;
+    }
+    char **env[5] = {env_with(NULL)};
+    for (int v = 1; v < nv; v++)
+        env[v] = env_with(argv[2 + v]);
+    double *t[5], *r[5], *c[5], *cr[5], cpu;
     for (int v = 0; v < nv; v++) {
         t[v] = calloc(n, sizeof(double));
         r[v] = calloc(n, sizeof(double));

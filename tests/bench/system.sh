@@ -2,8 +2,9 @@
 # Bench part: the system-wide mode's start-up cost (issue 16 item 5). Prints
 # markdown rows on stdout, details on stderr.
 #
-# /bin/true, which no app matches, spawned bare, under the shim and under an
-# empty preloaded library (the floor of any preload), interleaved run by run
+# /bin/true, which no app matches, spawned bare, under the shim, under an empty
+# preloaded library (the floor of any preload) and under the shim with a
+# two-line file (its cost whatever the file), interleaved run by run
 # (startbench.c). The configuration is where a machine-wide one lives:
 # /etc/dialshim.ini, 50 [app] sections (tests/integration/system_ini.sh,
 # default_app = direct), found by the shim's own lookup (no DIALSHIM_CONFIG, a
@@ -26,13 +27,15 @@ echo 'int dialshim_bench_empty;' >"$BT/empty.c"
 cc -O2 -shared -fPIC -o "$BT/empty.so" "$BT/empty.c" || exit 1
 mkdir -p "$BT/up" "$BT/work" "$BT/home"
 system_ini 50 curl 192.0.2.250:1080 >"$BT/up/dialshim.ini"
+printf '[global]\nlog_level = warn\n' >"$BT/tiny.ini"
 
 unshare -m --propagation private sh -c '
     mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1,workdir=$2" /etc || exit 97
     shift 2
     exec "$@"' sh "$BT/up" "$BT/work" \
     env -u DIALSHIM_CONFIG -u DIALSHIM_APP -u DIALSHIM_LOG -u XDG_CONFIG_HOME HOME="$BT/home" \
-    "$BT/startbench" "$N" /bin/true "$SHIM" "$BT/empty.so" >"$BT/start" || {
+    "$BT/startbench" "$N" /bin/true "$SHIM" "$BT/empty.so" "DIALSHIM_CONFIG=$BT/tiny.ini@$SHIM" \
+    >"$BT/start" || {
     echo "<!-- system: startbench failed -->"
     exit 1
 }
@@ -44,3 +47,5 @@ row "process start, /bin/true matched by no app of a 50-app /etc/dialshim.ini (d
 row "the same, wall time from spawn to exit" "$(f 0 median_us) us" "$(f 1 median_us) us" "$wall" "report" yes
 row "the same, an empty preloaded library instead of the shim (the floor of any LD_PRELOAD): CPU time, wall time" \
     "$(f 0 cpu_us) us" "$(f 2 cpu_us) us" "$(f 2 cpu_ratio), $(f 2 ratio)" "report" yes
+row "the same, the shim with a two-line file (DIALSHIM_CONFIG) instead of the 50 apps: what the shim costs whatever the file: CPU time, wall time" \
+    "$(f 0 cpu_us) us" "$(f 3 cpu_us) us" "$(f 3 cpu_ratio), $(f 3 ratio)" "report" yes
