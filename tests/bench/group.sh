@@ -81,12 +81,15 @@ for v in direct failover; do
 done
 far_peers=$(grep -c "^PEER $PROXY_EXT " "$BT/far.log" 2>/dev/null || true)
 echo "bench group: the far server saw the proxy $far_peers times (expected $((RUNS * 6)))" >&2
-extra=n/a met=NO
+extra=n/a met=NO best=n/a
 if [ -n "${T[direct]:-}" ] && [ -n "${T[failover]:-}" ]; then
     extra=$(calc "(${T[failover]} - ${T[direct]}) / $RTT")
     met=$(yesno "$extra <= 1.05")
+    # The fastest sample of each: the load of a shared machine only ever adds.
+    best=$(calc "($(awk '$1 == "failover" { print $3 }' "$BT/ttfb" | sort -g | head -n 1) - \
+        $(awk '$1 == "direct" { print $3 }' "$BT/ttfb" | sort -g | head -n 1)) / $RTT")
 fi
-row "fail-over to the second member when the first refuses (RTT $RTT ms): time to first byte, extra over a direct dial to the second, in RTTs" \
+row "fail-over to the second member when the first refuses (RTT $RTT ms): time to first byte, extra over a direct dial to the second, in RTTs (medians; fastest samples: $best)" \
     "${T[direct]:-failed} ms" "${T[failover]:-failed} ms" "$extra" "<= 1 RTT (1.05)" "$met"
 
 # ------------------------------------------------------------------ 2. round_robin
