@@ -1,6 +1,8 @@
 #include "common/fakeip.h"
 
+#include "common/fakeip_int.h"
 #include "common/fakerange.h"
+#include "common/fakeshare.h"
 #include "common/hostbits.h"
 #include "common/reentry.h"
 #include "common/log.h"
@@ -14,36 +16,9 @@
 #include <string.h>
 #include <time.h>
 
-/* One slot: the name its address stands for. The address is implicit in the
- * index (range base + 1 + index), which makes address -> name O(1). */
-struct fake_entry {
-    char *name;           /* NULL: free */
-    uint32_t hash;        /* of name, so chain walks rarely compare strings */
-    uint32_t next;        /* next slot in the same hash bucket, as a link (see below) */
-    uint32_t stamp;       /* when it was last handed out or used (fakeip_now) */
-    uint32_t pins : 31;   /* sockets connected through it: never reassigned */
-    uint32_t relayed : 1; /* named by a relayed datagram, not by the program */
-};
-
-struct fake_table {
-    int family;
-    uint8_t base[16];  /* network address, host bits cleared */
-    uint32_t cap;      /* usable slots */
-    uint32_t used;     /* slots filled so far; below cap no reuse is needed */
-    uint32_t hand;     /* where the search for a reusable slot starts */
-    uint32_t nbuckets; /* power of two */
-    uint32_t relayed;  /* slots held by relayed names */
-    bool busy;         /* full, and nothing reusable before busy_until */
-    uint32_t busy_until;
-    /* Links are slot + 1, 0 = end: fresh zeroed memory is an empty table, so the
-     * tables cost no page until a name lands in them (a memset to -1 of both
-     * bucket arrays was a millisecond of page faults in the first lookup). */
-    uint32_t *buckets;
-    struct fake_entry *e;
-};
-
 static struct fake_table tab4 = {.family = AF_INET}, tab6 = {.family = AF_INET6};
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t fakeip_lock = PTHREAD_MUTEX_INITIALIZER;
+bool fakeip_shared; /* the tables follow the journal of common/fakeshare.h */
 
 static struct fake_table *table_for(int family)
 {
@@ -55,7 +30,7 @@ static struct fake_table *table_for(int family)
 }
 
 /* FNV-1a: short keys, good enough spread for chained buckets. */
-static uint32_t name_hash(const char *s)
+uint32_t fakeip_hash(const char *s)
 {
     uint32_t h = 2166136261u;
     for (; *s; s++)
@@ -65,7 +40,7 @@ static uint32_t name_hash(const char *s)
 
 /* Lower case, one trailing dot dropped: "Example.COM." and "example.com" are one
  * name to DNS, so they must be one fake address. */
-static int normalize(const char *name, char *out)
+int fakeip_normalize(const char *name, char *out)
 {
     size_t n = name ? strlen(name) : 0;
 
@@ -124,12 +99,12 @@ static void table_build(struct fake_table *t, const uint8_t *base, size_t alen, 
 /* The arrays of T, made by the first name of its family. Allocated without the
  * lock (the caller holds none) and put in place under it unless another thread
  * was first. ENOMEM is logged: the caller fails the name, never resolves it. */
-static int table_memory(struct fake_table *t)
+int fakeip_table_memory(struct fake_table *t)
 {
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&fakeip_lock);
     bool have = t->e != NULL;
     uint32_t cap = t->cap, nb = t->nbuckets;
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&fakeip_lock);
     if (have || cap == 0)
         return 0;
 
@@ -142,14 +117,14 @@ static int table_memory(struct fake_table *t)
                   t->family == AF_INET ? '4' : '6', cap, strerror(ENOMEM));
         return ENOMEM;
     }
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&fakeip_lock);
     if (!t->e && t->cap == cap) {
         t->e = e;
         t->buckets = b;
         e = NULL;
         b = NULL;
     }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&fakeip_lock);
     free(e);
     free(b);
     return 0;
@@ -170,23 +145,23 @@ int fakeip_init(const struct conf *c)
     clear_host_bits(b4, 4, p4);
     clear_host_bits(b6, 16, p6);
 
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&fakeip_lock);
     table_release(&tab4);
     table_release(&tab6);
     table_build(&tab4, b4, 4, 32 - p4);
     table_build(&tab6, b6, 16, 128 - p6);
     fakerange_set(tab4.cap > 0 ? b4 : NULL, p4, tab6.cap > 0 ? b6 : NULL, p6);
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&fakeip_lock);
     return 0;
 }
 
 void fakeip_free(void)
 {
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&fakeip_lock);
     fakerange_set(NULL, 0, NULL, 0);
     table_release(&tab4);
     table_release(&tab6);
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&fakeip_lock);
 }
 
 size_t fakeip_capacity(int family)
@@ -229,7 +204,7 @@ static int32_t slot_of(const struct fake_table *t, const uint8_t *a)
     return (int32_t)(off - 1);
 }
 
-static int32_t find_name(const struct fake_table *t, const char *name, uint32_t h)
+int32_t fakeip_find(const struct fake_table *t, const char *name, uint32_t h)
 {
     if (!t->e)
         return -1;
@@ -239,7 +214,7 @@ static int32_t find_name(const struct fake_table *t, const char *name, uint32_t 
     return -1;
 }
 
-static void unlink_slot(struct fake_table *t, int32_t i)
+void fakeip_unlink(struct fake_table *t, int32_t i)
 {
     uint32_t *link = &t->buckets[t->e[i].hash & (t->nbuckets - 1)], me = (uint32_t)i + 1;
 
@@ -272,6 +247,8 @@ static int32_t take_slot(struct fake_table *t, uint32_t now)
 
     if (t->used < t->cap)
         return (int32_t)t->used++;
+    if (fakeip_shared)
+        return -1; /* other processes may hold any address: none is reused */
     if (t->busy && (int32_t)(now - t->busy_until) < 0)
         return -1;
     for (uint32_t n = 0; n < t->cap; n++) {
@@ -279,7 +256,7 @@ static int32_t take_slot(struct fake_table *t, uint32_t now)
         t->hand = (t->hand + 1) % t->cap;
         if (reusable(&t->e[i], now)) {
             if (t->e[i].name)
-                unlink_slot(t, (int32_t)i);
+                fakeip_unlink(t, (int32_t)i);
             return (int32_t)i;
         }
         uint32_t wait = t->e[i].stamp + FAKEIP_QUARANTINE_S - now;
@@ -292,7 +269,7 @@ static int32_t take_slot(struct fake_table *t, uint32_t now)
     return -1;
 }
 
-static void insert_slot(struct fake_table *t, int32_t i, char *name, uint32_t h)
+void fakeip_insert(struct fake_table *t, int32_t i, char *name, uint32_t h)
 {
     uint32_t *head = &t->buckets[h & (t->nbuckets - 1)];
 
@@ -318,10 +295,10 @@ static const char *family_name(int family)
 
 /* Under the lock: the slot for KEY (found, or taken for COPY, which the table
  * then owns: *COPY is cleared), or -1 with the reason in *ERR. */
-static int32_t slot_for(struct fake_table *t, const char *key, uint32_t h, char **copy,
+int32_t fakeip_slot_for(struct fake_table *t, const char *key, uint32_t h, char **copy,
                         bool relayed, uint32_t now, int *err)
 {
-    int32_t i = find_name(t, key, h);
+    int32_t i = fakeip_find(t, key, h);
 
     if (i >= 0) {
         if (!relayed && t->e[i].relayed) {
@@ -335,7 +312,7 @@ static int32_t slot_for(struct fake_table *t, const char *key, uint32_t h, char 
         *err = EAGAIN;
         return -1;
     } else {
-        insert_slot(t, i, *copy, h);
+        fakeip_insert(t, i, *copy, h);
         *copy = NULL;
         t->e[i].relayed = relayed;
         t->relayed += relayed;
@@ -350,30 +327,38 @@ int fakeip_for_name_at(const char *name, int family, bool relayed, uint32_t now,
     struct fake_table *t = table_for(family);
     int err = 0;
 
-    if (normalize(name, key) != 0)
+    if (fakeip_normalize(name, key) != 0)
         return EINVAL;
     if (!t || t->cap == 0)
         return EAFNOSUPPORT;
-    if (table_memory(t) != 0)
+    if (fakeip_table_memory(t) != 0)
         return ENOMEM;
     /* Copy before locking, so the lock never waits on malloc. */
     char *copy = strdup(key);
     if (!copy)
         return ENOMEM;
-    uint32_t h = name_hash(key);
+    uint32_t h = fakeip_hash(key);
 
-    pthread_mutex_lock(&lock);
-    int32_t i = t->e ? slot_for(t, key, h, &copy, relayed, now, &err) : -1;
+    int32_t i = -1;
+    if (fakeip_shared) {
+        i = fakeip_shared_slot(t, key, h, relayed, now, &err);
+        pthread_mutex_lock(&fakeip_lock);
+    } else {
+        pthread_mutex_lock(&fakeip_lock);
+        i = t->e ? fakeip_slot_for(t, key, h, &copy, relayed, now, &err) : -1;
+    }
     if (i >= 0)
         slot_addr(t, (uint32_t)i, out_addr);
     uint32_t cap = t->cap, held = t->relayed;
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&fakeip_lock);
 
     free(copy);
     if (i >= 0)
         return 0;
     if (!err)
         return EAFNOSUPPORT; /* fakeip_free() ran meanwhile */
+    if (fakeip_shared && err != EAGAIN)
+        return err;
     if (relayed)
         log_debug("fake ip: no %s address for %s from a relayed datagram (%u of %u held by "
                   "such names, or none free)",
@@ -408,7 +393,7 @@ static struct fake_table *locked_slot(int family, const void *addr, int32_t *slo
         return NULL;
     if (reentry_nested())
         return NULL; /* the lock may be held by the call a signal handler interrupted */
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&fakeip_lock);
     *slot = slot_of(t, addr);
     if (*slot >= 0 && ((uint32_t)*slot >= t->used || !t->e[*slot].name))
         *slot = -1;
@@ -422,6 +407,14 @@ bool fakeip_lookup_addr_at(int family, const void *addr, uint32_t now, char *nam
 
     if (!t)
         return false;
+    if (i < 0 && fakeip_shared) {
+        /* perhaps another process's: catch up with the journal, once */
+        pthread_mutex_unlock(&fakeip_lock);
+        fakeip_sync_shared(t);
+        t = locked_slot(family, addr, &i);
+        if (!t)
+            return false;
+    }
     if (i >= 0) {
         /* A connect or a datagram to the address: the name is in use. */
         t->e[i].stamp = now;
@@ -431,7 +424,7 @@ bool fakeip_lookup_addr_at(int family, const void *addr, uint32_t now, char *nam
             name[n] = '\0';
         }
     }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&fakeip_lock);
     return i >= 0;
 }
 
@@ -449,7 +442,7 @@ bool fakeip_pin_addr(int family, const void *addr)
         return false;
     if (i >= 0 && t->e[i].pins < 0x7fffffffu)
         t->e[i].pins++;
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&fakeip_lock);
     return i >= 0;
 }
 
@@ -462,7 +455,7 @@ void fakeip_unpin_addr(int family, const void *addr)
         return;
     if (i >= 0 && t->e[i].pins > 0 && --t->e[i].pins == 0)
         t->busy = false; /* it may be free now: look again */
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&fakeip_lock);
 }
 
 bool fakeip_lookup(const struct sockaddr *sa, socklen_t len, char *name, size_t cap)
@@ -475,12 +468,12 @@ bool fakeip_lookup(const struct sockaddr *sa, socklen_t len, char *name, size_t 
 
 void fakeip_atfork_prepare(void)
 {
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&fakeip_lock);
 }
 
 void fakeip_atfork_parent(void)
 {
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&fakeip_lock);
 }
 
 void fakeip_atfork_child(void)
@@ -490,5 +483,6 @@ void fakeip_atfork_child(void)
      * of the static initializer, because only async-signal-safe calls are sure to
      * work in the child of a threaded process. */
     pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
-    memcpy(&lock, &fresh, sizeof(lock));
+    memcpy(&fakeip_lock, &fresh, sizeof(fakeip_lock));
+    fakeshare_atfork_child();
 }

@@ -49,6 +49,13 @@
  * Returns 0. */
 int fakeip_init(const struct conf *c);
 
+/* From now on the tables follow the journal that C's state_dir holds
+ * (common/fakeshare.h): a name gets the address every process of the user and
+ * configuration gives it, an address another process handed out is looked up
+ * there, and no address is reused (when the range is used up, EAGAIN). When the
+ * journal cannot be used, names needing a new address get EAGAIN. */
+void fakeip_share(const struct conf *c);
+
 /* Release the tables; every function then behaves as if no range were configured. */
 void fakeip_free(void);
 

@@ -3,6 +3,7 @@
 #include "common/dns.h"
 #include "common/fakeip.h"
 #include "common/fdtab.h"
+#include "common/statedir.h"
 #include "common/log.h"
 #include "common/nobss.h"
 #include "common/support.h"
@@ -514,10 +515,16 @@ void state_load(void)
     state.app_dialer = route_app_dialer(c, state.app);
     /* Fake addresses only exist where the file asks for them: a program that
      * really talks to 198.18.0.0/15 must not find its packets taken for names. */
-    if (uses_fake_ip(c) && fakeip_init(c) != 0)
+    if (uses_fake_ip(c) && fakeip_init(c) != 0) {
         log_warn("fake-ip tables: out of memory; fake addresses disabled");
-    else
+    } else {
+        char dir[CONF_STATE_DIR_MAX];
         state.dns_hijack = uses_fake_ip(c) && c->dns_hijack;
+        /* with a state_dir, one table for all the user's processes (a browser
+         * resolves in one process and connects from another) */
+        if (uses_fake_ip(c) && statedir_path(c, dir, sizeof(dir), NULL) == 0)
+            fakeip_share(c);
+    }
     state.conf = c;
     state.active = true;
 }

@@ -6,6 +6,7 @@
 #include "common/dns.h"
 #include "common/sockopt.h"
 #include "common/engine.h"
+#include "common/fakeshare.h"
 #include "common/log.h"
 #include "common/lookup.h"
 #include "common/resq.h"
@@ -390,6 +391,8 @@ static int cmd_explain(const struct opts *o, int argc, char **argv)
     {
         char line[CONF_STATE_DIR_MAX + 128];
         statedir_describe(c, line, sizeof(line));
+        printf("%s\n", line);
+        fakeshare_describe(c, line, sizeof(line));
         printf("%s\n", line);
     }
 

@@ -1,0 +1,140 @@
+#!/bin/bash
+# Fake addresses shared by all processes of a user (state_dir): a name one process
+# resolved can be connected to from another, through the proxy by name; many
+# processes resolving and connecting at once get one address per name, and a
+# process killed while it works on the table (SIGKILL) leaves it usable.
+# Verified to fail on the code before the shared table: the second process's
+# connect to the first one's fake address was refused (EHOSTUNREACH, "fake
+# address with no name").
+. "$(dirname "$0")/lib.sh"
+. "$IT_DIR/proxy_lib.sh"
+. "$IT_DIR/names_lib.sh"
+names_lab_up
+shim_present
+NETNS_SRV_ETC=/etc/netns/$SRV
+share_down() {
+    local rc=$?
+    rm -rf "$NETNS_SRV_ETC"
+    (exit "$rc")
+    names_down
+}
+trap share_down EXIT
+for _i in 1 2 3 4 5; do
+    mkdir -p "$NETNS_SRV_ETC" 2>/dev/null &&
+        printf '127.0.0.1 localhost\n203.0.113.2 far.example\n' >"$NETNS_SRV_ETC/hosts" 2>/dev/null &&
+        break
+    sleep 0.1
+done
+dns_start
+srv_start far $FAR4:8081
+start_dante dante 1081 none $FAR4
+LOG=$T/far.log DL=$T/dante.log
+mkdir -m 700 "$T/state"
+
+RDNS=$(write_conf rdns <<EOF
+[global]
+state_dir = $T/state
+
+[dialer p]
+type = socks5
+server = $B4_SRV:1081
+remote_dns = true
+
+[app all]
+match = *
+dialer = p
+EOF
+)
+FK=$(write_conf fk <<EOF
+[global]
+state_dir = $T/state
+
+[resolver fk]
+servers = 192.0.2.2
+mode = fake_ip
+timeout = 2s
+
+[dialer main]
+type = direct
+domain_resolver = fk
+
+[app all]
+match = *
+dialer = main
+EOF
+)
+RESOLVE='import socket, sys; print("addr=" + socket.getaddrinfo(sys.argv[1], 8081, socket.AF_INET, socket.SOCK_STREAM)[0][4][0])'
+CONNECT='import socket, sys
+try:
+    c = socket.create_connection((sys.argv[1], 8081), timeout=5)
+    c.sendall(b"hello\n"); print("reply=" + c.recv(100).decode().strip())
+except OSError as e:
+    print("error=%s" % e.errno)'
+
+case_begin "one process resolves, another connects: through the proxy by name"
+out=$(shim "$RDNS" "$PY" -c "$RESOLVE" far.example)
+fake=$(kv "$out" addr)
+assert_match "$fake" '^198\.1[89]\.' "the first process's fake address"
+out=$(shim "$RDNS" "$PY" -c "$CONNECT" "$fake")
+assert_eq "$(kv "$out" reply)" "you are $FAR4" "the second process's reply (dante's address)"
+assert_saw "$LOG" $FAR4 "far server"
+assert_match "$(cat "$DL")" "tcp/connect .* -> .*$FAR4\.8081" "dante connected"
+assert_eq "$(dns_queries | wc -l)" 0 "queries dnsmasq saw"
+out=$(shim "$RDNS" "$PY" -c "$RESOLVE" far.example)
+assert_eq "$(kv "$out" addr)" "$fake" "a third process gets the same address"
+
+case_begin "explain says where the table is"
+out=$("$DIALSHIM" explain -c "$RDNS" far.example 8081 2>&1)
+assert_match "$out" "fake addresses: one table for every process of this user and configuration, in $T/state/fake4-" "explain"
+
+case_begin "50 processes resolve and connect at once, one killed mid-way: the others complete"
+: >"$LOG"
+# the victim takes the journal's lock again and again (a new name each time)
+in_cli timeout 20 env LD_PRELOAD="$SHIM" DIALSHIM_CONFIG="$FK" sh -c 'echo $$ >"$0"; exec "$@"' \
+    "$T/victim.pid" "$PY" -c '
+import socket
+for i in range(100000):
+    try:
+        socket.getaddrinfo("v%d.www.example" % i, 80, socket.AF_INET)
+    except OSError:
+        pass' &
+vwrap=$!
+sleep 0.3
+victim=$(cat "$T/victim.pid")
+pids=()
+for i in $(seq 1 50); do
+    in_cli timeout 20 env LD_PRELOAD="$SHIM" DIALSHIM_CONFIG="$FK" "$PY" -c "
+import socket
+a = socket.getaddrinfo('www.example', 8081, socket.AF_INET, socket.SOCK_STREAM)[0][4][0]
+b = socket.getaddrinfo('n$i.www.example', 8081, socket.AF_INET, socket.SOCK_STREAM)[0][4][0]
+c = socket.create_connection((b, 8081), timeout=5)
+c.sendall(b'hello\n')
+print('shared=' + a, 'reply=' + c.recv(100).decode().strip())
+" >"$T/p$i.out" 2>"$T/p$i.err" &
+    pids+=($!)
+    [ "$i" = 25 ] && kill -KILL "$victim" 2>/dev/null
+    :
+done
+kill -KILL "$victim" 2>/dev/null
+wait "$vwrap"
+assert_eq "$?" 137 "the victim died of SIGKILL"
+ok=0
+for p in "${pids[@]}"; do wait "$p" && ok=$((ok + 1)); done
+assert_eq "$ok" 50 "processes that completed"
+assert_eq "$(cat "$T"/p*.out | grep -c "reply=you are $A4_CLI")" 50 "replies from the far server"
+assert_eq "$(cat "$T"/p*.out | sed -n 's/.*shared=\([^ ]*\).*/\1/p' | sort -u | wc -l)" 1 "addresses www.example got"
+assert_eq "$(peers "$LOG" | wc -l)" 50 "connections the far server saw"
+for i in $(seq 1 50); do
+    grep -q "reply=you are" "$T/p$i.out" || note "p$i: $(cat "$T/p$i.out" "$T/p$i.err" | tr '\n' '|' | cut -c1-600)"
+done
+
+case_begin "without a state_dir each process keeps its own table, and explain says so"
+NOSTATE=$(sed 's/^state_dir = .*/state_dir =/' "$RDNS" | write_conf nostate)
+out=$(shim "$NOSTATE" "$PY" -c "$RESOLVE" far.example)
+fake=$(kv "$out" addr)
+out=$(shim "$NOSTATE" "$PY" -c "$CONNECT" "$fake")
+assert_eq "$(kv "$out" error)" 113 "the other process: EHOSTUNREACH"
+out=$("$DIALSHIM" explain -c "$NOSTATE" far.example 8081 2>&1)
+assert_match "$out" "fake addresses: each process has its own table" "explain"
+
+finish
