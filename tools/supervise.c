@@ -101,6 +101,30 @@ void supervise_explain(const struct conf *c, const char *program)
                c->supervise == SUPERVISE_NEVER ? "; supervise = never" : "");
 }
 
+int sup_app_of(pid_t tid, char *prog, size_t cap)
+{
+    char path[64], exe[PATH_MAX], copy[PATH_MAX];
+    const struct conf *c = state.conf;
+    struct app_who who = {sup.forced_app, NULL, exe, NULL};
+    enum app_reason why;
+    const char *matched;
+    ssize_t n;
+    int app;
+
+    snprintf(path, sizeof(path), "/proc/%d/exe", (int)tid);
+    if ((n = readlink(path, exe, sizeof(exe) - 1)) <= 0)
+        return state.app;
+    exe[n] = '\0';
+    if (!strcmp(exe, sup.top_exe))
+        return state.app; /* the command itself, matched by the name it was run as */
+    snprintf(copy, sizeof(copy), "%s", exe);
+    who.name = basename(copy);
+    snprintf(prog, cap, "%s", who.name);
+    who.inherited = state.app >= 0 && c->apps[state.app].inherit ? c->apps[state.app].name : NULL;
+    app = app_pick(c, &who, &why, &matched);
+    return app == -2 ? state.app : app;
+}
+
 /* ---- what the kernel must have ---- */
 
 #ifndef SYS_pidfd_open
@@ -307,6 +331,9 @@ static int load_state(const struct supervise_run *r, struct conf **out)
         log_warn("fake-ip tables: out of memory; fake addresses disabled");
     state.conf = c;
     state.active = true;
+    sup.forced_app = r->app;
+    if (!realpath(r->file, sup.top_exe))
+        sup.top_exe[0] = '\0';
     *out = c;
     return 0;
 }

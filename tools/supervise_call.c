@@ -210,13 +210,13 @@ void log_dial(enum log_level l, const struct trap *t, const char *call, const st
     if (!log_enabled(l))
         return;
     if (rule >= 0)
-        snprintf(rbuf, sizeof(rbuf), "#%d %s", rule + 1, c->apps[state.app].rules[rule].text);
+        snprintf(rbuf, sizeof(rbuf), "#%d %s", rule + 1, c->apps[t->app].rules[rule].text);
     else
         snprintf(rbuf, sizeof(rbuf), "default");
     log_msg(l, "%s[%d] supervised %s %s %s%s%s app=%s rule=%s chain=%s result=%s%s%s %.3fms",
-            state.prog, (int)t->tid, call, d->type == SOCK_DGRAM ? "udp" : "tcp",
+            t->prog, (int)t->tid, call, d->type == SOCK_DGRAM ? "udp" : "tcp",
             addr_format(d->sa, dst, sizeof(dst)), d->host ? " name=" : "", d->host ? d->host : "",
-            state.app >= 0 ? c->apps[state.app].name : "(built-in)", rbuf,
+            t->app >= 0 ? c->apps[t->app].name : "(built-in)", rbuf,
             chain_text(d->dialer, chain, sizeof(chain)), err ? strerrorname_np(err) : "ok",
             why ? " " : "", why ? why : "", monotime_ms_since(t0));
 }
@@ -239,14 +239,14 @@ int route(const struct trap *t, const struct sockaddr *sa, socklen_t len, int ty
         .sa = sa, .port = addr_port(sa), .net = type == SOCK_DGRAM ? NET_UDP : NET_TCP};
     if (fakeip_is_fake(sa, len)) {
         if (!fakeip_lookup(sa, len, r->name, sizeof(r->name))) {
-            r->d.dialer = route_pick(state.conf, state.app, &r->dst, &r->rule);
+            r->d.dialer = route_pick(state.conf, t->app, &r->dst, &r->rule);
             dial_refuse(&r->d, "fake address with no name (recycled or never given)");
             return EHOSTUNREACH;
         }
         r->dst.sa = NULL;
         r->dst.name = r->d.host = r->name;
     }
-    r->d.dialer = route_pick(state.conf, state.app, &r->dst, &r->rule);
+    r->d.dialer = route_pick(state.conf, t->app, &r->dst, &r->rule);
     return 0;
 }
 

@@ -27,6 +27,8 @@ struct sup {
     bool dns_redirect;        /* its DNS goes to the responder */
     struct sockaddr_in dns4;  /* the responder on 127.0.0.1 */
     struct sockaddr_in6 dns6; /* and on ::1 (port 0: none) */
+    const char *forced_app;   /* -p APP: every program's app */
+    char top_exe[4096];       /* the command's file, symbolic links resolved */
 };
 extern struct sup sup;
 
@@ -42,11 +44,17 @@ int sup_dns_start(void);
 struct trap {
     const struct seccomp_notif *n;
     pid_t tid;
-    int fd;     /* the duplicate of the program's socket */
-    int domain; /* its SO_DOMAIN */
-    int type;   /* its SO_TYPE */
-    int proto;  /* its SO_PROTOCOL */
+    int fd;        /* the duplicate of the program's socket */
+    int domain;    /* its SO_DOMAIN */
+    int type;      /* its SO_TYPE */
+    int proto;     /* its SO_PROTOCOL */
+    int app;       /* the calling program's [app] (sup_app_of) */
+    char prog[64]; /* and its name, for the log */
 };
+
+/* The [app] of the program thread TID runs (supervise.c): matched by its own
+ * executable as the shim would in it, else inheriting the supervised command's. */
+int sup_app_of(pid_t tid, char *prog, size_t cap);
 
 /* What to answer: a value, an errno, or CONTINUE (the call runs unchanged). */
 struct verdict {

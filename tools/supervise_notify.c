@@ -169,6 +169,11 @@ static void serve(const struct seccomp_notif *n)
     len = sizeof(int);
     if (getsockopt(t.fd, SOL_SOCKET, SO_PROTOCOL, &t.proto, &len) < 0)
         t.proto = 0;
+    snprintf(t.prog, sizeof(t.prog), "%s", state.prog);
+    if (t.domain == AF_INET || t.domain == AF_INET6)
+        t.app = sup_app_of(t.tid, t.prog, sizeof(t.prog));
+    else
+        t.app = state.app;
     switch (n->data.nr) {
     case SYS_connect:
         sup_connect(&t, &v);

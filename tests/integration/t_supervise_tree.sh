@@ -37,6 +37,21 @@ match = *
 dialer = p
 EOF
 )
+PERAPP=$(write_conf perapp <<EOF
+[dialer p]
+type = socks5
+server = $B4_SRV:1080
+handshake = lockstep
+
+[app curl]
+match = curl
+dialer = direct
+
+[app all]
+match = *
+dialer = p
+EOF
+)
 DIRECT=$(write_conf direct <<EOF
 [app all]
 match = *
@@ -61,6 +76,16 @@ run_tool "$SOCKS" "$SUPGO" exec curl -sS --max-time 5 http://$FAR4:8080/
 assert_eq "$OUT" "you are $FAR4" "curl child's page"
 assert_saw "$WLOG" $FAR4 "web server (curl child)"
 assert_eq "$(count_lines "$MS" "$B4_CLI: connected to $FAR4:8080")" 2 "microsocks log"
+: >"$MS"
+
+case_begin "a child matches its own [app]: curl started by the Go program goes direct, the Go program through the proxy"
+run_tool "$PERAPP" "$SUPGO" exec curl -sS --max-time 5 http://$FAR4:8080/
+assert_eq "$OUT" "you are $A4_CLI" "curl child's page (its app: direct)"
+assert_saw "$WLOG" $A4_CLI "web server (curl, direct)"
+assert_match "$ERR" "curl\\[[0-9]+\\] supervised connect tcp $FAR4:8080 app=curl rule=default chain=direct result=" "decision log names curl's app"
+run_tool "$PERAPP" "$SUPGO" dial $FAR4:8081
+assert_eq "$(kv "$OUT" reply)" "you are $FAR4" "the Go program's own dial (app all: the proxy)"
+assert_saw "$LOG" $FAR4 "far server (through the proxy)"
 : >"$MS"
 
 case_begin "--supervise on a dynamically linked program: proxied without the preload; no io_uring"
