@@ -265,7 +265,7 @@ static void drive(ares_channel ch, struct lookup *lk, int64_t deadline)
         struct timeval max = {.tv_sec = left / 1000, .tv_usec = (left % 1000) * 1000}, tv;
         struct timeval *t = CA(ares_timeout)(ch, &max, &tv);
         int wait = (int)(t->tv_sec * 1000 + (t->tv_usec + 999) / 1000);
-        int r = poll(pfd, (nfds_t)n, wait);
+        int r = sys.poll(pfd, (nfds_t)n, wait);
         if (r < 0 && errno != EINTR) {
             lk->cancelled = true;
             CA(ares_cancel)(ch);

@@ -279,6 +279,10 @@ static bool dgram_direct_peer(const struct sockaddr *from)
 
 ssize_t engine_send_assoc(int fd, const struct msghdr *msg, int flags)
 {
+    if (fdtab_get(fd) & FD_PENDING) {
+        errno = EAGAIN; /* its dial runs in the background: not connected yet */
+        return -1;
+    }
     if (fdtab_get(fd) & FD_DNS)
         return dnswire_send(fd, msg, flags);
     return relay_send(fd, msg, flags, NULL);
@@ -288,6 +292,10 @@ ssize_t engine_recv_assoc(int fd, struct msghdr *msg, int flags)
 {
     const struct relay_rx rx = {.prog = state.prog, .direct = dgram_direct_peer};
 
+    if (fdtab_get(fd) & FD_PENDING) {
+        errno = EAGAIN; /* the proxy's replies are the driver's, never the program's */
+        return -1;
+    }
     if (fdtab_get(fd) & FD_DNS)
         return dnswire_recv(fd, msg, flags);
 
@@ -304,7 +312,8 @@ static bool dgram_like(int fd, uint32_t fst)
     if ((fst & FD_KIND_MASK) == FD_UDP)
         return true;
     return (fst & FD_KIND_MASK) == FD_OTHER &&
-           getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) == 0 && proto == IPPROTO_UDPLITE;
+           sys.getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) == 0 &&
+           proto == IPPROTO_UDPLITE;
 }
 
 /* How a send's destination reads on the socket. */

@@ -13,16 +13,20 @@
 #include "common/log.h"
 #include "common/monotime.h"
 #include "common/other.h"
+#include "common/pending.h"
+#include "common/reentry.h"
 #include "common/route.h"
 #include "common/state.h"
 #include "common/sys.h"
 #include "common/relay.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -54,13 +58,13 @@ uint32_t fd_state(int fd)
 
     if (v & FD_KIND_MASK)
         return v;
-    if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0)
+    if (sys.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0)
         return FD_OTHER | FD_FOREIGN;
     len = sizeof(int);
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+    if (sys.getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
         return FD_OTHER | FD_FOREIGN;
     len = sizeof(int);
-    if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) < 0)
+    if (sys.getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) < 0)
         proto = 0;
     v = domain == AF_INET || domain == AF_INET6 ? kind_of(type, proto) : FD_OTHER | FD_FOREIGN;
     fdtab_or(fd, v);
@@ -87,6 +91,10 @@ int engine_socket(int domain, int type, int protocol)
                               : sys.socket(domain, type, protocol);
     if (fd >= 0 && (fdtab_get(fd) & FD_ASSOC))
         relay_close(fd); /* the number's last socket was closed behind our back */
+    if (fd >= 0 && (fdtab_get(fd) & (FD_PENDING | FD_DIALED)))
+        pending_close(fd, false);
+    if (fd >= 0 && (fdtab_get(fd) & FD_EPOLL))
+        pending_epoll_closed(fd);
     if (fd >= 0)
         fdtab_set(fd, kind);
     return fd;
@@ -96,6 +104,10 @@ int engine_close(int fd)
 {
     uint32_t v = fdtab_get(fd);
 
+    if (v & (FD_PENDING | FD_DIALED))
+        pending_close(fd, false); /* a dial in flight is abandoned with its last number */
+    if (v & FD_EPOLL)
+        pending_epoll_closed(fd); /* its registrations went with the file */
     fdtab_set(fd, FD_UNKNOWN);
     if (v & FD_ASSOC)
         relay_close(fd); /* its control connections end with it */
@@ -104,66 +116,6 @@ int engine_close(int fd)
     if (v & FD_DNS)
         dnswire_forget(fd);
     return sys.close(fd);
-}
-
-static const char *app_name(void)
-{
-    return state.app >= 0 ? state.conf->apps[state.app].name : "(built-in)";
-}
-
-/* "p1>p2": the dialers from the first hop to the one the route chose. */
-static char *format_chain(const struct conf *c, int dialer, char *buf, size_t cap)
-{
-    int hops[16], n = 0;
-    size_t off = 0;
-
-    for (int i = dialer; i >= 0 && n < 16; i = c->dialers[i].detour)
-        hops[n++] = i;
-    buf[0] = '\0';
-    for (int k = n - 1; k >= 0 && off < cap; k--)
-        off += snprintf(buf + off, cap - off, "%s%s", c->dialers[hops[k]].name, k ? ">" : "");
-    return buf;
-}
-
-/* One line per decision: program, pid, destination, app, rule, chain, result, time
- * (log_format = json: the same as members of one object). */
-void log_decision(enum log_level l, const struct dial *d, int rule, int err,
-                  const struct timespec *t0)
-{
-    const struct conf *c = state.conf;
-    char dst[ADDR_STRLEN], rbuf[160], chain[256];
-    const char *why = dial_why(d), *result;
-    double ms;
-
-    if (!log_enabled(l))
-        return;
-    if (rule >= 0)
-        snprintf(rbuf, sizeof(rbuf), "#%d %s", rule + 1, c->apps[state.app].rules[rule].text);
-    else
-        snprintf(rbuf, sizeof(rbuf), "default");
-    addr_format(d->sa, dst, sizeof(dst));
-    format_chain(c, d->dialer, chain, sizeof(chain));
-    result = err ? strerrorname_np(err) : "ok";
-    ms = t0->tv_sec || t0->tv_nsec ? monotime_ms_since(t0) : 0.0;
-    if (log_format_now == LOG_FORMAT_JSON) {
-        const struct log_kv kv[] = {LOG_KV_STR("prog", state.prog),
-                                    LOG_KV_INT("pid", getpid()),
-                                    LOG_KV_STR("net", d->type == SOCK_DGRAM ? "udp" : "tcp"),
-                                    LOG_KV_STR("dst", dst),
-                                    LOG_KV_STR("name", d->host),
-                                    LOG_KV_STR("app", app_name()),
-                                    LOG_KV_STR("rule", rbuf),
-                                    LOG_KV_STR("chain", chain),
-                                    LOG_KV_STR("result", result),
-                                    LOG_KV_STR("why", why),
-                                    LOG_KV_MS("ms", ms)};
-        log_kv(l, kv, (int)(sizeof(kv) / sizeof(kv[0])));
-        return;
-    }
-    log_msg(l, "%s[%d] %s %s%s%s app=%s rule=%s chain=%s result=%s%s%s %.3fms", state.prog,
-            (int)getpid(), d->type == SOCK_DGRAM ? "udp" : "tcp", dst, d->host ? " name=" : "",
-            d->host ? d->host : "", app_name(), rbuf, chain, result, why ? " " : "", why ? why : "",
-            ms);
 }
 
 /* Before dialer D->dialer takes D->fd: D->applied as the socket's options stand,
@@ -195,11 +147,119 @@ int options_ready(struct dial *d, uint32_t fst, int *maker)
     }
 }
 
+/* Route a dial: D's dialer (by the name a fake address stands for, into NAME)
+ * and options. Returns 0, or an errno with the decision logged. */
+static int dial_prepare(struct dial *d, struct dest *dst, char *name, uint32_t fst, int *rule,
+                        int *maker, const struct timespec *t0)
+{
+    int err;
+
+    if (fakeip_is_fake(d->sa, d->len)) {
+        /* A fake address stands for a name: route by the name, never the address. */
+        if (!fakeip_lookup(d->sa, d->len, name, FAKEIP_NAME_MAX)) {
+            d->dialer = route_pick(state.conf, state.app, dst, rule);
+            snprintf(d->why, sizeof(d->why), "fake address with no name (recycled or never given)");
+            log_decision(LOG_LVL_WARN, d, *rule, EHOSTUNREACH, t0);
+            return EHOSTUNREACH;
+        }
+        dst->sa = NULL;
+        dst->name = d->host = name;
+        d->dialer = route_pick(state.conf, state.app, dst, rule);
+    }
+    if ((err = options_ready(d, fst, maker)))
+        log_decision(LOG_LVL_WARN, d, *rule, err, t0);
+    return err;
+}
+
+/* After the dial of D (ERR) for the program's FD, which the program connected to
+ * SA: the fdtab bits, the pins, the views, the log line. */
+static void dial_finish(int fd, uint32_t fst, struct dial *d, const struct sockaddr *sa,
+                        socklen_t len, int rule, int err, bool had_options, int maker,
+                        const struct timespec *t0)
+{
+    const char *host = d->host;
+
+    d->sa = sa; /* the resolve dialer may have pointed it at its own stack */
+    if (host && (!err || err == EINPROGRESS))
+        fakepin_connect(fd, sa, len); /* the address keeps its name while connected */
+    if (host || state.conf->dialers[d->dialer].type != DIALER_DIRECT)
+        fst |= FD_ENGINE;
+    if (d->applied && !had_options)
+        applied_mark(fd, maker);
+    /* associate_dial may have associated, another thread may have marked: add, never overwrite */
+    fst = fdtab_or(fd, fst & FD_ENGINE);
+    if (!err && (fst & FD_ASSOC))
+        relay_set_view(fd, sa, len); /* replies come "from" what the program connected to */
+    /* An IPv4 socket the dialers replaced with an IPv6 one keeps answering in IPv4. */
+    if ((!err || err == EINPROGRESS) && d->type == SOCK_STREAM && d->swapped_family == AF_INET6 &&
+        sa->sa_family == AF_INET && !family_keep(fd, sa))
+        log_warn("%s[%d]: fd %d is now IPv6; out of memory to keep its IPv4 view", state.prog,
+                 (int)getpid(), fd);
+    if (err && err != EINPROGRESS) {
+        bool quiet = state.conf->dialers[d->dialer].type == DIALER_BLOCK &&
+                     (fdtab_get(fd) & FD_BLOCK_LOGGED);
+        log_decision(quiet     ? LOG_LVL_DEBUG
+                     : d->warn ? LOG_LVL_WARN
+                               : LOG_LVL_INFO,
+                     d, rule, err, t0);
+        if (d->type == SOCK_DGRAM && state.conf->dialers[d->dialer].type == DIALER_BLOCK)
+            fdtab_or(fd, FD_BLOCK_LOGGED);
+    } else if (!had_options) {
+        log_decision(LOG_LVL_INFO, d, rule, err, t0);
+    }
+}
+
+/* The driver's half of a non-blocking dial (common/pending.h): the same dialers,
+ * on the duplicate. */
+static int async_run(struct pend_dial *pd)
+{
+    return pd->d.host ? resolve_dial(&pd->d) : dialer_dial(&pd->d);
+}
+
+static void async_done(int fd, struct pend_dial *pd, int err)
+{
+    pd->d.host = pd->host[0] ? pd->host : NULL;
+    dial_finish(fd, pd->fst, &pd->d, (const struct sockaddr *)&pd->sa, pd->d.len, pd->rule, err,
+                pd->had_options, pd->maker, &pd->t0);
+}
+
+static const struct pend_ops async_ops = {async_run, async_done};
+
+/* Start D in the background; 0 (the program gets EINPROGRESS) or an errno. */
+static int dial_async(const struct dial *d, uint32_t fst, int rule, int maker,
+                      const struct timespec *t0)
+{
+    struct pend_dial *pd = malloc(sizeof(*pd));
+    int err;
+
+    if (!pd)
+        return ENOMEM;
+    memset(pd, 0, offsetof(struct pend_dial, d.why));
+    memcpy(&pd->d, d, offsetof(struct dial, why));
+    pd->d.why[0] = '\0';
+    memcpy(&pd->sa, d->sa, d->len);
+    pd->host[0] = '\0';
+    if (d->host)
+        snprintf(pd->host, sizeof(pd->host), "%s", d->host);
+    pd->fst = fst;
+    pd->rule = rule;
+    pd->maker = maker;
+    pd->had_options = d->applied;
+    pd->t0 = *t0;
+    err = pending_start(d->fd, pd, &async_ops);
+    free(pd);
+    if (err)
+        log_warn("%s[%d] tcp fd %d: a non-blocking dial could not start (%s): refused", state.prog,
+                 (int)getpid(), d->fd, strerror(err));
+    return err ? err : EINPROGRESS;
+}
+
 /* Route and dial one socket; returns 0 or an errno, logs the decision. DIALER
  * and RULE: the route of SA, already picked (a fake address is routed here, by
- * its name). */
+ * its name). ASYNC: a non-blocking socket, whose dial (unless refused on the
+ * spot) runs in the background. */
 static int dial_routed(int fd, uint32_t fst, const struct sockaddr *sa, socklen_t len, int dialer,
-                       int rule)
+                       int rule, bool async)
 {
     struct timespec t0 = {0, 0};
     struct dest dst = {
@@ -219,57 +279,20 @@ static int dial_routed(int fd, uint32_t fst, const struct sockaddr *sa, socklen_
     d.len = len;
     d.type = dst.net == NET_UDP ? SOCK_DGRAM : SOCK_STREAM;
     d.applied = fst & FD_APPLIED;
-
-    if (log_enabled(LOG_LVL_INFO))
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (fakeip_is_fake(sa, len)) {
-        /* A fake address stands for a name: route by the name, never the address. */
-        if (!fakeip_lookup(sa, len, name, sizeof(name))) {
-            d.dialer = route_pick(state.conf, state.app, &dst, &rule);
-            snprintf(d.why, sizeof(d.why), "fake address with no name (recycled or never given)");
-            log_decision(LOG_LVL_WARN, &d, rule, EHOSTUNREACH, &t0);
-            return EHOSTUNREACH;
-        }
-        dst.sa = NULL;
-        dst.name = d.host = name;
-        dialer = route_pick(state.conf, state.app, &dst, &rule);
-    }
     d.dialer = dialer;
-    if ((err = options_ready(&d, fst, &maker))) {
-        log_decision(LOG_LVL_WARN, &d, rule, err, &t0);
+
+    if (log_enabled(LOG_LVL_INFO) || async)
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+    if ((err = dial_prepare(&d, &dst, name, fst, &rule, &maker, &t0)))
         return err;
-    }
+    if (async && state.conf->dialers[d.dialer].type != DIALER_BLOCK)
+        return dial_async(&d, fst, rule, maker, &t0);
     had_options = d.applied;
     err = d.host ? resolve_dial(&d) : dialer_dial(&d);
-    d.sa = sa; /* the resolve dialer may have pointed it at its own stack */
     d.host = dst.name;
-    if (d.host && (!err || err == EINPROGRESS))
-        fakepin_connect(fd, sa, len); /* the address keeps its name while connected */
-    if (d.host || state.conf->dialers[d.dialer].type != DIALER_DIRECT)
-        fst |= FD_ENGINE;
-    if (d.applied && !had_options)
-        applied_mark(fd, maker);
-    /* associate_dial may have associated, another thread may have marked: add, never overwrite */
-    fst = fdtab_or(fd, fst & FD_ENGINE);
-    if (!err && (fst & FD_ASSOC))
-        relay_set_view(fd, sa, len); /* replies come "from" what the program connected to */
-    /* An IPv4 socket the dialers replaced with an IPv6 one keeps answering in IPv4. */
-    if ((!err || err == EINPROGRESS) && dst.net == NET_TCP && d.swapped_family == AF_INET6 &&
-        sa->sa_family == AF_INET && !family_keep(fd, sa))
-        log_warn("%s[%d]: fd %d is now IPv6; out of memory to keep its IPv4 view", state.prog,
-                 (int)getpid(), fd);
-    if (err && err != EINPROGRESS) {
-        bool quiet =
-            state.conf->dialers[d.dialer].type == DIALER_BLOCK && (fdtab_get(fd) & FD_BLOCK_LOGGED);
-        log_decision(quiet    ? LOG_LVL_DEBUG
-                     : d.warn ? LOG_LVL_WARN
-                              : LOG_LVL_INFO,
-                     &d, rule, err, &t0);
-        if (d.type == SOCK_DGRAM && state.conf->dialers[d.dialer].type == DIALER_BLOCK)
-            fdtab_or(fd, FD_BLOCK_LOGGED);
-    } else if (!had_options) {
-        log_decision(LOG_LVL_INFO, &d, rule, err, &t0);
-    }
+    dial_finish(fd, fst, &d, sa, len, rule, err, had_options, maker, &t0);
+    if (!err && d.type == SOCK_STREAM && (fdtab_get(fd) & FD_ENGINE))
+        pending_record_peer(fd, sa, len); /* getpeername: the destination, not the proxy */
     return err;
 }
 
@@ -278,19 +301,33 @@ struct routed_call {
     uint32_t fst;
     const struct sockaddr *sa;
     socklen_t len;
+    bool async;
 };
 
 static int routed_on_bigstack(void *arg)
 {
     struct routed_call *c = arg;
 
-    return dial_routed(c->fd, c->fst, c->sa, c->len, c->dialer, c->rule);
+    return dial_routed(c->fd, c->fst, c->sa, c->len, c->dialer, c->rule, c->async);
+}
+
+/* A non-blocking TCP socket, outside a signal handler: its dial may run in the
+ * background (the slow path only: one fcntl). */
+static bool async_wanted(int fd, uint32_t fst)
+{
+    int fl;
+
+    if ((fst & FD_KIND_MASK) != FD_TCP || reentry_nested())
+        return false;
+    fl = sys.fcntl(fd, F_GETFL);
+    return fl >= 0 && (fl & O_NONBLOCK);
 }
 
 /* A direct dial to an address runs here; every other dial (a name, a proxy chain,
  * a race across addresses or interfaces, a refusal and its log line) runs on a
  * stack of its own, so that a program's thread with a small stack pays only for
- * the hook (common/bigstack.h). */
+ * the hook (common/bigstack.h), or in the background for a non-blocking socket
+ * (common/pending.h). */
 static int decide_and_dial(int fd, uint32_t fst, const struct sockaddr *sa, socklen_t len)
 {
     struct dest dst = {
@@ -302,7 +339,8 @@ static int decide_and_dial(int fd, uint32_t fst, const struct sockaddr *sa, sock
     c.dialer = route_pick(state.conf, state.app, &dst, &c.rule);
     cd = &state.conf->dialers[c.dialer];
     if (!fakeip_is_fake(sa, len) && cd->type == DIALER_DIRECT && !parallel_wanted(cd))
-        return dial_routed(fd, fst, sa, len, c.dialer, c.rule);
+        return dial_routed(fd, fst, sa, len, c.dialer, c.rule, false);
+    c.async = (cd->type != DIALER_BLOCK || fakeip_is_fake(sa, len)) && async_wanted(fd, fst);
     r = bigstack_call(routed_on_bigstack, &c);
     return r < 0 ? ENOMEM : r; /* no stack to dial on: fail closed */
 }
@@ -314,7 +352,7 @@ static bool tcp_busy(int fd)
     uint8_t st = TCP_CLOSE;
     socklen_t len = sizeof(st); /* tcpi_state is the first byte of struct tcp_info */
 
-    return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &st, &len) == 0 && len == 1 && st != TCP_CLOSE;
+    return sys.getsockopt(fd, IPPROTO_TCP, TCP_INFO, &st, &len) == 0 && len == 1 && st != TCP_CLOSE;
 }
 
 /* A connect (or a MSG_FASTOPEN send) on a TCP socket that already has a dialer's
@@ -375,6 +413,10 @@ int engine_connect(int fd, const struct sockaddr *sa, socklen_t len)
      * program polling its connect skips the dial. A socket that went through a
      * proxy or a name never does: a retry after a failed detour must not become a
      * direct connection. */
+    if ((fst & (FD_PENDING | FD_DIALED)) && (err = pending_connect_again(fd))) {
+        errno = err; /* EALREADY, EISCONN, or a background dial's errno once */
+        return -1;
+    }
     if ((fst & FD_KIND_MASK) == FD_TCP && tcp_again(fd, fst, sa, len))
         return sys.connect(fd, sa, len);
     if (fst & FD_ASSOC)
@@ -429,6 +471,10 @@ int before_send(int fd, uint32_t fst, int flags, const struct sockaddr *to, sock
 
 int engine_getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 {
+    int r;
+
+    if ((fdtab_get(fd) & (FD_PENDING | FD_DIALED)) && sa && len && pending_peer(fd, sa, len, &r))
+        return r;
     if (fdtab_get(fd) & FD_FAMILY)
         return family_peer(fd, sa, len);
     if (sa && len && relay_peer(fd, sa, len))

@@ -10,7 +10,11 @@
 #ifndef DIALSHIM_ENGINE_H
 #define DIALSHIM_ENGINE_H
 
+#include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -31,6 +35,29 @@ ssize_t engine_recv_assoc(int fd, struct msghdr *msg, int flags);
  * connected to. getsockname(2) of the latter: 0.0.0.0 and the local port. */
 int engine_getpeername(int fd, struct sockaddr *sa, socklen_t *len);
 int engine_getsockname(int fd, struct sockaddr *sa, socklen_t *len);
+
+/* getsockopt(2) of a socket with a background dial (fdtab FD_PENDING or
+ * FD_DIALED): SO_ERROR gives EINPROGRESS while it runs and its errno once after
+ * (common/pending.h); everything else is the kernel's. */
+int engine_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
+
+/* shutdown(2): a socket whose dial runs in the background abandons it first. */
+int engine_shutdown(int fd, int how);
+
+/* How many dials run in the background (a relaxed load), whether a wait's set
+ * holds one of their sockets; poll/ppoll (TIMEOUT NULL: forever) and select/pselect when a
+ * descriptor of the set has a dial running in the background (common/pending.h): it is reported
+ * ready only when the dial is done. Return like the calls. */
+int engine_pending(void);
+bool engine_pending_in_pollfds(const struct pollfd *fds, nfds_t n);
+bool engine_pending_in_sets(int n, const fd_set *r, const fd_set *w, const fd_set *e);
+int engine_poll(struct pollfd *fds, nfds_t n, const struct timespec *timeout, const sigset_t *mask);
+int engine_select(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *timeout,
+                  const sigset_t *mask, struct timespec *left);
+
+/* epoll_ctl(2) on a TCP socket: recorded, so that a dial in the background can
+ * hold its readiness back and give it again (common/pending.h). */
+int engine_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
 
 /* connect(2) with AF_UNSPEC on a socket the shim knows: the kernel dissolves the
  * association; a UDP socket also forgets the peer it had through a relay, and keeps

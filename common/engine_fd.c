@@ -8,6 +8,7 @@
 #include "common/family.h"
 #include "common/fdtab.h"
 #include "common/log.h"
+#include "common/pending.h"
 #include "common/relay.h"
 #include "common/state.h"
 #include "common/sys.h"
@@ -31,7 +32,7 @@ static void keep(int fd, struct kept *k)
     socklen_t len = sizeof(k->dev);
 
     memset(k, 0, sizeof(*k));
-    if (getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, k->dev, &len) < 0)
+    if (sys.getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, k->dev, &len) < 0)
         k->dev[0] = '\0';
     k->local_len = sizeof(k->local);
     if (sys.getsockname(fd, (struct sockaddr *)&k->local, &k->local_len) < 0)
@@ -50,7 +51,7 @@ static void restore(int fd, uint32_t fst, const struct kept *k)
     socklen_t len = sizeof(dev);
     int err = 0;
 
-    getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, &len);
+    sys.getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, &len);
     if (k->dev[0] && !dev[0] &&
         setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, k->dev, strlen(k->dev) + 1) < 0)
         err = errno;
@@ -101,6 +102,10 @@ int engine_dup(int oldfd, int newfd, bool new)
         relay_close(newfd); /* dup2/dup3 closed it (or a close we never saw did) */
     if (fdtab_get(newfd) & FD_ENGINE)
         fakepin_close(newfd);
+    if (fdtab_get(newfd) & (FD_PENDING | FD_DIALED))
+        pending_close(newfd, false); /* the kernel closed what the number held */
+    if (fdtab_get(newfd) & FD_EPOLL)
+        pending_epoll_closed(newfd); /* and the registrations of that file */
     err = (v & FD_ASSOC) ? relay_dup(oldfd, newfd) : 0;
     if (err && new) {
         fdtab_set(newfd, FD_UNKNOWN);
@@ -110,11 +115,14 @@ int engine_dup(int oldfd, int newfd, bool new)
     }
     /* Without a share (no memory after all) the copy must not claim one: its
      * datagrams then open their own association, never go direct. */
+    v &= ~(uint32_t)FD_EPOLL; /* registrations belong to a number, not its copies */
     fdtab_set(newfd, err ? v & ~(FD_ASSOC | FD_APPLIED) : v);
     if (v & FD_ENGINE)
         fakepin_dup(oldfd, newfd);
     if (v & FD_FAMILY)
         family_dup(oldfd, newfd);
+    if (v & (FD_PENDING | FD_DIALED))
+        pending_dup(oldfd, newfd); /* the same dial; the bits follow its state */
     return newfd;
 }
 
@@ -126,6 +134,10 @@ void engine_forget_range(unsigned first, unsigned last)
         uint32_t v = fdtab_get((int)fd);
         if (!v)
             continue;
+        if (v & (FD_PENDING | FD_DIALED))
+            pending_close((int)fd, false);
+        if (v & FD_EPOLL)
+            pending_epoll_closed((int)fd);
         fdtab_set((int)fd, FD_UNKNOWN);
         if (v & FD_ASSOC)
             relay_close((int)fd);
@@ -136,7 +148,62 @@ void engine_forget_range(unsigned first, unsigned last)
 
 void engine_forget(int fd)
 {
+    pending_close(fd, false);
+    pending_epoll_closed(fd);
     fakepin_close(fd);
     relay_close(fd);
     fdtab_set(fd, FD_UNKNOWN);
+}
+
+int engine_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+    int err;
+
+    if (level == SOL_SOCKET && name == SO_ERROR && val && len && *len >= sizeof(int) &&
+        pending_so_error(fd, &err)) {
+        /* EINPROGRESS while the dial runs (asyncio, libuv and Go wait on it), a
+         * failed dial's errno once, as the kernel reports a refused connect */
+        *(int *)val = err;
+        *len = sizeof(int);
+        return 0;
+    }
+    return sys.getsockopt(fd, level, name, val, len);
+}
+
+int engine_shutdown(int fd, int how)
+{
+    if (fdtab_get(fd) & FD_PENDING)
+        pending_close(fd, true); /* the program gave up on its connect */
+    return sys.shutdown(fd, how);
+}
+
+int engine_poll(struct pollfd *fds, nfds_t n, const struct timespec *timeout, const sigset_t *mask)
+{
+    return pending_poll(fds, n, timeout, mask);
+}
+
+int engine_select(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *timeout,
+                  const sigset_t *mask, struct timespec *left)
+{
+    return pending_select(n, r, w, e, timeout, mask, left);
+}
+
+int engine_pending(void)
+{
+    return pending_count();
+}
+
+bool engine_pending_in_pollfds(const struct pollfd *fds, nfds_t n)
+{
+    return pending_in_pollfds(fds, n);
+}
+
+bool engine_pending_in_sets(int n, const fd_set *r, const fd_set *w, const fd_set *e)
+{
+    return pending_in_sets(n, r, w, e);
+}
+
+int engine_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+    return pending_epoll_ctl(epfd, op, fd, ev);
 }

@@ -26,6 +26,15 @@ enum fd_kind { FD_UNKNOWN = 0, FD_TCP = 1, FD_UDP = 2, FD_OTHER = 3 };
 /* UDP whose DNS queries the shim answers (common/dnswire.h): sends, receives and
  * getpeername go to the engine */
 #define FD_DNS 128u
+/* A non-blocking dial in flight on a driver thread (common/pending.h): reads and
+ * writes give EAGAIN, connect EALREADY; one load on the I/O hooks' fast path */
+#define FD_PENDING 256u
+/* The engine keeps a record of the dial (common/pending.h): the destination for
+ * getpeername, a failed dial's errno to report once */
+#define FD_DIALED 512u
+/* The program registered the socket with epoll: the registrations are recorded
+ * (common/pending.h), to be hidden while a dial is pending and made again after */
+#define FD_EPOLL 1024u
 /* Not an AF_INET/AF_INET6 socket (a socketpair, an inherited unix socket): the
  * engine passes its calls untouched. With kind FD_OTHER. */
 #define FD_FOREIGN (1u << 15)

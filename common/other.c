@@ -114,9 +114,9 @@ static void type_of(int fd, int *type, int *proto)
     socklen_t len = sizeof(int);
 
     *type = *proto = 0;
-    getsockopt(fd, SOL_SOCKET, SO_TYPE, type, &len);
+    sys.getsockopt(fd, SOL_SOCKET, SO_TYPE, type, &len);
     len = sizeof(int);
-    getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, proto, &len);
+    sys.getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, proto, &len);
 }
 
 int other_route(int fd, uint32_t fst, const struct sockaddr *sa, socklen_t len, bool send)

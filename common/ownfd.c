@@ -44,8 +44,7 @@ static int floor_fd(void)
     return f;
 }
 
-/* A copy of FD at a high number, close-on-exec; -1 when none. */
-static int high_copy(int fd)
+int ownfd_high_copy(int fd)
 {
     return sys.fcntl(fd, F_DUPFD_CLOEXEC, floor_fd());
 }
@@ -65,7 +64,7 @@ void ownfd_adopt(int *where)
 
     if (fd < 0 || reentry_nested() || !sys.fcntl)
         return;
-    if (fd < floor_fd() && (high = high_copy(fd)) >= 0) {
+    if (fd < floor_fd() && (high = ownfd_high_copy(fd)) >= 0) {
         sys.close(fd);
         fd = high;
     }
@@ -146,7 +145,7 @@ void ownfd_evict(int fd)
     pthread_mutex_lock(&lock);
     /* Silently: the log's own file is one of these descriptors (common/log.c),
      * so this module stays below the log and writes nothing. */
-    if ((o = find(fd)) && (moved = high_copy(fd)) >= 0)
+    if ((o = find(fd)) && (moved = ownfd_high_copy(fd)) >= 0)
         __atomic_store_n(o->where, moved, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&lock);
 }

@@ -27,6 +27,10 @@
  * number when no high one can be had. */
 void ownfd_adopt(int *where);
 
+/* A copy of FD at a high number (OWNFD_FLOOR, or half the limit), close-on-exec,
+ * not registered: -1 with errno when none. */
+int ownfd_high_copy(int fd);
+
 /* Forget *WHERE (before the owner closes it or frees the variable). */
 void ownfd_release(int *where);
 

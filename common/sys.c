@@ -41,6 +41,11 @@ LIBC(ssize_t, recvmsg, (int fd, struct msghdr *m, int f), (fd, m, f))
 LIBC(ssize_t, sendmsg, (int fd, const struct msghdr *m, int f), (fd, m, f))
 LIBC(int, getsockname, (int fd, struct sockaddr *sa, socklen_t *l), (fd, sa, l))
 LIBC(int, getpeername, (int fd, struct sockaddr *sa, socklen_t *l), (fd, sa, l))
+LIBC(int, getsockopt, (int fd, int lv, int nm, void *v, socklen_t *l), (fd, lv, nm, v, l))
+LIBC(int, shutdown, (int fd, int how), (fd, how))
+LIBC(int, poll, (struct pollfd * f, nfds_t n, int t), (f, n, t))
+LIBC(int, select, (int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *t), (n, r, w, e, t))
+LIBC(int, epoll_ctl, (int ep, int op, int fd, struct epoll_event *ev), (ep, op, fd, ev))
 
 /* Like glibc's own fcntl: one pointer-sized argument whatever the command. */
 int sys_libc_fcntl(int fd, int cmd, ...);

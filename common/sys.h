@@ -12,6 +12,10 @@
 #define DIALSHIM_SYS_H
 
 #include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/types.h>
@@ -59,7 +63,16 @@
     X(fcntl, fcntl, 1)                                                                             \
     X(fcntl64, fcntl64, 0)                                                                         \
     X(close_range, close_range, 0)                                                                 \
-    X(closefrom, closefrom, 0)
+    X(closefrom, closefrom, 0)                                                                     \
+    X(getsockopt, getsockopt, 1)                                                                   \
+    X(shutdown, shutdown, 1)                                                                       \
+    X(poll, poll, 1)                                                                               \
+    X(ppoll, ppoll, 1)                                                                             \
+    X(select, select, 1)                                                                           \
+    X(pselect, pselect, 1)                                                                         \
+    X(poll_chk, __poll_chk, 0)                                                                     \
+    X(ppoll_chk, __ppoll_chk, 0)                                                                   \
+    X(epoll_ctl, epoll_ctl, 1)
 
 struct sys_table {
     int (*socket)(int domain, int type, int protocol);
@@ -111,6 +124,18 @@ struct sys_table {
     int (*fcntl64)(int fd, int cmd, ...); /* _FILE_OFFSET_BITS=64 programs call this one */
     int (*close_range)(unsigned first, unsigned last, int flags);
     void (*closefrom)(int lowfd);
+    /* non-blocking dials (common/pending.h): what the program asks of a pending socket */
+    int (*getsockopt)(int fd, int level, int name, void *val, socklen_t *len);
+    int (*shutdown)(int fd, int how);
+    int (*poll)(struct pollfd *fds, nfds_t n, int timeout);
+    int (*ppoll)(struct pollfd *fds, nfds_t n, const struct timespec *t, const sigset_t *mask);
+    int (*select)(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *t);
+    int (*pselect)(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *t,
+                   const sigset_t *mask);
+    int (*poll_chk)(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen);
+    int (*ppoll_chk)(struct pollfd *fds, nfds_t n, const struct timespec *t, const sigset_t *mask,
+                     size_t fdslen);
+    int (*epoll_ctl)(int epfd, int op, int fd, struct epoll_event *ev);
 };
 
 /* The one table; zero until filled. */

@@ -2,6 +2,9 @@
  * sockets with a SOCKS5 UDP association (fdtab FD_ASSOC), whose datagrams without
  * a destination the engine wraps and unwraps.
  *
+ * A TCP socket whose dial runs in the background (fdtab FD_PENDING,
+ * common/pending.h) takes the same way: the engine answers EAGAIN.
+ *
  * Promise: assoc() is one fdtab_get(), no lock, no system call: the cost every
  * read(2) and write(2) on a file or pipe pays.
  */
@@ -17,7 +20,7 @@
 
 static inline bool assoc(int fd)
 {
-    return __builtin_expect((fdtab_get(fd) & (FD_ASSOC | FD_DNS)) != 0, 0);
+    return __builtin_expect((fdtab_get(fd) & (FD_ASSOC | FD_DNS | FD_PENDING)) != 0, 0);
 }
 
 /* The number was reused for something that is no socket (the engine's call

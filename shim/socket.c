@@ -110,8 +110,8 @@ static int name_of(int fd, struct sockaddr *sa, socklen_t *len, uint32_t ours, n
 
 HOOK int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 {
-    return name_of(fd, sa, len, FD_ASSOC | FD_FAMILY | FD_DNS, &sys.getpeername,
-                   engine_getpeername);
+    return name_of(fd, sa, len, FD_ASSOC | FD_FAMILY | FD_DNS | FD_PENDING | FD_DIALED,
+                   &sys.getpeername, engine_getpeername);
 }
 
 HOOK int getsockname(int fd, struct sockaddr *sa, socklen_t *len)

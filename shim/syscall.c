@@ -12,6 +12,9 @@
 #include "shim/unseen.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/epoll.h>
 #include <stdarg.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -50,6 +53,18 @@ HOOK long syscall(long number, ...)
     case SYS_recvmmsg:
         return recvmmsg((int)a[0], (struct mmsghdr *)a[1], (unsigned int)a[2], (int)a[3],
                         (struct timespec *)a[4]);
+    /* A background dial's socket answers these for the program (common/pending.h) */
+    case SYS_getsockopt:
+        return getsockopt((int)a[0], (int)a[1], (int)a[2], (void *)a[3], (socklen_t *)a[4]);
+    case SYS_shutdown:
+        return shutdown((int)a[0], (int)a[1]);
+    case SYS_poll:
+        return poll((struct pollfd *)a[0], (nfds_t)a[1], (int)a[2]);
+    case SYS_ppoll:
+        return ppoll((struct pollfd *)a[0], (nfds_t)a[1], (const struct timespec *)a[2],
+                     (const sigset_t *)a[3]);
+    case SYS_epoll_ctl:
+        return epoll_ctl((int)a[0], (int)a[1], (int)a[2], (struct epoll_event *)a[3]);
     case SYS_io_uring_setup:
         if (shim_unseen_refused("io_uring_setup", ENOSYS))
             return -1; /* as a kernel without io_uring: programs fall back to plain calls */

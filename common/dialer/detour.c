@@ -55,7 +55,7 @@ static int swap_fresh(struct dial *d, int family, int old_family)
     int proto = 0, scratch, err;
     socklen_t pl = sizeof(proto);
 
-    getsockopt(d->fd, SOL_SOCKET, SO_PROTOCOL, &proto, &pl);
+    sys.getsockopt(d->fd, SOL_SOCKET, SO_PROTOCOL, &proto, &pl);
     scratch = sys.socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
     if (scratch < 0)
         return errno;

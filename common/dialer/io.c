@@ -17,7 +17,7 @@ static int io_poll(int fd, short events, long long deadline, short *revents)
         int r;
         if (left <= 0)
             return ETIMEDOUT;
-        r = poll(&p, 1, (int)left);
+        r = sys.poll(&p, 1, (int)left);
         if (r > 0) {
             *revents = p.revents;
             return 0;
@@ -45,7 +45,7 @@ int io_wait_connected(int fd, long long deadline)
     /* A connect that failed shows POLLERR (and POLLHUP); one that worked only
      * POLLOUT, and then SO_ERROR has nothing to say: a system call saved per hop. */
     if (!err && (revents & (POLLERR | POLLHUP)) &&
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        sys.getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
         err = errno;
     return err;
 }

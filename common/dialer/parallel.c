@@ -77,7 +77,7 @@ static bool v6only(int fd)
     int v = 0;
     socklen_t len = sizeof(v);
 
-    return getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &len) == 0 && v;
+    return sys.getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &len) == 0 && v;
 }
 
 /* Open (or reuse the program's socket for) one attempt and start its connect.
@@ -100,7 +100,7 @@ static int start(struct dial *d, struct racer *r, const struct attempt *at, uint
     } else {
         int proto = 0;
         socklen_t pl = sizeof(proto);
-        getsockopt(d->fd, SOL_SOCKET, SO_PROTOCOL, &proto, &pl);
+        sys.getsockopt(d->fd, SOL_SOCKET, SO_PROTOCOL, &proto, &pl);
         r->fd = sys.socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
         r->own = false;
         if (r->fd < 0)
@@ -160,7 +160,7 @@ static int settle(int fd)
     int err = 0;
     socklen_t len = sizeof(err);
 
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+    if (sys.getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
         return errno;
     return err;
 }
@@ -215,7 +215,7 @@ static int race(struct dial *d, struct racer *rs, const struct attempt *at, int 
         if (wait < 0)
             wait = 0;
         struct timespec ts = {wait / 1000000, wait % 1000000 * 1000};
-        if (ppoll(pf, np, &ts, NULL) < 0 && errno != EINTR) {
+        if (sys.ppoll(pf, np, &ts, NULL) < 0 && errno != EINTR) {
             last_err = errno;
             break; /* the racers in flight are closed below, not left behind */
         }

@@ -41,10 +41,10 @@ void dial_note_fresh(int fd)
     int snd, rcv;
     socklen_t len = sizeof(snd);
 
-    if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &snd, &len) == 0)
+    if (sys.getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &snd, &len) == 0)
         __atomic_store_n(&fresh_snd, snd, __ATOMIC_RELAXED);
     len = sizeof(rcv);
-    if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, &len) == 0)
+    if (sys.getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, &len) == 0)
         __atomic_store_n(&fresh_rcv, rcv, __ATOMIC_RELAXED);
 }
 
@@ -79,11 +79,11 @@ static void copy_int_opts(int from, int to)
         const struct copied *o = &copied_opts[i];
         int v, w;
         socklen_t len = sizeof(v);
-        if (getsockopt(from, o->level, o->name, &v, &len) < 0)
+        if (sys.getsockopt(from, o->level, o->name, &v, &len) < 0)
             continue;
         if (o->only_if_changed) {
             len = sizeof(w);
-            if ((getsockopt(to, o->level, o->name, &w, &len) == 0 && w == v) ||
+            if ((sys.getsockopt(to, o->level, o->name, &w, &len) == 0 && w == v) ||
                 v == default_buf(o->name))
                 continue;
             v /= 2; /* the kernel doubled what the program asked for */
@@ -99,19 +99,19 @@ static void copy_struct_opts(int from, int to, int family)
     socklen_t len = sizeof(lg);
     int tos;
 
-    if (getsockopt(from, SOL_SOCKET, SO_LINGER, &lg, &len) == 0 && lg.l_onoff)
+    if (sys.getsockopt(from, SOL_SOCKET, SO_LINGER, &lg, &len) == 0 && lg.l_onoff)
         setsockopt(to, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
     len = sizeof(tv);
-    if (getsockopt(from, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) == 0 && (tv.tv_sec || tv.tv_usec))
+    if (sys.getsockopt(from, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) == 0 && (tv.tv_sec || tv.tv_usec))
         setsockopt(to, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     len = sizeof(tv);
-    if (getsockopt(from, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) == 0 && (tv.tv_sec || tv.tv_usec))
+    if (sys.getsockopt(from, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) == 0 && (tv.tv_sec || tv.tv_usec))
         setsockopt(to, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     len = sizeof(tos);
-    if (family == AF_INET && getsockopt(from, IPPROTO_IP, IP_TOS, &tos, &len) == 0 && tos)
+    if (family == AF_INET && sys.getsockopt(from, IPPROTO_IP, IP_TOS, &tos, &len) == 0 && tos)
         setsockopt(to, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
     len = sizeof(tos);
-    if (family == AF_INET6 && getsockopt(from, IPPROTO_IPV6, IPV6_TCLASS, &tos, &len) == 0 &&
+    if (family == AF_INET6 && sys.getsockopt(from, IPPROTO_IPV6, IPV6_TCLASS, &tos, &len) == 0 &&
         tos > 0)
         setsockopt(to, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof(tos));
 }

@@ -1,0 +1,148 @@
+#include "common/driver.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <time.h>
+
+/* Worker threads run the whole blocking dial; c-ares and the hops need more than
+ * a small stack (common/bigstack.h's 64 KiB is what one deep call takes). */
+#define DRIVER_STACK (256 * 1024)
+
+struct job {
+    void (*fn)(void *);
+    void *arg;
+    struct job *next;
+};
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static struct job *head, *tail;
+static int threads, idle;
+
+static struct job *take(void)
+{
+    struct job *j = head;
+
+    head = j->next;
+    if (!head)
+        tail = NULL;
+    return j;
+}
+
+/* Waits for a job; NULL after DRIVER_IDLE_S seconds without one. */
+static struct job *next_job(void)
+{
+    struct timespec until;
+
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += DRIVER_IDLE_S;
+    while (!head) {
+        idle++;
+        int r = pthread_cond_timedwait(&cv, &mu, &until);
+        idle--;
+        if (r == ETIMEDOUT && !head)
+            return NULL;
+    }
+    return take();
+}
+
+static void *worker(void *unused)
+{
+    (void)unused;
+    prctl(PR_SET_NAME, "dialshim", 0, 0, 0);
+    pthread_mutex_lock(&mu);
+    for (;;) {
+        struct job *j = next_job();
+        if (!j)
+            break;
+        pthread_mutex_unlock(&mu);
+        j->fn(j->arg);
+        free(j);
+        pthread_mutex_lock(&mu);
+    }
+    threads--;
+    pthread_mutex_unlock(&mu);
+    return NULL;
+}
+
+/* A new thread, with every signal blocked (it inherits the mask it is made
+ * under): the program's handlers must never run on it. Called locked. */
+static int spawn(void)
+{
+    pthread_attr_t a;
+    pthread_t t;
+    sigset_t all, old;
+    int err;
+
+    if (pthread_attr_init(&a))
+        return ENOMEM;
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&a, DRIVER_STACK);
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    err = pthread_create(&t, &a, worker, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&a);
+    if (!err)
+        threads++;
+    return err;
+}
+
+int driver_submit(void (*fn)(void *), void *arg)
+{
+    struct job *j = malloc(sizeof(*j));
+    int err = 0;
+
+    if (!j)
+        return ENOMEM;
+    *j = (struct job){.fn = fn, .arg = arg};
+    pthread_mutex_lock(&mu);
+    /* One more thread unless an idle one will take it; with none at all and
+     * none to be had, the dial cannot run: refused, not queued forever. */
+    if (idle == 0 && threads < DRIVER_MAX && (err = spawn()) && threads == 0) {
+        pthread_mutex_unlock(&mu);
+        free(j);
+        return err;
+    }
+    if (tail)
+        tail->next = j;
+    else
+        head = j;
+    tail = j;
+    pthread_cond_signal(&cv);
+    pthread_mutex_unlock(&mu);
+    return 0;
+}
+
+int driver_threads(void)
+{
+    pthread_mutex_lock(&mu);
+    int n = threads;
+    pthread_mutex_unlock(&mu);
+    return n;
+}
+
+void driver_atfork_prepare(void)
+{
+    pthread_mutex_lock(&mu);
+}
+
+void driver_atfork_parent(void)
+{
+    pthread_mutex_unlock(&mu);
+}
+
+/* The child has no workers, and the queued jobs are the parent's dials (the
+ * pending table fails the child's copies of them): drop them, leak nothing the
+ * parent owns. */
+void driver_atfork_child(void)
+{
+    while (head)
+        free(take());
+    threads = idle = 0;
+    pthread_mutex_init(&mu, NULL);
+    pthread_cond_init(&cv, NULL);
+}

@@ -1,0 +1,108 @@
+#!/bin/bash
+# Non-blocking dials (dialshim(1) NON-BLOCKING SOCKETS): a proxied connect on a
+# non-blocking socket returns EINPROGRESS at once and finishes in the background.
+# While pending: connect EALREADY, send/recv EAGAIN, SO_ERROR EINPROGRESS,
+# getpeername ENOTCONN; the socket is ready (poll, select, epoll registered after
+# connect, edge-triggered epoll registered before it) only when the whole
+# handshake is done, and the proxy's reply never reaches the program (the
+# scripted proxy sends the far server's banner in the same write as its reply,
+# one second late). A refused CONNECT comes through SO_ERROR once; a close or
+# shutdown while pending abandons the dial without a descriptor left behind.
+# getpeername of a proxied socket (blocking too) is the destination, through
+# SOCKS5, HTTP and a 2-hop chain.
+# Verified to fail on the tree before: connect there returns 0 after the whole
+# handshake (connect=0, again=EISCONN) and getpeername gives the proxy.
+. "$(dirname "$0")/lib.sh"
+. "$IT_DIR/proxy_lib.sh"
+lab_up
+shim_present
+NB=${NBPROBE:-$BUILD/tests/nbprobe}
+srv_start far $FAR4:8081
+start_fake slow socks5 $B4_SRV:1091 --delay 1
+start_fake refuse socks5 $B4_SRV:1092 --rep 5
+start_fake stall stall $B4_SRV:1093
+start_microsocks ms $B4_SRV 1080 -b $B4_SRV
+start_tinyproxy tp $B4_SRV 8888 $FAR4 8081
+LOG=$T/far.log
+
+SLOW=$(proxy_conf slow socks5 $B4_SRV:1091 <<<'connect_timeout = 5s')
+REFUSE=$(proxy_conf refuse socks5 $B4_SRV:1092 <<<'connect_timeout = 5s')
+STALL=$(proxy_conf stall socks5 $B4_SRV:1093 <<<'connect_timeout = 5s')
+MS=$(proxy_conf ms socks5 $B4_SRV:1080 <<<'handshake = lockstep')
+HTTP=$(proxy_conf http http $B4_SRV:8888 <<<'')
+CHAIN=$(write_conf chain <<EOF
+[dialer first]
+type = socks5
+server = $B4_SRV:1080
+handshake = lockstep
+
+[dialer second]
+type = http
+server = $B4_SRV:8888
+detour = first
+
+[app all]
+match = *
+dialer = second
+EOF
+)
+
+for w in poll select epoll epollet; do
+    case_begin "socks5 taking 1 s, waited for with $w: pending answers, then ready once, banner intact"
+    run_shim "$SLOW" "$NB" $w $FAR4 8081
+    assert_eq "$(kv "$OUT" connect)" EINPROGRESS "connect"
+    assert_eq "$(kv "$OUT" again)" EALREADY "a second connect while pending"
+    assert_eq "$(kv "$OUT" send)" EAGAIN "send while pending"
+    assert_eq "$(kv "$OUT" recv)" EAGAIN "recv while pending"
+    assert_eq "$(kv "$OUT" soerr_pending)" EINPROGRESS "SO_ERROR while pending"
+    assert_eq "$(kv "$OUT" peer_pending)" ENOTCONN "getpeername while pending"
+    assert_eq "$(kv "$OUT" waits)" 1 "wakeups until writable"
+    assert_eq "$(kv "$OUT" soerr)" 0 "SO_ERROR when ready"
+    assert_eq "$(kv "$OUT" peer)" "$FAR4:8081" "getpeername after: the destination"
+    assert_eq "$(kv "$OUT" after)" EISCONN "connect after"
+    assert_eq "$(kv "$OUT" reply)" "SSH-2.0-test" "the first bytes the program reads"
+    assert_match "$(cat "$T/slow.log")" "REQ $FAR4 8081" "the proxy was asked for the destination"
+done
+
+case_begin "refused CONNECT (REP 5): SO_ERROR gives ECONNREFUSED once, after readiness"
+run_shim "$REFUSE" "$NB" poll $FAR4 8081
+assert_eq "$(kv "$OUT" connect)" EINPROGRESS "connect"
+assert_eq "$(kv "$OUT" waits)" 1 "wakeups until ready"
+assert_eq "$(kv "$OUT" soerr)" ECONNREFUSED "SO_ERROR"
+assert_eq "$(kv "$OUT" soerr2)" 0 "SO_ERROR asked again"
+assert_eq "$(kv "$OUT" peer)" ENOTCONN "getpeername after a failure"
+assert_match "$ERR" "result=ECONNREFUSED" "the log line"
+assert_saw_nothing "$LOG" "far server"
+
+for how in close shutdown; do
+    case_begin "$how while pending on a stalled proxy: abandoned, no descriptor left"
+    : >"$T/stall.log"
+    run_shim "$STALL" "$NB" epoll $FAR4 8081 $how
+    assert_eq "$(kv "$OUT" connect)" EINPROGRESS "connect"
+    assert_eq "$(kv "$OUT" fds_after)" "$(kv "$OUT" fds_before)" "descriptors before the socket and after"
+    assert_eq "$(peers "$T/stall.log" | wc -l)" 1 "connections the proxy saw"
+    assert_match "$ERR" "abandoned" "the log line"
+done
+
+case_begin "a dup of the socket, the original closed while pending: the dial goes on in the copy"
+run_shim "$SLOW" "$NB" epoll $FAR4 8081 dupclose
+assert_eq "$(kv "$OUT" soerr)" 0 "SO_ERROR when ready"
+assert_eq "$(kv "$OUT" reply)" "SSH-2.0-test" "reply"
+
+case_begin "getpeername of proxied sockets: the destination (socks5, http, a 2-hop chain; blocking too)"
+for c in "$MS" "$HTTP" "$CHAIN"; do
+    : >"$LOG"
+    run_shim "$c" "$NB" poll $FAR4 8081
+    assert_eq "$(kv "$OUT" peer)" "$FAR4:8081" "non-blocking getpeername ($(basename "$c"))"
+    assert_match "$(kv "$OUT" reply)" "^you are ($B4_SRV|$FAR4)\$" "reply: from a proxy ($(basename "$c"))"
+    run_shim "$c" $PY -c "
+import socket
+s = socket.create_connection(('$FAR4', 8081), timeout=5)
+print('peer=%s:%d' % s.getpeername()[:2]); print('local=%s' % s.getsockname()[0])"
+    assert_eq "$(kv "$OUT" peer)" "$FAR4:8081" "blocking getpeername ($(basename "$c"))"
+    assert_eq "$(kv "$OUT" local)" "$B4_CLI" "blocking getsockname: the real local address"
+    assert_eq "$(peers "$LOG" | grep -c "^$A4_CLI\$")" 0 "connections the far server saw from the client"
+    assert_eq "$(peers "$LOG" | wc -l)" 2 "connections the far server saw (through the proxy)"
+done
+
+finish
