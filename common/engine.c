@@ -104,6 +104,8 @@ int engine_close(int fd)
 {
     uint32_t v = fdtab_get(fd);
 
+    if ((v & (FD_PENDING | FD_DIALED)) && pending_foreign_pid())
+        return sys.close(fd); /* a vfork child: the table is its parent's */
     if (v & (FD_PENDING | FD_DIALED))
         pending_close(fd, false); /* a dial in flight is abandoned with its last number */
     if (v & FD_EPOLL)

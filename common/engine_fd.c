@@ -130,6 +130,10 @@ void engine_forget_range(unsigned first, unsigned last)
 {
     int high = fdtab_high();
 
+    /* A vfork child (Python's subprocess calls close_range there) runs in its
+     * parent's memory: what the shim knows is the parent's, dials included. */
+    if (pending_foreign_pid())
+        return;
     for (long fd = first; fd <= (long)last && fd <= high; fd++) {
         uint32_t v = fdtab_get((int)fd);
         if (!v)

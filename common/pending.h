@@ -63,6 +63,11 @@ struct pend_ops {
  * nothing was started and nothing leaked). */
 int pending_start(int fd, const struct pend_dial *pd, const struct pend_ops *ops);
 
+/* True in a vfork child running on its parent's memory while the parent has
+ * records: the close hooks must leave what the shim knows alone (one getpid()
+ * only then). */
+bool pending_foreign_pid(void);
+
 /* Dials in flight in this process (a relaxed load: the wait hooks' fast path). */
 int pending_count(void);
 

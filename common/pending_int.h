@@ -38,9 +38,6 @@ extern pthread_cond_t pending_cv; /* a record's bookkeeping ended */
 /* The record FD's number holds, or NULL. */
 struct rec *rec_of(int fd);
 
-/* True in a vfork child running on the parent's memory: pass through. */
-bool pending_foreign_pid(void);
-
 /* pending_epoll.c. Hide: take FD's recorded registrations (every epoll set)
  * out of the kernel; they stay recorded, and the program's epoll_ctl on FD
  * acts on the record while R is pending. Show: make every recorded

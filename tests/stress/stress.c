@@ -10,6 +10,10 @@
  *       T threads start together and each makes N connections one after the other:
  *       connect, read the greeting (must be "you are TEXT" when given), send a line,
  *       read it back, read EOF, close.
+ *   stress nb [--threads T] [--per N] [--expect TEXT] HOST PORT
+ *       as conns with non-blocking sockets: of every three connects one is closed
+ *       at once, one after a wait of up to 2 ms (racing the dial's end), one waited
+ *       for with poll (SO_ERROR must be 0) and used as conns does.
  *   stress names [--threads T] [--per N] [--names K] [--connect-every M] [--expect TEXT]
  *                SUFFIX PORT
  *       T threads call getaddrinfo("hI.SUFFIX") for K names in turn; every answer must be
@@ -100,16 +104,16 @@ static atomic_llong max_us;
 static const char *ename(int e)
 {
     switch (e) {
-#define E(x)                                                                                        \
+#define E(x)                                                                                       \
     case x:                                                                                        \
         return #x;
-        E(ECONNREFUSED) E(ECONNRESET) E(ECONNABORTED) E(ETIMEDOUT) E(EHOSTUNREACH) E(ENETUNREACH)
-        E(EACCES) E(EPERM) E(EPIPE) E(EAGAIN) E(EINPROGRESS) E(EADDRNOTAVAIL) E(EMFILE) E(ENFILE)
-        E(EINTR) E(EPROTO) E(EBADF) E(EINVAL) E(ENOMEM) E(EIO) E(EAFNOSUPPORT) E(EOPNOTSUPP)
-        E(EALREADY) E(EISCONN) E(ENOTCONN)
+        E(ECONNREFUSED)
+        E(ECONNRESET) E(ECONNABORTED) E(ETIMEDOUT) E(EHOSTUNREACH) E(ENETUNREACH) E(EACCES) E(EPERM)
+            E(EPIPE) E(EAGAIN) E(EINPROGRESS) E(EADDRNOTAVAIL) E(EMFILE) E(ENFILE) E(EINTR)
+                E(EPROTO) E(EBADF) E(EINVAL) E(ENOMEM) E(EIO) E(EAFNOSUPPORT) E(EOPNOTSUPP)
+                    E(EALREADY) E(EISCONN) E(ENOTCONN)
 #undef E
-    case 0:
-        return "0";
+                        case 0 : return "0";
     case 1000:
         return "BAD_GREETING";
     case 1001:
@@ -229,29 +233,13 @@ static void set_timeouts(int fd)
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
-/* One full exchange with the echo server; 0 or an error code (errno or >= 1000). */
-static int exchange(const struct sockaddr *sa, socklen_t len, int tag, int i, char *why,
-                    size_t whycap)
+/* The exchange after the connect: greeting, one line echoed, the server's EOF.
+ * Closes FD; 0 or an error code (errno or >= 1000). */
+static int talk(int fd, int tag, int i, char *why, size_t whycap)
 {
     char line[256], want[128], ping[64];
-    int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0), r, e;
-    double t0 = now_s();
+    int r, e;
 
-    if (fd < 0) {
-        e = errno;
-        snprintf(why, whycap, "socket: %s", strerror(e));
-        return e;
-    }
-    set_timeouts(fd);
-    if (connect(fd, sa, len) < 0) {
-        e = errno;
-        snprintf(why, whycap, "connect: %s", strerror(e));
-        close(fd);
-        return e;
-    }
-    long long us = (long long)((now_s() - t0) * 1e6), cur = atomic_load(&max_us);
-    while (us > cur && !atomic_compare_exchange_weak(&max_us, &cur, us))
-        ;
     r = read_line(fd, line, sizeof line);
     if (r <= 0) {
         snprintf(why, whycap, "greeting: %s", r == 0 ? "EOF" : strerror(-r));
@@ -287,6 +275,31 @@ static int exchange(const struct sockaddr *sa, socklen_t len, int tag, int i, ch
         return r < 0 ? -r : 1002;
     }
     return 0;
+}
+
+/* One full exchange with the echo server; 0 or an error code (errno or >= 1000). */
+static int exchange(const struct sockaddr *sa, socklen_t len, int tag, int i, char *why,
+                    size_t whycap)
+{
+    int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0), e;
+    double t0 = now_s();
+
+    if (fd < 0) {
+        e = errno;
+        snprintf(why, whycap, "socket: %s", strerror(e));
+        return e;
+    }
+    set_timeouts(fd);
+    if (connect(fd, sa, len) < 0) {
+        e = errno;
+        snprintf(why, whycap, "connect: %s", strerror(e));
+        close(fd);
+        return e;
+    }
+    long long us = (long long)((now_s() - t0) * 1e6), cur = atomic_load(&max_us);
+    while (us > cur && !atomic_compare_exchange_weak(&max_us, &cur, us))
+        ;
+    return talk(fd, tag, i, why, whycap);
 }
 
 /* ------------------------------------------------------------------ conns */
@@ -343,6 +356,78 @@ static int mode_conns(int argc, char **argv)
     print_tally();
     printf("elapsed=%.2f\nrate=%.0f\nmax_connect_ms=%.1f\nfd_before=%d\nfd_after=%d\n", dt,
            (n_ok + n_fail) / dt, atomic_load(&max_us) / 1e3, fd0, fd1);
+    return n_fail == 0 && n_ok == opt_threads * opt_per && fd0 == fd1 ? 0 : 1;
+}
+
+/* ------------------------------------------------------------------ nb */
+
+/* Non-blocking connects: one in three closed at once (the dial just started),
+ * one in three closed after a wait of up to 2 ms (racing its end), the rest
+ * waited for with poll and used. */
+static int nb_one(int tag, int i, char *why, size_t whycap)
+{
+    const struct sockaddr *sa = (struct sockaddr *)&g_target.ss;
+    int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), e = 0;
+    struct pollfd p = {.fd = fd, .events = POLLOUT};
+    socklen_t l = sizeof(e);
+
+    if (fd < 0) {
+        snprintf(why, whycap, "socket: %s", strerror(errno));
+        return errno;
+    }
+    if (connect(fd, sa, g_target.len) < 0 && errno != EINPROGRESS) {
+        e = errno;
+        snprintf(why, whycap, "connect: %s", strerror(e));
+        close(fd);
+        return e;
+    }
+    if (i % 3 < 2) {
+        if (i % 3 == 1)
+            poll(&p, 1, (tag + i) % 3);
+        close(fd);
+        return 0;
+    }
+    if (poll(&p, 1, IO_TIMEOUT_S * 1000) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &l) < 0 ||
+        e) {
+        snprintf(why, whycap, "wait: %s", e ? strerror(e) : "timeout");
+        close(fd);
+        return e ? e : ETIMEDOUT;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    set_timeouts(fd);
+    return talk(fd, tag, i, why, whycap);
+}
+
+static void *nb_thread(void *arg)
+{
+    int tag = (int)(intptr_t)arg;
+    char why[200];
+
+    pthread_barrier_wait(&barrier);
+    for (int i = 0; i < opt_per; i++) {
+        int e = nb_one(tag, i, why, sizeof why);
+        record(e, "thread %d conn %d: %s", tag, i, why);
+    }
+    return NULL;
+}
+
+static int mode_nb(int argc, char **argv)
+{
+    if (argc != 2 || parse_target(argv[0], argv[1], &g_target) < 0) {
+        fprintf(stderr, "usage: stress nb [options] HOST PORT (a literal address)\n");
+        return 2;
+    }
+    int fd0 = count_fds();
+    double t0 = now_s();
+    run_threads(nb_thread, opt_threads);
+    double dt = now_s() - t0;
+    /* abandoned dials end in the background: their copies close soon after */
+    for (int k = 0; k < 100 && count_fds() != fd0; k++)
+        usleep(50000);
+    int fd1 = count_fds();
+    printf("threads=%d\nper=%d\nok=%d\nfail=%d\n", opt_threads, opt_per, n_ok, n_fail);
+    print_tally();
+    printf("elapsed=%.2f\nfd_before=%d\nfd_after=%d\n", dt, fd0, fd1);
     return n_fail == 0 && n_ok == opt_threads * opt_per && fd0 == fd1 ? 0 : 1;
 }
 
@@ -452,8 +537,8 @@ static int mode_names(int argc, char **argv)
             if (slots[i].set && slots[j].set &&
                 same_addr((struct sockaddr *)&slots[i].ss, (struct sockaddr *)&slots[j].ss))
                 distinct++;
-    printf("threads=%d\nper=%d\nnames=%d\nlookups=%d\nconnects=%d\nok=%d\nfail=%d\n",
-           opt_threads, opt_per, opt_names, n_lookups, n_connects, n_ok, n_fail);
+    printf("threads=%d\nper=%d\nnames=%d\nlookups=%d\nconnects=%d\nok=%d\nfail=%d\n", opt_threads,
+           opt_per, opt_names, n_lookups, n_connects, n_ok, n_fail);
     printf("shared_addresses=%d\n", distinct);
     print_tally();
     printf("elapsed=%.2f\nrate=%.0f\nfd_before=%d\nfd_after=%d\n", dt, n_lookups / dt, fd0, fd1);
@@ -623,8 +708,7 @@ static int mode_fork(int argc, char **argv)
         } else if (WIFEXITED(st) && WEXITSTATUS(st) == CHILD_SAN_HANG) {
             child_san++;
             fprintf(stderr, "child %d hung in the sanitizer runtime's allocator\n", (int)pid);
-        }
-        else if (WIFSIGNALED(st)) {
+        } else if (WIFSIGNALED(st)) {
             child_sig++;
             fprintf(stderr, "child %d killed by signal %d\n", (int)pid, WTERMSIG(st));
         } else
@@ -910,6 +994,8 @@ int main(int argc, char **argv)
         return mode_serve(argc - i, argv + i);
     if (!strcmp(mode, "conns"))
         return mode_conns(argc - i, argv + i);
+    if (!strcmp(mode, "nb"))
+        return mode_nb(argc - i, argv + i);
     if (!strcmp(mode, "names"))
         return mode_names(argc - i, argv + i);
     if (!strcmp(mode, "fork"))
