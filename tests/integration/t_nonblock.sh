@@ -16,7 +16,7 @@
 . "$IT_DIR/proxy_lib.sh"
 lab_up
 shim_present
-NB=${NBPROBE:-$BUILD/tests/nbprobe}
+NB=${NBCORE:-$BUILD/tests/nbcore}
 srv_start far $FAR4:8081
 start_fake slow socks5 $B4_SRV:1091 --delay 1
 start_fake refuse socks5 $B4_SRV:1092 --rep 5

@@ -1,7 +1,7 @@
-/* nbprobe: a non-blocking connect as event loops make it, and what the program
+/* nbcore: a non-blocking connect as event loops make it, and what the program
  * sees while the dial is pending and after (t_nonblock.sh).
  *
- *   nbprobe WAIT HOST PORT [close|shutdown|refused|dupclose]
+ *   nbcore WAIT HOST PORT [close|shutdown|dupclose]
  *
  * WAIT: poll, select, epoll (registered after connect), epollet (edge-triggered,
  * registered BEFORE connect, as nginx does). Prints key=value lines:
