@@ -229,7 +229,7 @@ static int pump_deep(void *arg)
         /* loopback delivers within the send almost always; a softirq left to
          * ksoftirqd may take a moment */
         struct pollfd p[2] = {{.fd = resp4, .events = POLLIN}, {.fd = resp6, .events = POLLIN}};
-        if (poll(p, 2, WAIT_MS) > 0)
+        if (sys.poll(p, 2, WAIT_MS) > 0)
             done = pump_one(resp4) + pump_one(resp6);
     }
     return done;
