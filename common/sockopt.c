@@ -133,9 +133,9 @@ static int enter_netns(const struct conf_dialer *d, int fd, const char **failed)
     socklen_t sl = sizeof(ss);
 
     *failed = "netns";
-    if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ||
-        (len = sizeof(int), getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len)) < 0 ||
-        (len = sizeof(int), getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len)) < 0)
+    if (sys.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ||
+        (len = sizeof(int), sys.getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len)) < 0 ||
+        (len = sizeof(int), sys.getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len)) < 0)
         return errno;
     if (sys.getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
         ((ss.ss_family == AF_INET && ((struct sockaddr_in *)&ss)->sin_port) ||
