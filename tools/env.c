@@ -94,7 +94,7 @@ static int env_off(void)
         put_export("LD_PRELOAD", rest);
     else
         puts("unset LD_PRELOAD");
-    puts("unset DIALSHIM_CONFIG DIALSHIM_APP DIALSHIM_LOG");
+    puts("unset DIALSHIM_CONFIG DIALSHIM_APP DIALSHIM_LOG DIALSHIM_PARENT_APP");
     return 0;
 }
 

@@ -7,6 +7,7 @@
 #    resolv.conf there: /etc/netns/bq-$$/resolv.conf). dnsmasq answers every name
 #    under bench.test (A and AAAA) from its command line, forwards nothing.
 # 2. Cache hit: the same name again and again through the shim (cache = true).
+# 2b. Fake addresses for new names: the process's own table vs the shared one.
 # 3. Happy Eyeballs over the delay lab (lib.sh): he.bench.test has an AAAA on the dead
 #    network 2001:db8:d::/64 (blackholed after the delay line: no answer, no ICMP) and
 #    an A at 198.51.100.1; dnsmasq answers across the delay (198.51.100.1:53). Under the
@@ -21,6 +22,7 @@ T0=$SECONDS
 NQ=${BENCH_DNS_LOOKUPS:-300}
 ROUNDS=${BENCH_DNS_ROUNDS:-7}
 NHIT=${BENCH_DNS_HITS:-20000}
+NFAKE=${BENCH_FAKE_LOOKUPS:-2000} # enough that the table's first page faults do not dominate
 HE_RUNS=${BENCH_HE_RUNS:-9}
 DELAY=${BENCH_DELAY_MS:-25}
 DNSMASQ=/usr/sbin/dnsmasq
@@ -104,6 +106,49 @@ row "getaddrinfo, the same name $NHIT times: glibc (no cache: asks dnsmasq) vs d
     "${M[hit-bare]:-failed} us" "${M[hit-shim]:-failed} us" \
     "$([ -n "${M[hit-shim]}" ] && [ -n "${M[hit-bare]}" ] && calc "${M[hit-shim]} / ${M[hit-bare]}" || echo n/a)" \
     "< 5 us" "$met"
+
+# ------------------------------------------------------------------ 2b. shared fake table
+# fake_ip lookups of new names (each takes a new address): the process's own table
+# (state_dir empty) against the table shared under state_dir (flock, catch-up read,
+# one record appended per name). No DNS server is involved.
+mkdir -m 700 "$BT/state"
+for kind in local shared; do
+    {
+        [ $kind = local ] && printf '[global]\nstate_dir =\n\n' ||
+            printf '[global]\nstate_dir = %s\n\n' "$BT/state"
+        printf '[resolver f]\nmode = fake_ip\n\n[dialer d]\ntype = direct\ndomain_resolver = f\n\n'
+        printf '[app all]\nmatch = *\ndialer = d\n'
+    } >"$BT/fake-$kind.ini"
+done
+: >"$BT/fake"
+for r in $(seq 1 "$ROUNDS"); do
+    for kind in local shared; do
+        ip netns exec $Q timeout 60 env LD_PRELOAD="$SHIM" DIALSHIM_CONFIG="$BT/fake-$kind.ini" \
+            "$B/resolvebench" fresh fake.test "$NFAKE" 2>>"$BT/errors" |
+            sed -n "s/^median_us=/$kind /p" >>"$BT/fake"
+        ip netns exec $Q timeout 60 env LD_PRELOAD="$SHIM" DIALSHIM_CONFIG="$BT/fake-$kind.ini" \
+            "$B/resolvebench" same www.fake.test "$NHIT" 2>>"$BT/errors" |
+            sed -n "s/^mean_us=/hit-$kind /p" >>"$BT/fake"
+    done
+done
+for kind in local shared hit-local hit-shared; do
+    M[fake-$kind]=$(awk -v k=$kind '$1 == k { print $2 }' "$BT/fake" | median)
+    echo "bench resolve: fake $kind: $(awk -v k=$kind '$1 == k { printf "%s ", $2 }' "$BT/fake")-> median ${M[fake-$kind]:-none} us" >&2
+done
+ratio=n/a met=NO
+if [ -n "${M[fake-local]}" ] && [ -n "${M[fake-shared]}" ]; then
+    ratio=$(calc "${M[fake-shared]} / ${M[fake-local]}")
+    met=$(yesno "$ratio <= 2")
+fi
+row "getaddrinfo fake_ip, new names (a new address each, A+AAAA): the process's own table vs the table shared under state_dir; median of $ROUNDS x $NFAKE" \
+    "${M[fake-local]:-failed} us" "${M[fake-shared]:-failed} us" "$ratio" "<= 2.00" "$met"
+ratio=n/a met=NO
+if [ -n "${M[fake-hit-local]}" ] && [ -n "${M[fake-hit-shared]}" ]; then
+    ratio=$(calc "${M[fake-hit-shared]} / ${M[fake-hit-local]}")
+    met=$(yesno "$ratio <= 2")
+fi
+row "getaddrinfo fake_ip, a name the table has ($NHIT times): the process's own table vs the shared one" \
+    "${M[fake-hit-local]:-failed} us" "${M[fake-hit-shared]:-failed} us" "$ratio" "<= 2.00" "$met"
 
 # ------------------------------------------------------------------ 3. Happy Eyeballs
 delay_lab_up "$DELAY" || { echo "<!-- resolve: the delay lab did not come up -->"; exit 1; }
