@@ -5,7 +5,7 @@ set -e
 PKGS="build-essential pkg-config libc-ares-dev libinih-dev check
 debhelper lintian
 iproute2 procps psmisc curl socat netcat-openbsd python3 dnsutils
-dante-server microsocks tinyproxy dnsmasq-base proxychains4
+dante-server microsocks tinyproxy dnsmasq-base proxychains4 nodejs
 clang libclang-rt-14-dev iputils-ping
 chromium firefox-esr
 libseccomp-dev golang-go busybox-static strace"
