@@ -55,7 +55,7 @@ assert_eq "$(kv "$OUT" replies)" "you are $A4_SRV" "what the far server answered
 assert_eq "$(kv "$OUT" peers)" "$FAR4:8081" "getpeername (asyncio's peername) is the destination asked for"
 assert_eq "$(plog_count b50 BARRIER)" 1 "the barrier saw 50 requests pending at once"
 assert_eq "$(plog_count b50 GIVEUP)" 0 "requests the barrier gave up on"
-assert_eq "$(count_lines "$T/dauth.log" "username%$DANTE_USER@$B4_CLI.* -> .* $A4_SRV\.1090")" 50 "dante: 50 authenticated connects to the barrier"
+assert_eq "$(count_lines "$T/dauth.log" "tcp/connect \[: username%$DANTE_USER@$B4_CLI\.[0-9]+ $B4_SRV\.1083 -> $FAR4\.[0-9]+ $A4_SRV\.1090")" 50 "dante: 50 authenticated connects to the barrier"
 assert_eq "$(peers "$T/far.log" | grep -c "^$A4_SRV\$")" 50 "far server: connections from the barrier proxy"
 
 if [ -x /usr/bin/node ]; then
