@@ -38,6 +38,7 @@ password = $DANTE_PASS
 [dialer b]
 type = socks5
 server = $A4_SRV:$2
+handshake = pipelined
 detour = d
 connect_timeout = 10s
 
@@ -65,8 +66,8 @@ if [ -x /usr/bin/node ]; then
     for (let i = 0; i < 30; i++) {
         const s = net.connect(8081, '$FAR4'); let b = '';
         s.setTimeout(9000, () => s.destroy());
-        s.on('data', d => { b += d; if (b.includes('\n')) { rep.add(b.trim()); ok += b.startsWith('you are ');
-            peer.add(s.remoteAddress + ':' + s.remotePort); s.end('x'); } });
+        s.on('data', d => { if (b.includes('\n')) return; b += d; if (b.includes('\n')) { rep.add(b.trim());
+            ok += b.startsWith('you are '); peer.add(s.remoteAddress + ':' + s.remotePort); s.end('x'); } });
         s.on('error', e => rep.add('error:' + e.code));
         s.on('close', () => { if (++done == 30) console.log('ok=' + ok + '\nreplies=' + [...rep].join(';')
             + '\npeers=' + [...peer].join(';')); });
@@ -85,6 +86,7 @@ CURLCONF=$(write_conf curl <<EOF
 [dialer b]
 type = socks5
 server = $A4_SRV:1092
+handshake = pipelined
 
 [dialer tp]
 type = http

@@ -38,6 +38,7 @@ server = $B4_SRV:1081
 [dialer r]
 type = socks5
 server = $A4_SRV:1093
+handshake = pipelined
 detour = d
 connect_timeout = 10s
 
