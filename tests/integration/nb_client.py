@@ -10,7 +10,8 @@ errno values by name. Every wait is bounded.
                               never answers) started first, then N to HOST:PORT; the
                               order in which they end: order=d,d,...,s (d: a direct
                               one got its line, s: the stalled one ended, any way)
-  waitfor NAME PORT T         asyncio.wait_for(open_connection(NAME, PORT), T):
+  waitfor NAME PORT T         gai=<NAME's first IPv4 address>, then
+                              asyncio.wait_for(open_connection(NAME, PORT), T):
                               result=TimeoutError | connected | <exception name>
   closepending WHOST WPORT HOST PORT N PROXYLOG
                               a warm-up dial to WHOST:WPORT (completed, closed) and
@@ -155,6 +156,10 @@ async def stalled(shost, sport, host, port, n):
 
 
 async def waitfor(name, port, t):
+    try:
+        out("gai", socket.getaddrinfo(name, port, socket.AF_INET, socket.SOCK_STREAM)[0][4][0])
+    except OSError as e:
+        out("gai", "error:" + str(e))
     try:
         await asyncio.wait_for(asyncio.open_connection(name, port), t)
         out("result", "connected")

@@ -42,6 +42,8 @@ rc=$?
 note "rc=$rc $out"
 assert_eq "$rc" 0 "client exit status (124: the harness had to kill it)"
 assert_eq "$(kv "$out" result)" TimeoutError "what the program saw"
+assert_match "$(kv "$out" gai)" '^198\.1[89]\.[0-9]+\.[0-9]+$' "getaddrinfo gave a fake address"
+assert_match "$(dns_queries)" "query\[A\] dead\.example from $A4_CLI" "the shim resolved the name for the connect (dnsmasq)"
 
 case_begin "the same loop and table: a live name connects and reads"
 out=$(shim "$CFG" $PY $NB_CLIENT gather www.example 8081 3)
