@@ -18,7 +18,10 @@
  * close/shutdown: the socket is closed (shut down) 0.5 s into the dial; fds_before=
  * and fds_after= count /proc/self/fd before the socket and after (up to 3 s).
  * dupclose: a dup of the socket is made and the original closed while pending;
- * the dial goes on, through the copy. */
+ * the dial goes on, through the copy.
+ * fork: the process forks while the dial is pending; the child waits with WAIT
+ * and prints child_waits= and child_soerr= (its copy of the dial fails), the
+ * parent goes on as usual. */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -31,6 +34,7 @@
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char *en(int e)
@@ -194,6 +198,23 @@ int main(int argc, char **argv)
             struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.fd = fd};
             epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
         }
+    }
+    if (!strcmp(what, "fork")) {
+        int pfd[2];
+        pid_t pid;
+        char line[64] = "";
+        if (pipe(pfd) < 0 || (pid = fork()) < 0)
+            return 3;
+        if (pid == 0) {
+            alarm(10);
+            n = wait_writable(wait, fd, ep);
+            dprintf(pfd[1], "child_waits=%d\nchild_soerr=%s\n", n, en(soerr(fd)));
+            _exit(0);
+        }
+        close(pfd[1]);
+        waitpid(pid, NULL, 0);
+        ssize_t got = read(pfd[0], line, sizeof(line) - 1);
+        printf("%s", got > 0 ? line : "child=nothing\n");
     }
     n = wait_writable(wait, fd, ep);
     printf("waits=%d\n", n);

@@ -22,6 +22,7 @@ start_fake slow socks5 $B4_SRV:1091 --delay 1
 start_fake refuse socks5 $B4_SRV:1092 --rep 5
 start_fake stall stall $B4_SRV:1093
 start_microsocks ms $B4_SRV 1080 -b $B4_SRV
+start_microsocks ms6 $B6_SRV 1086 -b $B4_SRV
 start_tinyproxy tp $B4_SRV 8888 $FAR4 8081
 LOG=$T/far.log
 
@@ -29,6 +30,7 @@ SLOW=$(proxy_conf slow socks5 $B4_SRV:1091 <<<'connect_timeout = 5s')
 REFUSE=$(proxy_conf refuse socks5 $B4_SRV:1092 <<<'connect_timeout = 5s')
 STALL=$(proxy_conf stall socks5 $B4_SRV:1093 <<<'connect_timeout = 5s')
 MS=$(proxy_conf ms socks5 $B4_SRV:1080 <<<'handshake = lockstep')
+MS6=$(proxy_conf ms6 socks5 "[$B6_SRV]:1086" <<<'handshake = lockstep')
 HTTP=$(proxy_conf http http $B4_SRV:8888 <<<'')
 CHAIN=$(write_conf chain <<EOF
 [dialer first]
@@ -84,10 +86,30 @@ for how in close shutdown; do
     assert_match "$ERR" "abandoned" "the log line"
 done
 
+case_begin "fork while pending: the child's copy fails (ECONNABORTED), the parent's dial completes"
+run_shim "$SLOW" "$NB" poll $FAR4 8081 fork
+assert_eq "$(kv "$OUT" child_waits)" 1 "the child's wakeups until ready"
+assert_eq "$(kv "$OUT" child_soerr)" ECONNABORTED "the child's SO_ERROR"
+assert_eq "$(kv "$OUT" soerr)" 0 "the parent's SO_ERROR"
+assert_eq "$(kv "$OUT" reply)" "SSH-2.0-test" "the parent's reply"
+assert_match "$ERR" "pending when the process forked" "the child's log line"
+
 case_begin "a dup of the socket, the original closed while pending: the dial goes on in the copy"
 run_shim "$SLOW" "$NB" epoll $FAR4 8081 dupclose
 assert_eq "$(kv "$OUT" soerr)" 0 "SO_ERROR when ready"
 assert_eq "$(kv "$OUT" reply)" "SSH-2.0-test" "reply"
+
+for w in epollet poll; do
+    case_begin "an IPv4 socket through an IPv6 proxy (the dial swaps the socket), waited for with $w: ready once, used"
+    : >"$LOG"
+    run_shim "$MS6" "$NB" $w $FAR4 8081
+    assert_eq "$(kv "$OUT" connect)" EINPROGRESS "connect"
+    assert_eq "$(kv "$OUT" waits)" 1 "wakeups until writable (an epoll registration made before connect survives the swap)"
+    assert_eq "$(kv "$OUT" soerr)" 0 "SO_ERROR when ready"
+    assert_eq "$(kv "$OUT" peer)" "$FAR4:8081" "getpeername: the IPv4 destination"
+    assert_eq "$(kv "$OUT" reply)" "you are $B4_SRV" "reply through the proxy"
+    assert_saw "$LOG" "$B4_SRV" "far server"
+done
 
 case_begin "getpeername of proxied sockets: the destination (socks5, http, a 2-hop chain; blocking too)"
 for c in "$MS" "$HTTP" "$CHAIN"; do
