@@ -76,6 +76,13 @@ assert_eq "$?" 0 "client exit status ($out)"
 assert_eq "$(kv "$out" reply)" "you are $NSADDR" "reply"
 assert_saw "$LOG" $NSADDR "far server"
 
+case_begin "netns = NAME on a non-blocking connect (asyncio): the far side sees the namespace's address"
+: >"$LOG"
+out=$(shim "$BYNAME" $PY $PYCLIENT asyncio $FAR4 8080)
+assert_eq "$?" 0 "client exit status ($out)"
+assert_eq "$(kv "$out" reply)" "you are $NSADDR" "reply"
+assert_saw "$LOG" $NSADDR "far server"
+
 case_begin "netns = /run/netns/NAME: UDP datagrams leave from the other namespace too"
 : >"$ULOG"
 out=$(shim "$BYPATH" $PY $PYCLIENT udp $FAR4 5353)
