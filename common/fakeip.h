@@ -53,7 +53,8 @@ int fakeip_init(const struct conf *c);
  * (common/fakeshare.h): a name gets the address every process of the user and
  * configuration gives it, an address another process handed out is looked up
  * there, and no address is reused (when the range is used up, EAGAIN). When the
- * journal cannot be used, names needing a new address get EAGAIN. */
+ * journal cannot be used later, names needing a new address get EAGAIN; when
+ * the directory cannot be had at all, the tables stay the process's own. */
 void fakeip_share(const struct conf *c);
 
 /* Release the tables; every function then behaves as if no range were configured. */

@@ -3,6 +3,8 @@
 #include "common/fakeip_int.h"
 #include "common/fakeshare.h"
 #include "common/log.h"
+#include "common/statedir.h"
+#include "common/sys.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -12,6 +14,17 @@
 
 void fakeip_share(const struct conf *c)
 {
+    int dir = statedir_open(c);
+
+    /* A state_dir this process cannot use (another user's, not writable) is no
+     * state_dir: the table stays the process's own, as without one. Once shared,
+     * a failing journal refuses names instead (fakeip_shared_slot). */
+    if (dir < 0) {
+        log_info("fake ip: state_dir unusable (%s): fake addresses are this process's own",
+                 strerror(-dir));
+        return;
+    }
+    sys.close(dir);
     fakeshare_enable(c);
     fakeip_shared = true;
 }

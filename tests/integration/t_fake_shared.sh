@@ -137,4 +137,21 @@ assert_eq "$(kv "$out" error)" 113 "the other process: EHOSTUNREACH"
 out=$("$DIALSHIM" explain -c "$NOSTATE" far.example 8081 2>&1)
 assert_match "$out" "fake addresses: each process has its own table" "explain"
 
+case_begin "a state_dir this user cannot use (another user's): names still resolve, each process keeps its own table"
+# $T/state is root's, mode 700: to nobody it is no state_dir at all. The shim and
+# the file are copied where nobody may read them.
+mkdir -p "$T/pub" && chmod 711 "$T" && chmod 755 "$T/pub"
+cp "$SHIM" "$T/pub/libdialshim.so" && cp "$RDNS" "$T/pub/rdns.ini" && chmod 644 "$T/pub/rdns.ini"
+: >"$DNS_LOG"
+: >"$LOG"
+out=$(in_cli timeout "$CTMO" setpriv --reuid=65534 --regid=65534 --clear-groups \
+    env LD_PRELOAD="$T/pub/libdialshim.so" DIALSHIM_CONFIG="$T/pub/rdns.ini" DIALSHIM_LOG=info \
+    "$PY" -c "$RESOLVE; print('reply=' + socket.create_connection((sys.argv[1], 8081), timeout=5).makefile().readline().strip())" far.example 2>"$T/nobody.err")
+note "$(tr '\n' '|' <"$T/nobody.err" | cut -c1-400)"
+assert_match "$(kv "$out" addr)" '^198\.1[89]\.' "the fake address"
+assert_match "$(cat "$T/nobody.err")" "state_dir unusable .*this process's own" "the log line"
+assert_eq "$(kv "$out" reply)" "you are $FAR4" "the reply (dante's address)"
+assert_saw "$LOG" $FAR4 "far server"
+assert_eq "$(dns_queries | wc -l)" 0 "queries dnsmasq saw"
+
 finish
