@@ -29,7 +29,8 @@ void fakeip_share(const struct conf *c)
     fakeip_shared = true;
 }
 
-/* Under the journal's lock: the records up to COUNT that T lacks, each in its slot
+/* Under the journal's lock, or below a count fakeshare_peek gave: the records up
+ * to COUNT that T lacks, each in its slot
  * (a record that holds no name, or a name already placed, leaves its slot empty). */
 static void sync_records(struct fake_table *t, uint32_t count)
 {
@@ -55,15 +56,13 @@ static void sync_records(struct fake_table *t, uint32_t count)
 }
 
 /* T caught up with the journal (a reverse lookup of an address another process
- * handed out). */
+ * handed out), reading without the lock (fakeshare_peek). */
 void fakeip_sync_shared(struct fake_table *t)
 {
     uint32_t count;
 
-    if (fakeip_table_memory(t) == 0 && fakeshare_lock(t->family, false, &count) == 0) {
+    if (fakeip_table_memory(t) == 0 && fakeshare_peek(t->family, &count) == 0)
         sync_records(t, count);
-        fakeshare_unlock(t->family);
-    }
 }
 
 /* fakeip_for_name_at's slot with the journal: a name T has is answered at once;

@@ -10,7 +10,6 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -44,13 +43,6 @@ static uint32_t hash_of(const struct conf *c)
 static void file_name(int family, char *out, size_t cap)
 {
     snprintf(out, cap, "fake%c-%08x", family == AF_INET6 ? '6' : '4', key);
-}
-
-void fakeshare_enable(const struct conf *c)
-{
-    conf = c;
-    key = hash_of(c);
-    failed = false;
 }
 
 bool fakeshare_on(void)
@@ -87,6 +79,34 @@ static int open_journal(int family)
     return 0;
 }
 
+void fakeshare_enable(const struct conf *c)
+{
+    conf = c;
+    key = hash_of(c);
+    failed = false;
+    /* Opened now, at the first hook, not on first need: a sandbox may forbid
+     * opening files later (a browser's zygote forks its network process after
+     * sandboxing), and a child of fork uses the descriptors it inherits. */
+    for (int family = AF_INET; family != -1; family = family == AF_INET ? AF_INET6 : -1)
+        if (open_journal(family) != 0)
+            break; /* fakeshare_lock tries again, and logs, when a name needs it */
+}
+
+/* A whole-file POSIX record lock (F_SETLKW): it belongs to the process, not to
+ * the open file as flock's does, so a child of fork keeps the descriptor it
+ * inherited and still excludes its parent. A sandboxed child (a browser's
+ * network process) could not open the file again; and the kernel drops the
+ * lock when its process dies, so no crash leaves the journal locked. */
+static int lock_file(int fd, short type)
+{
+    struct flock fl = {.l_type = type, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+
+    while (sys.fcntl(fd, F_SETLKW, &fl) < 0)
+        if (errno != EINTR)
+            return errno;
+    return 0;
+}
+
 int fakeshare_lock(int family, bool exclusive, uint32_t *count)
 {
     int *fd = &fds[index_of(family)], err;
@@ -96,12 +116,11 @@ int fakeshare_lock(int family, bool exclusive, uint32_t *count)
         return ENOENT;
     pthread_mutex_lock(&turn);
     err = open_journal(family);
-    while (!err && flock(*fd, exclusive ? LOCK_EX : LOCK_SH) < 0)
-        if (errno != EINTR)
-            err = errno;
+    if (!err)
+        err = lock_file(*fd, exclusive ? F_WRLCK : F_RDLCK);
     if (!err && fstat(*fd, &st) < 0) {
         err = errno;
-        flock(*fd, LOCK_UN);
+        lock_file(*fd, F_UNLCK);
     }
     if (err) {
         pthread_mutex_unlock(&turn);
@@ -116,9 +135,28 @@ int fakeshare_lock(int family, bool exclusive, uint32_t *count)
     return 0;
 }
 
+int fakeshare_peek(int family, uint32_t *count)
+{
+    int *fd = &fds[index_of(family)], err = 0;
+    struct stat st;
+
+    if (!fakeshare_on())
+        return ENOENT;
+    if (*fd < 0) {
+        pthread_mutex_lock(&turn);
+        err = open_journal(family);
+        pthread_mutex_unlock(&turn);
+    }
+    if (!err && fstat(*fd, &st) < 0)
+        err = errno;
+    if (!err)
+        *count = (uint32_t)((uint64_t)st.st_size / FAKESHARE_REC);
+    return err;
+}
+
 void fakeshare_unlock(int family)
 {
-    flock(fds[index_of(family)], LOCK_UN);
+    lock_file(fds[index_of(family)], F_UNLCK);
     pthread_mutex_unlock(&turn);
 }
 
@@ -170,8 +208,5 @@ void fakeshare_atfork_child(void)
     pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
 
     memcpy(&turn, &fresh, sizeof(turn));
-    /* the flock belongs to the open file, which the parent shares: open our own */
-    for (int i = 0; i < 2; i++)
-        if (fds[i] >= 0)
-            ownfd_close(&fds[i]);
+    /* The descriptors stay: the record locks are per process (lock_file). */
 }
