@@ -1,4 +1,5 @@
 #include "common/driver.h"
+#include "common/sigmask.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -68,7 +69,7 @@ static void *worker(void *unused)
     return NULL;
 }
 
-/* A new thread, with every signal blocked (it inherits the mask it is made
+/* A new thread, with the program's signals blocked (it inherits the mask it is made
  * under): the program's handlers must never run on it. Called locked. */
 static int spawn(void)
 {
@@ -81,7 +82,7 @@ static int spawn(void)
         return ENOMEM;
     pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&a, DRIVER_STACK);
-    sigfillset(&all);
+    sigmask_for_own_thread(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     err = pthread_create(&t, &a, worker, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -1,5 +1,6 @@
 #include "common/netns.h"
 
+#include "common/sigmask.h"
 #include "common/sys.h"
 
 #include <errno.h>
@@ -49,7 +50,7 @@ int netns_socket(const char *path, int domain, int type, int protocol, int *fd)
     /* No signal of the program's may run on our thread (in the other namespace),
      * and a cancellation inside pthread_join would leak the socket. */
     pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
-    sigfillset(&all);
+    sigmask_for_own_thread(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     pthread_attr_init(&at);
     pthread_attr_setstacksize(&at, 64 * 1024);
