@@ -69,7 +69,7 @@ STACK_FLAGS := $(if $(SANITIZE),,-Wstack-usage=4096)
 # so that the tool, the unit tests and the fuzz targets link them like the core; the
 # shim references none of them, so the linker leaves them out of libdialshim.so.
 CORE_SRC := $(wildcard common/*.c common/dialer/*.c common/proto/*.c conf/*.c) \
-            $(filter-out tools/dialshim.c tools/supervise%.c,$(wildcard tools/*.c))
+            $(filter-out tools/dialshim%.c tools/supervise%.c,$(wildcard tools/*.c))
 SHIM_SRC := $(wildcard shim/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
@@ -119,7 +119,7 @@ $(BUILD)/libdialshim.so: $(SHIM_OBJ) $(BUILD)/libcore.a shim/exports.map $(DEP_A
 # The tool alone carries the seccomp supervisor (tools/supervise*.c, libseccomp): it
 # makes the program's calls itself, by their libc names, so it stays out of the archive
 # and of the layer check.
-TOOL_SRC := tools/dialshim.c $(wildcard tools/supervise*.c)
+TOOL_SRC := $(wildcard tools/dialshim*.c tools/supervise*.c)
 TOOL_LIBS := -lseccomp
 
 $(BUILD)/dialshim: $(TOOL_SRC) $(BUILD)/libcore.a $(DEP_ARCHIVES) $(HEADERS)

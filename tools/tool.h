@@ -22,10 +22,16 @@ struct opts {
 };
 
 /* tools/dialshim.c */
+extern const char usage_text[]; /* the usage lines, printed on a usage error */
 int find_config(const struct opts *o, char *out, size_t cap);
 struct conf *load_checked(const char *path);
+
+/* tools/dialshim_run.c: `run` (the default verb), and where the library is. */
 int shim_path(char *out, size_t cap);
 int cmd_run(const struct opts *o, char **argv);
+
+/* tools/dialshim_explain.c: `explain [--dial] [tcp|udp] HOST PORT`. */
+int cmd_explain(const struct opts *o, int argc, char **argv);
 
 /* tools/env.c: `env` (export lines for eval, or with --off the lines that undo
  * them) and `shell` ($SHELL under the shim, the prompt marked). */
