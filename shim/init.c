@@ -146,10 +146,12 @@ static void load(void)
 bool shim_enter(void)
 {
     shim_resolve();
-    if (shim_depth == 0)
+    /* Once loaded, one load of a flag, not a pthread_once call, on every hook. */
+    if (!__atomic_load_n(&loaded, __ATOMIC_ACQUIRE)) {
+        if (shim_depth > 0)
+            return false; /* called from load() itself, signals blocked: libc's own */
         pthread_once(&load_once, load);
-    else if (!__atomic_load_n(&loaded, __ATOMIC_ACQUIRE))
-        return false; /* called from load() itself, signals blocked: libc's own */
+    }
     /* Nested or not, the call is the program's (common/reentry.h): the shim's own
      * calls never come here. */
     shim_depth++;
