@@ -260,8 +260,8 @@ static uint32_t chain_timeout(const struct conf *c, const struct chain *ch, uint
     return t ? t : dflt;
 }
 
-/* One try of CH on D's socket, with the lockstep retry `handshake = auto` may
- * ask for. The deadline: the chosen dialer's connect_timeout bounds the whole
+/* One try of CH on D's socket, with the lockstep retries `handshake = auto` may
+ * ask for (one per hop at most). The deadline: the chosen dialer's connect_timeout bounds the whole
  * connect (DEADLINE); when it sets none, the shortest one along this chain. */
 static int try_chain(struct dial *d, const struct chain *ch, long long deadline, int *fault)
 {
@@ -276,13 +276,15 @@ static int try_chain(struct dial *d, const struct chain *ch, long long deadline,
             until = monotime_ms() + t;
     }
     err = run_chain(d, ch, until, &retry, NULL, fault);
-    if (err && retry) {
+    /* Each retry teaches one hop: the next proxy that cannot pipeline is only
+     * reached once the ones before it talk lockstep. */
+    for (int i = 0; err && retry && i < ch->n; i++) {
         log_info("%s: pipelined handshake failed (%s); lockstep from now on", d->why,
                  strerror(err));
         d->why[0] = '\0';
-        err = renew_socket(d);
-        if (!err)
-            err = run_chain(d, ch, until, &retry, NULL, fault);
+        if ((err = renew_socket(d)))
+            break;
+        err = run_chain(d, ch, until, &retry, NULL, fault);
     }
     return err;
 }

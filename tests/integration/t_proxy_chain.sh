@@ -171,6 +171,35 @@ assert_no_match "$(cat "$T/msa.log")" "client\[[0-9]+\] ($A4_CLI|$B4_CLI):" "mic
 : >"$T/msa.log"
 : >"$DL"
 
+case_begin "chain of two microsocks (handshake = auto, neither pipelines): each hop learns lockstep in turn"
+AUTO3=$(write_conf auto3 <<EOF
+[dialer first]
+type = socks5
+server = $FAR4:1080
+
+[dialer second]
+type = socks5
+server = $A4_SRV:1082
+detour = first
+connect_timeout = 8s
+
+[app all]
+match = *
+dialer = second
+EOF
+)
+: >"$LOG"
+: >"$T/msf.log"
+: >"$T/msa.log"
+run_shim "$AUTO3" $PY $PROXY_CLIENT $FAR4 8081 --count=2
+assert_eq "$RC" 0 "client exit status"
+assert_eq "$(kv "$OUT" reply1)" "you are $A4_SRV" "first connection's reply"
+assert_eq "$(kv "$OUT" reply2)" "you are $A4_SRV" "second connection's reply"
+assert_saw "$LOG" "$A4_SRV $A4_SRV" "far server"
+assert_match "$(cat "$T/msa.log")" "client\[[0-9]+\] $B4_SRV: connected to $FAR4:8081" "second microsocks: its client is the first"
+: >"$T/msf.log"
+: >"$T/msa.log"
+
 case_begin "chain whose second proxy is down: the first proxy's refusal fails the connect, nothing direct"
 run_shim "$BROKEN" $PY $PROXY_CLIENT $FAR4 8081 --fds
 assert_eq "$RC" 3 "client exit status"
