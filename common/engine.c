@@ -107,7 +107,7 @@ int engine_close(int fd)
     if ((v & (FD_PENDING | FD_DIALED)) && pending_foreign_pid())
         return sys.close(fd); /* a vfork child: the table is its parent's */
     if (v & (FD_PENDING | FD_DIALED))
-        pending_close(fd, false); /* a dial in flight is abandoned with its last number */
+        pending_release(fd, false); /* a dial in flight is abandoned with its last number */
     if (v & FD_EPOLL)
         pending_epoll_closed(fd); /* its registrations went with the file */
     fdtab_set(fd, FD_UNKNOWN);

@@ -139,7 +139,7 @@ void engine_forget_range(unsigned first, unsigned last)
         if (!v)
             continue;
         if (v & (FD_PENDING | FD_DIALED))
-            pending_close((int)fd, false);
+            pending_release((int)fd, false); /* checked above */
         if (v & FD_EPOLL)
             pending_epoll_closed((int)fd);
         fdtab_set((int)fd, FD_UNKNOWN);

@@ -125,9 +125,12 @@ static struct rec *rec_new(void)
         return NULL;
     r->dupfd = r->efd = -1;
     __atomic_fetch_add(&n_recs, 1, __ATOMIC_RELAXED);
-    pid_t none = 0;
-
-    __atomic_compare_exchange_n(&owner, &none, getpid(), false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+    /* The first record names the owner: getpid() is a system call, made once. */
+    if (!__atomic_load_n(&owner, __ATOMIC_RELAXED)) {
+        pid_t none = 0;
+        __atomic_compare_exchange_n(&owner, &none, getpid(), false, __ATOMIC_RELAXED,
+                                    __ATOMIC_RELAXED);
+    }
     return r;
 }
 
@@ -416,10 +419,14 @@ void pending_record_peer(int fd, const struct sockaddr *sa, socklen_t len)
 
 void pending_close(int fd, bool abandon_now)
 {
+    if (!pending_foreign_pid())
+        pending_release(fd, abandon_now);
+}
+
+void pending_release(int fd, bool abandon_now)
+{
     struct rec *r;
 
-    if (pending_foreign_pid())
-        return;
     pthread_mutex_lock(&pending_mu);
     if ((r = rec_of(fd)) && abandon_now && r->pending)
         abandon(r);

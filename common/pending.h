@@ -91,6 +91,9 @@ void pending_record_peer(int fd, const struct sockaddr *sa, socklen_t len);
 /* FD's number goes (close, close_range, dup2 onto it, shutdown of a pending
  * one: ABANDON even when other numbers hold the socket). */
 void pending_close(int fd, bool abandon);
+/* pending_close for a caller that has made sure this is not a vfork child
+ * (pending_foreign_pid): one getpid() per close, not two. */
+void pending_release(int fd, bool abandon);
 
 /* NEWFD was made a copy of OLDFD: the same record. */
 void pending_dup(int oldfd, int newfd);
