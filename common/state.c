@@ -6,6 +6,7 @@
 #include "common/statedir.h"
 #include "common/log.h"
 #include "common/nobss.h"
+#include "common/rawfile.h"
 #include "common/support.h"
 
 #include <errno.h>
@@ -274,59 +275,6 @@ static void who_am_i(bool need_exe)
     }
 }
 
-/* The file is read by the system calls themselves where we know how to make
- * them (x86-64): libc's wrappers for open, fstat, pread and close lie on pages of
- * libc a small program never touches, and faulting those in costs more than the
- * calls. They are the calls libc would make. None goes through the shim's hooks
- * (close(2) is one), so reading the file from the constructor never wakes the
- * hook machinery. */
-#if defined(__x86_64__)
-static long raw(long nr, long a, long b, long c, long d)
-{
-    register long r10 __asm__("r10") = d;
-    long ret;
-
-    __asm__ volatile("syscall"
-                     : "=a"(ret)
-                     : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10)
-                     : "rcx", "r11", "memory");
-    if (ret < 0 && ret > -4096) {
-        errno = (int)-ret;
-        return -1;
-    }
-    return ret;
-}
-
-static int file_open(const char *path, int flags)
-{
-    return (int)raw(SYS_openat, AT_FDCWD, (long)path, flags, 0);
-}
-
-static int file_stat(int fd, struct stat *st)
-{
-    return (int)raw(SYS_newfstatat, fd, (long)nothing, (long)st, AT_EMPTY_PATH);
-}
-
-static ssize_t file_pread(int fd, void *buf, size_t n, off_t off)
-{
-    return raw(SYS_pread64, fd, (long)buf, (long)n, (long)off);
-}
-
-static void file_close(int fd)
-{
-    raw(SYS_close, fd, 0, 0, 0);
-}
-#else
-#define file_open  open
-#define file_stat  fstat
-#define file_pread pread
-
-/* __close, glibc's exported alias of close(2), which the shim hooks (close_range
- * too): the constructor must not wake the hook machinery. */
-extern int __close(int fd);
-#define file_close __close
-#endif
-
 static void cannot(const char *what, int e)
 {
     char buf[96];
@@ -346,7 +294,7 @@ static char *read_whole(int fd, size_t size, size_t *len)
         return NULL;
     }
     while (*len < size) {
-        got = file_pread(fd, buf + *len, size - *len, (off_t)*len);
+        got = rawfile_pread(fd, buf + *len, size - *len, (off_t)*len);
         if (got < 0 && errno == EINTR)
             continue;
         if (got <= 0)
@@ -366,14 +314,14 @@ static char *read_whole(int fd, size_t size, size_t *len)
 static void capture_file(const char *path)
 {
     /* O_NONBLOCK: a FIFO would block the program's start-up until a writer came. */
-    int fd = file_open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    int fd = rawfile_open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     struct stat st;
 
     if (fd < 0) {
         cannot("cannot open", errno);
         return;
     }
-    if (file_stat(fd, &st) < 0)
+    if (rawfile_stat(fd, &st) < 0)
         cannot("cannot open", errno);
     else if (S_ISDIR(st.st_mode))
         snprintf(cap.why, sizeof(cap.why), "cannot open: Is a directory");
@@ -385,7 +333,7 @@ static void capture_file(const char *path)
         cap.text = read_whole(fd, (size_t)st.st_size, &cap.len);
         cap.mode = st.st_mode;
     }
-    file_close(fd);
+    rawfile_close(fd);
 }
 
 STARTUP void state_capture(void)

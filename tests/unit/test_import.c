@@ -139,22 +139,22 @@ static void done(struct run *r)
 
 START_TEST(proxychains_whole)
 {
-    const char text[] = "strict_chain\nproxy_dns\nremote_dns_subnet 10\n"
-                        "localnet 192.168.0.0/255.255.0.0\nlocalnet 10.0.0.0:80/255.0.0.0\n"
-                        "dnat 1.1.1.1 1.1.1.2\nwhat is this\n[ProxyList]\n"
+    const char text[] = "strict_chain\nproxy_dns\nremote_dns_subnet 224\n"
+                        "localnet 198.51.100.0/255.255.255.0\nlocalnet 203.0.113.0:80/255.255.255.0\n"
+                        "dnat 192.0.2.77 192.0.2.78\nwhat is this\n[ProxyList]\n"
                         "socks5 192.0.2.2 1080 user s3cret\nhttp 198.51.100.2 3128\n"
                         "raw 192.0.2.9 80\nsocks5 proxy.example 1080\n";
     struct run r = import(text, sizeof(text) - 1);
 
     ck_assert_int_eq(r.rc, 0);
     ck_assert_msg(r.c && r.problems == 0, "output does not load:\n%s", r.out);
-    ck_assert_ptr_nonnull(strstr(r.out, "fake_ip_range = 10.0.0.0/8\n"));
+    ck_assert_ptr_nonnull(strstr(r.out, "fake_ip_range = 224.0.0.0/8\n"));
     ck_assert_ptr_nonnull(strstr(r.out, "[dialer proxy1]\ntype = socks5\nserver = 192.0.2.2:1080\n"
                                         "username = user\npassword = s3cret\nremote_dns = true\n"));
     ck_assert_ptr_nonnull(strstr(r.out, "detour = proxy1\n"));
     ck_assert_ptr_nonnull(
-        strstr(r.out, "dialer = proxy2\nroute = cidr:192.168.0.0/16 -> direct\n"));
-    ck_assert_ptr_null(strstr(r.out, "10.0.0.0/8 -> direct"));
+        strstr(r.out, "dialer = proxy2\nroute = cidr:198.51.100.0/24 -> direct\n"));
+    ck_assert_ptr_null(strstr(r.out, "203.0.113.0/24 -> direct"));
     ck_assert_ptr_nonnull(strstr(r.out, "; line 6: dnat: left out"));
     /* warnings name the line; the password is in no comment or warning */
     ck_assert_ptr_nonnull(strstr(r.err, "in.conf:7: warning: 'what' not understood"));
@@ -249,7 +249,7 @@ START_TEST(any_input_loads)
                                         "0",
                                         "2",
                                         "255.255.0.0",
-                                        "10.0.0.0/255.0.0.0",
+                                        "203.0.113.0/255.255.255.0",
                                         "=",
                                         "#",
                                         ";x",
