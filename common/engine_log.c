@@ -14,20 +14,6 @@ static const char *app_name(void)
     return state.app >= 0 ? state.conf->apps[state.app].name : "(built-in)";
 }
 
-/* "p1>p2": the dialers from the first hop to the one the route chose. */
-static char *format_chain(const struct conf *c, int dialer, char *buf, size_t cap)
-{
-    int hops[16], n = 0;
-    size_t off = 0;
-
-    for (int i = dialer; i >= 0 && n < 16; i = c->dialers[i].detour)
-        hops[n++] = i;
-    buf[0] = '\0';
-    for (int k = n - 1; k >= 0 && off < cap; k--)
-        off += snprintf(buf + off, cap - off, "%s%s", c->dialers[hops[k]].name, k ? ">" : "");
-    return buf;
-}
-
 /* One line per decision: program, pid, destination, app, rule, chain, result, time
  * (log_format = json: the same as members of one object). */
 void log_decision(enum log_level l, const struct dial *d, int rule, int err,
@@ -45,7 +31,7 @@ void log_decision(enum log_level l, const struct dial *d, int rule, int err,
     else
         snprintf(rbuf, sizeof(rbuf), "default");
     addr_format(d->sa, dst, sizeof(dst));
-    format_chain(c, d->dialer, chain, sizeof(chain));
+    conf_chain_text(c, d->dialer, chain, sizeof(chain));
     result = err ? strerrorname_np(err) : "ok";
     ms = t0->tv_sec || t0->tv_nsec ? monotime_ms_since(t0) : 0.0;
     if (log_format_now == LOG_FORMAT_JSON) {

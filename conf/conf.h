@@ -215,8 +215,8 @@ struct conf {
         uint8_t prefix;
     } fake_ip6_range; /* default fc00::/18 */
     enum on_config_error on_config_error;
-    bool dns_hijack; /* answer programs' own port-53 queries under fake_ip routes */
-    bool state_dir_set;                 /* state_dir written in the file */
+    bool dns_hijack;    /* answer programs' own port-53 queries under fake_ip routes */
+    bool state_dir_set; /* state_dir written in the file */
     char state_dir[CONF_STATE_DIR_MAX]; /* "" with state_dir_set: keep nothing */
     enum supervise_mode supervise;      /* default auto */
     bool secret_readable;               /* holds a password and is group/other readable */
@@ -278,6 +278,10 @@ bool conf_remote_dns(const struct conf_dialer *d);
 
 /* Names of enum values, as written in the file. */
 const char *conf_dialer_type_name(enum dialer_type t);
+
+/* "p1>p2": the dialers of the detour chain ending in DIALER, first hop first, in
+ * BUF (CAP bytes, cut when longer). Returns BUF. */
+char *conf_chain_text(const struct conf *c, int dialer, char *buf, size_t cap);
 const char *conf_pick_name(enum group_pick p);
 const char *conf_strategy_name(enum strategy s);
 

@@ -116,3 +116,16 @@ bool conf_each_item(struct parser *p, const char *key, const char *v, int *count
     }
     return true;
 }
+
+char *conf_chain_text(const struct conf *c, int dialer, char *buf, size_t cap)
+{
+    int hops[16], n = 0;
+    size_t off = 0;
+
+    for (int i = dialer; i >= 0 && n < 16; i = c->dialers[i].detour)
+        hops[n++] = i;
+    buf[0] = '\0';
+    for (int k = n - 1; k >= 0 && off < cap; k--)
+        off += snprintf(buf + off, cap - off, "%s%s", c->dialers[hops[k]].name, k ? ">" : "");
+    return buf;
+}

@@ -317,3 +317,25 @@ int cmd_import(int argc, char **argv)
     free(text);
     return rc;
 }
+
+void imp_each_line(struct imp *im, const char *text, size_t len,
+                   bool (*line)(struct imp *im, void *ctx, int no, char **t, int n), void *ctx)
+{
+    const char *p = text, *end = text + len;
+    char buf[IMP_LINE_MAX], *t[IMP_TOKENS], w[64];
+    int no = 0, n;
+    bool lng;
+
+    while (imp_next_line(&p, end, buf, sizeof(buf), &lng)) {
+        no++;
+        if (lng) {
+            imp_warn(im, no, "a line longer than %d bytes: left out", IMP_LINE_MAX - 1);
+            continue;
+        }
+        n = imp_split(buf, t, IMP_TOKENS);
+        if (n > IMP_TOKENS)
+            n = IMP_TOKENS;
+        if (n > 0 && !line(im, ctx, no, t, n))
+            imp_warn(im, no, "'%s' not understood: left out", imp_word(t[0], w, sizeof(w)));
+    }
+}

@@ -54,6 +54,13 @@ bool imp_next_line(const char **p, const char *end, char *buf, size_t cap, bool 
  * TOK; returns how many there were (may exceed MAX). */
 int imp_split(char *line, char **tok, int max);
 
+/* Each line of the LEN bytes at TEXT: one longer than IMP_LINE_MAX - 1 is warned
+ * about and left out, a blank one skipped, the others cut into tokens (at most
+ * IMP_TOKENS) and given to LINE with the line's number; when LINE answers false,
+ * a warning says the line was not understood. */
+void imp_each_line(struct imp *im, const char *text, size_t len,
+                   bool (*line)(struct imp *im, void *ctx, int no, char **t, int n), void *ctx);
+
 /* The prefix length of a dotted IPv4 netmask (255.255.0.0 -> 16); -1 when it is
  * not one or its ones are not contiguous. */
 int imp_mask_prefix(const char *mask);

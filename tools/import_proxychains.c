@@ -217,33 +217,26 @@ static bool setting(struct imp *im, struct pc *pc, int line, char **t, int n)
     return false;
 }
 
+/* One line: "[ProxyList]" starts the list, whose lines are proxies; before it,
+ * settings. */
+static bool pc_line(struct imp *im, void *ctx, int no, char **t, int n)
+{
+    struct pc *pc = ctx;
+
+    if (n == 1 && strcasecmp(t[0], "[ProxyList]") == 0) {
+        pc->in_list = true;
+        return true;
+    }
+    if (pc->in_list && t[0][0] != '[') {
+        add_proxy(im, pc, no, t, n);
+        return true;
+    }
+    return t[0][0] != '[' && setting(im, pc, no, t, n);
+}
+
 static void parse(struct imp *im, struct pc *pc, const char *text, size_t len)
 {
-    const char *p = text, *end = text + len;
-    char line[IMP_LINE_MAX], *t[IMP_TOKENS], w[64];
-    int no = 0, n;
-    bool lng;
-
-    while (imp_next_line(&p, end, line, sizeof(line), &lng)) {
-        no++;
-        if (lng) {
-            imp_warn(im, no, "a line longer than %d bytes: left out", IMP_LINE_MAX - 1);
-            continue;
-        }
-        n = imp_split(line, t, IMP_TOKENS);
-        if (n == 0)
-            continue;
-        if (n == 1 && strcasecmp(t[0], "[ProxyList]") == 0) {
-            pc->in_list = true;
-            continue;
-        }
-        if (pc->in_list && t[0][0] != '[') {
-            add_proxy(im, pc, no, t, n > IMP_TOKENS ? IMP_TOKENS : n);
-            continue;
-        }
-        if (t[0][0] == '[' || !setting(im, pc, no, t, n > IMP_TOKENS ? IMP_TOKENS : n))
-            imp_warn(im, no, "'%s' not understood: left out", imp_word(t[0], w, sizeof(w)));
-    }
+    imp_each_line(im, text, len, pc_line, pc);
 }
 
 static void put_global(struct imp *im, const struct pc *pc)

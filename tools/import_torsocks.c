@@ -89,23 +89,14 @@ static bool setting(struct imp *im, struct ts *ts, int line, char **t, int n)
     return false;
 }
 
+static bool ts_line(struct imp *im, void *ctx, int no, char **t, int n)
+{
+    return setting(im, ctx, no, t, n);
+}
+
 static void parse(struct imp *im, struct ts *ts, const char *text, size_t len)
 {
-    const char *p = text, *end = text + len;
-    char line[IMP_LINE_MAX], *t[IMP_TOKENS], w[64];
-    int no = 0, n;
-    bool lng;
-
-    while (imp_next_line(&p, end, line, sizeof(line), &lng)) {
-        no++;
-        if (lng) {
-            imp_warn(im, no, "a line longer than %d bytes: left out", IMP_LINE_MAX - 1);
-            continue;
-        }
-        n = imp_split(line, t, IMP_TOKENS);
-        if (n > 0 && !setting(im, ts, no, t, n))
-            imp_warn(im, no, "'%s' not understood: left out", imp_word(t[0], w, sizeof(w)));
-    }
+    imp_each_line(im, text, len, ts_line, ts);
 }
 
 static void put_tor(struct imp *im, struct ts *ts, bool ok)

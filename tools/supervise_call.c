@@ -185,20 +185,6 @@ void sup_getpeername(const struct trap *t, struct verdict *v)
 
 /* ---- the decision log ---- */
 
-static char *chain_text(int dialer, char *buf, size_t cap)
-{
-    const struct conf *c = state.conf;
-    int hops[16], n = 0;
-    size_t off = 0;
-
-    for (int i = dialer; i >= 0 && n < 16; i = c->dialers[i].detour)
-        hops[n++] = i;
-    buf[0] = '\0';
-    for (int k = n - 1; k >= 0 && off < cap; k--)
-        off += snprintf(buf + off, cap - off, "%s%s", c->dialers[hops[k]].name, k ? ">" : "");
-    return buf;
-}
-
 /* One line per decision, as the shim's, marked "supervised". */
 void log_dial(enum log_level l, const struct trap *t, const char *call, const struct dial *d,
               int rule, int err, const struct timespec *t0)
@@ -217,8 +203,9 @@ void log_dial(enum log_level l, const struct trap *t, const char *call, const st
             t->prog, (int)t->tid, call, d->type == SOCK_DGRAM ? "udp" : "tcp",
             addr_format(d->sa, dst, sizeof(dst)), d->host ? " name=" : "", d->host ? d->host : "",
             t->app >= 0 ? c->apps[t->app].name : "(built-in)", rbuf,
-            chain_text(d->dialer, chain, sizeof(chain)), err ? strerrorname_np(err) : "ok",
-            why ? " " : "", why ? why : "", monotime_ms_since(t0));
+            conf_chain_text(state.conf, d->dialer, chain, sizeof(chain)),
+            err ? strerrorname_np(err) : "ok", why ? " " : "", why ? why : "",
+            monotime_ms_since(t0));
 }
 
 /* ---- routing ---- */
