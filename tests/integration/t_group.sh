@@ -125,6 +125,28 @@ assert_match "$EXPL" "chain: live \(socks5\) -> destination" "explain: the chain
 : >"$T/far.log"
 : >"$T/live.log"
 
+case_begin "a group as another dialer's detour: the chain's first hop fails over from the dead member to the live one"
+# outer (dante) is reached through pool; the app's dialer is outer
+P0=$(group_conf outer failover "dead, live" <<EOF
+[dialer outer]
+type = socks5
+server = $B4_SRV:1081
+detour = pool
+EOF
+)
+OUTER=$(sed 's/^dialer = pool$/dialer = outer/' "$P0" | write_conf outer2)
+: >"$T/far.log"
+: >"$T/live.log"
+: >"$T/dante.log"
+run_shim "$OUTER" $CURL $(pages 1)
+assert_eq "$RC" 0 "curl exit status"
+assert_eq "$OUT" "200" "the page"
+assert_match "$(cat "$T/live.log")" "connected to $B4_SRV:1081" "the live member carried the connection to dante"
+assert_eq "$(peers "$T/far.log" | tr '\n' ' ')" "$FAR4 " "the far server saw dante's address"
+assert_match "$ERR" "group pool: member dead down" "log: dead marked down"
+: >"$T/far.log"
+: >"$T/live.log"
+
 case_begin "a destination the member refuses (SOCKS5 REP 5) is not the member's failure: no failover, ECONNREFUSED"
 REF=$(group_conf refused failover "refuser, live" </dev/null)
 run_shim "$REF" $PY $PROXY_CLIENT $FAR4 8080
