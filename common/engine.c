@@ -291,6 +291,11 @@ static int dial_routed(int fd, uint32_t fst, const struct sockaddr *sa, socklen_
         return dial_async(&d, fst, rule, maker, &t0);
     had_options = d.applied;
     err = d.host ? resolve_dial(&d) : dialer_dial(&d);
+    /* A direct dialer's netns put its namespace's socket under the number here,
+     * in the program's thread: the registrations the program made follow it. */
+    if ((fdtab_get(fd) & FD_EPOLL) && (!err || err == EINPROGRESS) &&
+        state.conf->dialers[d.dialer].netns[0])
+        pending_epoll_swapped(fd);
     d.host = dst.name;
     dial_finish(fd, fst, &d, sa, len, rule, err, had_options, maker, &t0);
     if (!err && d.type == SOCK_STREAM && (fdtab_get(fd) & FD_ENGINE))

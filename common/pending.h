@@ -128,6 +128,11 @@ int pending_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
 /* FD's number is closed (or replaced): its recorded registrations go. */
 void pending_epoll_closed(int fd);
 
+/* Another socket took FD's number inside a dial that ran in the program's thread
+ * (a direct dialer's netns swap): the program's recorded registrations of FD are
+ * made again on it (they went with the old socket). */
+void pending_epoll_swapped(int fd);
+
 /* Fork handlers, registered with the first record (pthread_atfork). */
 void pending_atfork_prepare(void);
 void pending_atfork_parent(void);

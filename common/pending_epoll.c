@@ -142,6 +142,24 @@ void pending_epoll_show(struct rec *r)
     }
 }
 
+void pending_epoll_swapped(int fd)
+{
+    struct preg **pp, *p;
+
+    pthread_mutex_lock(&pending_mu);
+    pp = slot(fd, false);
+    while (pp && (p = *pp)) {
+        struct epoll_event ev = p->ev;
+        if (sys.epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 && errno != EEXIST) {
+            *pp = p->next; /* the set is gone (EBADF): so is the registration */
+            free(p);
+            continue;
+        }
+        pp = &p->next;
+    }
+    pthread_mutex_unlock(&pending_mu);
+}
+
 void pending_epoll_closed(int fd)
 {
     struct preg **pp, *p;

@@ -83,6 +83,36 @@ assert_eq "$?" 0 "client exit status ($out)"
 assert_eq "$(kv "$out" reply)" "you are $NSADDR" "reply"
 assert_saw "$LOG" $NSADDR "far server"
 
+case_begin "netns = NAME under an nginx-style loop (epoll, edge-triggered, registered before connect): the registration follows the namespace's socket"
+EPOLLCLIENT='import select, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setblocking(False)
+ep = select.epoll()
+ep.register(s.fileno(), select.EPOLLIN | select.EPOLLOUT | select.EPOLLET)
+try:
+    s.connect((sys.argv[1], int(sys.argv[2])))
+except BlockingIOError:
+    pass
+got, sent = b"", False
+for _ in range(40):
+    for fd, ev in ep.poll(0.2):
+        if ev & select.EPOLLOUT and not sent:
+            s.send(b"hello\n")
+            sent = True
+        if ev & select.EPOLLIN:
+            try:
+                got += s.recv(100)
+            except BlockingIOError:
+                pass
+    if b"\n" in got:
+        break
+print("sent=%d\nreply=%s" % (sent, got.decode().strip()))'
+: >"$LOG"
+out=$(shim "$BYNAME" $PY -c "$EPOLLCLIENT" $FAR4 8080)
+assert_eq "$(kv "$out" sent)" 1 "the program saw the socket writable"
+assert_match "$out" "reply=you are $NSADDR" "the reply (the namespace's address)"
+assert_saw "$LOG" $NSADDR "far server"
+
 case_begin "netns = /run/netns/NAME: UDP datagrams leave from the other namespace too"
 : >"$ULOG"
 out=$(shim "$BYPATH" $PY $PYCLIENT udp $FAR4 5353)
