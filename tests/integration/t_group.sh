@@ -147,6 +147,30 @@ assert_match "$ERR" "group pool: member dead down" "log: dead marked down"
 : >"$T/far.log"
 : >"$T/live.log"
 
+case_begin "a group as a member of another group: the inner group fails over from the dead member to the live one"
+P1=$(group_conf nested failover "dead, live" <<EOF
+[dialer top]
+type = group
+members = refuser2, pool
+pick = failover
+[dialer refuser2]
+type = socks5
+server = $B4_SRV:1201
+EOF
+)
+NESTED=$(sed 's/^dialer = pool$/dialer = top/' "$P1" | write_conf nested2)
+: >"$T/far.log"
+: >"$T/live.log"
+run_shim "$NESTED" $CURL $(pages 1)
+assert_eq "$RC" 0 "curl exit status"
+assert_eq "$OUT" "200" "the page"
+assert_eq "$(ms_conns live)" 1 "connections the live member carried"
+assert_eq "$(peers "$T/far.log" | tr '\n' ' ')" "$B4_SRV " "the far server saw the live proxy"
+assert_match "$ERR" "group top: member refuser2 down" "log: the outer group's dead member marked down"
+assert_match "$ERR" "group pool: member dead down" "log: the inner group's dead member marked down"
+: >"$T/far.log"
+: >"$T/live.log"
+
 case_begin "a destination the member refuses (SOCKS5 REP 5) is not the member's failure: no failover, ECONNREFUSED"
 REF=$(group_conf refused failover "refuser, live" </dev/null)
 run_shim "$REF" $PY $PROXY_CLIENT $FAR4 8080
