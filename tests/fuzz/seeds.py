@@ -265,7 +265,7 @@ def conf():
 def imports():
     put("import", "proxychains.conf", "strict_chain\nproxy_dns\nremote_dns_subnet 224\n"
         "tcp_read_time_out 15000\ntcp_connect_time_out 8000\nlocalnet 127.0.0.0/255.0.0.0\n"
-        "localnet 10.0.0.0:80/255.0.0.0\nlocalnet ::1/128\ndnat 1.1.1.1 1.1.1.2\nquiet_mode\n"
+        "localnet 203.0.113.0:80/255.255.255.0\nlocalnet ::1/128\ndnat 192.0.2.77 192.0.2.78\nquiet_mode\n"
         "chain_len = 2\n[ProxyList]\nsocks5 192.0.2.2 1080 user pass\nhttp [::1] 3128\n"
         "socks4 2001:db8::1 1080 id\nraw 192.0.2.9 80\nsocks5 proxy.example 1080\n")
     put("import", "round_robin.conf", "round_robin_chain\nchain_len 3\n[ProxyList]\n"
