@@ -263,6 +263,11 @@ static const char *format_result(const struct answer *a, int rc, int err, char *
     return buf;
 }
 
+static int app_of(const struct query *q)
+{
+    return q->as_app ? q->app : state.app;
+}
+
 /* One line per routed lookup: program, pid, call, name, app, rule, dialer,
  * resolver, mode, strategy, result, time. */
 static void log_lookup(const struct query *q, const struct answer *a, int rc,
@@ -271,12 +276,12 @@ static void log_lookup(const struct query *q, const struct answer *a, int rc,
     const struct conf *c = state.conf;
     const struct conf_resolver *r = dns_resolver(c, a->resolver);
     char rule[160], result[512];
-    int err = errno;
+    int err = errno, app = app_of(q);
 
     if (!log_enabled(LOG_LVL_INFO))
         return;
     if (a->rule >= 0)
-        snprintf(rule, sizeof(rule), "#%d %s", a->rule + 1, c->apps[state.app].rules[a->rule].text);
+        snprintf(rule, sizeof(rule), "#%d %s", a->rule + 1, c->apps[app].rules[a->rule].text);
     else
         snprintf(rule, sizeof(rule), "default");
     format_result(a, rc, err, result, sizeof(result));
@@ -286,7 +291,7 @@ static void log_lookup(const struct query *q, const struct answer *a, int rc,
             LOG_KV_INT("pid", getpid()),
             LOG_KV_STR("call", q->call),
             LOG_KV_STR("name", q->name),
-            LOG_KV_STR("app", state.app >= 0 ? c->apps[state.app].name : "(built-in)"),
+            LOG_KV_STR("app", app >= 0 ? c->apps[app].name : "(built-in)"),
             LOG_KV_STR("rule", rule),
             LOG_KV_STR("dialer", c->dialers[a->dialer].name),
             LOG_KV_STR("resolver", r ? r->name : "?"),
@@ -300,9 +305,8 @@ static void log_lookup(const struct query *q, const struct answer *a, int rc,
                 "%s[%d] %s %s app=%s rule=%s dialer=%s resolver=%s mode=%s strategy=%s "
                 "result=%s %.3fms",
                 state.prog, (int)getpid(), q->call, q->name,
-                state.app >= 0 ? c->apps[state.app].name : "(built-in)", rule,
-                c->dialers[a->dialer].name, r ? r->name : "?",
-                a->mode == RESOLVER_MODE_FAKE_IP ? "fake_ip" : "real",
+                app >= 0 ? c->apps[app].name : "(built-in)", rule, c->dialers[a->dialer].name,
+                r ? r->name : "?", a->mode == RESOLVER_MODE_FAKE_IP ? "fake_ip" : "real",
                 conf_strategy_name(a->strategy), result, monotime_ms_since(t0));
     }
     errno = err;
@@ -337,7 +341,7 @@ static int resolve_here(const struct query *q, struct answer *out)
     if (is_localhost(q->name))
         return resolve_localhost(q, out);
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    out->dialer = route_pick(c, state.app, &d, &out->rule);
+    out->dialer = route_pick(c, app_of(q), &d, &out->rule);
     cd = &c->dialers[out->dialer];
     out->resolver = cd->domain_resolver;
     out->strategy = resolve_strategy(c, out->dialer);
@@ -433,7 +437,14 @@ int lookup_resolve(const struct query *q, struct answer *out)
 
 int netdb_lookup(const char *call, const char *name, int family, struct dns_addr *out, size_t *n)
 {
-    struct query q = {.call = call, .name = name, .family = family, .net = NET_TCP};
+    return netdb_lookup_app(call, name, family, state.app, out, n);
+}
+
+int netdb_lookup_app(const char *call, const char *name, int family, int app, struct dns_addr *out,
+                     size_t *n)
+{
+    struct query q = {
+        .call = call, .name = name, .family = family, .net = NET_TCP, .as_app = true, .app = app};
     struct answer a;
     int rc = lookup_resolve(&q, &a);
 

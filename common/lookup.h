@@ -36,6 +36,8 @@ struct query {
     bool all;      /* with v4mapped: IPv6 and mapped IPv4 both */
     uint16_t port; /* host order, for the route */
     enum net_kind net;
+    bool as_app; /* route by APP's rules, not the process's (the supervisor answers */
+    int app;     /* for many programs, each with its own [app]) */
 };
 
 /* ... and what it decided and found. */
@@ -71,6 +73,9 @@ enum netdb_way netdb_addr_way(const struct sockaddr *sa, socklen_t len, bool *re
  * them, logged as CALL: 0 and *N >= 1 addresses in OUT (DNS_MAX_ADDRS room, each
  * 4 or 16 bytes), or an EAI code. */
 int netdb_lookup(const char *call, const char *name, int family, struct dns_addr *out, size_t *n);
+/* The same under APP's routes (an index into conf->apps, or APP_BUILTIN). */
+int netdb_lookup_app(const char *call, const char *name, int family, int app, struct dns_addr *out,
+                     size_t *n);
 
 /* Whether a reverse lookup of SA (LEN bytes) must stay here: the route's proxy
  * gets names, so a PTR query would tell the local resolver what the proxy hides

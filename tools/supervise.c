@@ -70,20 +70,6 @@ static bool all_direct(const struct conf *c, int app)
     return true;
 }
 
-/* A name under APP may be answered with a fake address (remote_dns, fake_ip):
- * the program's DNS must reach the responder, never a server. */
-static bool names_here(const struct conf *c, int app)
-{
-    bool remote;
-
-    if (netdb_dialer_way(c, route_app_dialer(c, app), &remote) == NETDB_FAKE || remote)
-        return true;
-    for (int i = 0; app >= 0 && i < c->apps[app].n_rules; i++)
-        if (netdb_dialer_way(c, c->apps[app].rules[i].dialer, &remote) == NETDB_FAKE || remote)
-            return true;
-    return false;
-}
-
 void supervise_explain(const struct conf *c, const char *program)
 {
     const char *why = NULL;
@@ -327,7 +313,7 @@ static int load_state(const struct supervise_run *r, struct conf **out)
         state.app = app_pick(c, &who, &state.app_why, &state.app_matched);
     }
     state.app_dialer = route_app_dialer(c, state.app);
-    if (names_here(c, state.app) && fakeip_init(c) != 0)
+    if (sup_names_anywhere(c) && fakeip_init(c) != 0)
         log_warn("fake-ip tables: out of memory; fake addresses disabled");
     state.conf = c;
     state.active = true;
@@ -372,7 +358,6 @@ static int supervise(const struct supervise_run *r, const struct conf *c)
                 r->file, miss);
         return EXIT_CANNOT;
     }
-    sup.dns_redirect = names_here(c, state.app);
     if (build_filter(!all_direct(c, state.app), &prog) != 0) {
         fprintf(stderr, "dialshim: cannot supervise %s: building the seccomp filter failed\n",
                 r->file);
@@ -398,7 +383,7 @@ static int supervise(const struct supervise_run *r, const struct conf *c)
     /* The responder's thread starts after the fork: the child of a process with
      * threads may only make async-signal-safe calls. The program's first query
      * waits in its trapped connect until the workers run. */
-    if (sup.listener >= 0 && sup.dns_redirect && sup_dns_start() != 0) {
+    if (sup.listener >= 0 && sup_dns_start(c) != 0) {
         fprintf(stderr, "dialshim: cannot supervise %s: no DNS responder on loopback: %s\n",
                 r->file, strerror(errno));
         close(sup.listener);
@@ -411,7 +396,7 @@ static int supervise(const struct supervise_run *r, const struct conf *c)
     }
     log_info("%s[%d] supervised (seccomp) by dialshim[%d], app=%s%s", state.prog, (int)sup.child,
              (int)me, state.app >= 0 ? c->apps[state.app].name : "(built-in)",
-             sup.dns_redirect ? ", DNS answered by the supervisor" : "");
+             sup_names_here(c, state.app) ? ", DNS answered by the supervisor" : "");
     return wait_program();
 }
 

@@ -237,12 +237,38 @@ int route(const struct trap *t, const struct sockaddr *sa, socklen_t len, int ty
     return 0;
 }
 
+/* DNS over TCP (a truncated answer retried, `options use-vc`) under an app
+ * whose names are answered here: the program's socket is connected to the
+ * responder's listener, so no query and no connection leaves the host;
+ * getpeername still names the server it asked for. -1: not such a connect. */
+static int dns_stream(const struct trap *t, const struct sockaddr *sa, socklen_t len)
+{
+    struct sockaddr_storage to;
+    socklen_t tolen;
+    int err;
+
+    if (addr_port(sa) != 53 || !sup_dns_addr(t->app, true, t->domain, &to, &tolen))
+        return -1;
+    err = connect(t->fd, (struct sockaddr *)&to, tolen) < 0 ? errno : 0;
+    if (!err || err == EINPROGRESS)
+        peer_note(t->fd, sa, len);
+    log_info("%s[%d] supervised connect tcp %s: DNS over TCP, to the supervisor's responder "
+             "result=%s",
+             t->prog, (int)t->tid, addr_format(sa, (char[ADDR_STRLEN]){0}, ADDR_STRLEN),
+             err ? strerrorname_np(err) : "ok");
+    return err;
+}
+
 /* A TCP connect routed and dialed on the program's socket. */
 static int dial_tcp(const struct trap *t, const struct sockaddr *sa, socklen_t len)
 {
     struct route r;
     ino_t before = inode(t->fd);
-    int err = route(t, sa, len, SOCK_STREAM, &r);
+    int err = dns_stream(t, sa, len);
+
+    if (err >= 0)
+        return err;
+    err = route(t, sa, len, SOCK_STREAM, &r);
 
     if (!err) {
         err = r.d.host ? resolve_dial(&r.d) : dialer_dial(&r.d);
@@ -265,14 +291,9 @@ int dgram_to(const struct trap *t, const char *call, const struct sockaddr *sa, 
     struct route r;
     int err;
 
-    if (sup.dns_redirect && addr_port(sa) == 53 && is_udp(t)) {
+    if (addr_port(sa) == 53 && sup_dns_addr(t->app, false, t->domain, to, tolen)) {
         /* The program's resolver: to the responder, no query leaves the host. */
-        const struct sockaddr *dns = (const struct sockaddr *)&sup.dns4;
-        if (t->domain == AF_INET6 && sup.dns6.sin6_port)
-            dns = (const struct sockaddr *)&sup.dns6;
-        if (!addr_in_family(dns, t->domain, to, tolen))
-            return EAFNOSUPPORT;
-        log_debug("%s[%d] supervised %s udp %s: DNS, to the supervisor's responder", state.prog,
+        log_debug("%s[%d] supervised %s udp %s: DNS, to the supervisor's responder", t->prog,
                   (int)t->tid, call, addr_format(sa, (char[ADDR_STRLEN]){0}, ADDR_STRLEN));
         return 0;
     }

@@ -22,22 +22,30 @@
 #include <sys/types.h>
 
 struct sup {
-    int listener;             /* the seccomp notification descriptor (O_CLOEXEC) */
-    pid_t child;              /* the program */
-    bool dns_redirect;        /* its DNS goes to the responder */
-    struct sockaddr_in dns4;  /* the responder on 127.0.0.1 */
-    struct sockaddr_in6 dns6; /* and on ::1 (port 0: none) */
-    const char *forced_app;   /* -p APP: every program's app */
-    char top_exe[4096];       /* the command's file, symbolic links resolved */
+    int listener;           /* the seccomp notification descriptor (O_CLOEXEC) */
+    pid_t child;            /* the program */
+    const char *forced_app; /* -p APP: every program's app */
+    char top_exe[4096];     /* the command's file, symbolic links resolved */
 };
 extern struct sup sup;
 
 /* Start the notification workers (supervise_notify.c). 0 or an errno. */
 int sup_workers_start(void);
 
-/* Start the DNS responder on loopback and fill sup.dns4/dns6 (supervise_dns.c).
- * 0 or an errno. */
-int sup_dns_start(void);
+/* Start the DNS responder on loopback, with sockets for each app of C whose
+ * names are answered here (supervise_dns.c). 0 or an errno. */
+int sup_dns_start(const struct conf *c);
+
+/* A name under APP may be answered with a fake address (remote_dns, fake_ip):
+ * the program's DNS must reach the responder, never a server. */
+bool sup_names_here(const struct conf *c, int app);
+/* ... under some app of C. */
+bool sup_names_anywhere(const struct conf *c);
+
+/* The responder's address for APP's DNS over UDP or TCP, in a socket of FAMILY
+ * (an IPv6 socket may get IPv4 loopback v4-mapped): false when APP's names are
+ * not answered here (its DNS follows its route). */
+bool sup_dns_addr(int app, bool tcp, int family, struct sockaddr_storage *to, socklen_t *tolen);
 
 /* One trapped call, with what the notification carries and the program's
  * socket taken into the supervisor (supervise_call.c). */
