@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -258,10 +259,11 @@ static int dial_async(const struct dial *d, uint32_t fst, int rule, int maker,
 
 /* Route and dial one socket; returns 0 or an errno, logs the decision. DIALER
  * and RULE: the route of SA, already picked (a fake address is routed here, by
- * its name). ASYNC: a non-blocking socket, whose dial (unless refused on the
- * spot) runs in the background. */
+ * its name). WAIT_MS < 0: the dial runs here; else (unless refused on the spot)
+ * in the background, and the program waits for it WAIT_MS (0: a non-blocking
+ * socket, EINPROGRESS at once; > 0: a blocking one's SO_SNDTIMEO). */
 static int dial_routed(int fd, uint32_t fst, const struct sockaddr *sa, socklen_t len, int dialer,
-                       int rule, bool async)
+                       int rule, long wait_ms)
 {
     struct timespec t0 = {0, 0};
     struct dest dst = {
@@ -283,12 +285,16 @@ static int dial_routed(int fd, uint32_t fst, const struct sockaddr *sa, socklen_
     d.applied = fst & FD_APPLIED;
     d.dialer = dialer;
 
-    if (log_enabled(LOG_LVL_INFO) || async)
+    if (log_enabled(LOG_LVL_INFO) || wait_ms >= 0)
         clock_gettime(CLOCK_MONOTONIC, &t0);
     if ((err = dial_prepare(&d, &dst, name, fst, &rule, &maker, &t0)))
         return err;
-    if (async && state.conf->dialers[d.dialer].type != DIALER_BLOCK)
-        return dial_async(&d, fst, rule, maker, &t0);
+    if (wait_ms >= 0 && state.conf->dialers[d.dialer].type != DIALER_BLOCK) {
+        err = dial_async(&d, fst, rule, maker, &t0);
+        /* as the kernel bounds a blocking connect by SO_SNDTIMEO: EINPROGRESS
+         * after it, the dial going on */
+        return err == EINPROGRESS && wait_ms > 0 ? pending_wait(fd, wait_ms) : err;
+    }
     had_options = d.applied;
     err = d.host ? resolve_dial(&d) : dialer_dial(&d);
     /* A direct dialer's netns put its namespace's socket under the number here,
@@ -308,26 +314,33 @@ struct routed_call {
     uint32_t fst;
     const struct sockaddr *sa;
     socklen_t len;
-    bool async;
+    long wait_ms;
 };
 
 static int routed_on_bigstack(void *arg)
 {
     struct routed_call *c = arg;
 
-    return dial_routed(c->fd, c->fst, c->sa, c->len, c->dialer, c->rule, c->async);
+    return dial_routed(c->fd, c->fst, c->sa, c->len, c->dialer, c->rule, c->wait_ms);
 }
 
-/* A non-blocking TCP socket, outside a signal handler: its dial may run in the
- * background (the slow path only: one fcntl). */
-static bool async_wanted(int fd, uint32_t fst)
+/* How long the program waits for a TCP dial that may run in the background
+ * (the slow path only: one fcntl, one getsockopt for a blocking socket): 0 for a
+ * non-blocking socket, a blocking one's SO_SNDTIMEO in ms, -1: the dial runs
+ * inline (a blocking socket without it, a dial nested in a signal handler). */
+static long async_wait_ms(int fd, uint32_t fst)
 {
+    struct timeval tv = {0, 0};
+    socklen_t len = sizeof(tv);
     int fl;
 
-    if ((fst & FD_KIND_MASK) != FD_TCP || reentry_nested())
-        return false;
-    fl = sys.fcntl(fd, F_GETFL);
-    return fl >= 0 && (fl & O_NONBLOCK);
+    if ((fst & FD_KIND_MASK) != FD_TCP || reentry_nested() || (fl = sys.fcntl(fd, F_GETFL)) < 0)
+        return -1;
+    if (fl & O_NONBLOCK)
+        return 0;
+    if (sys.getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) < 0 || (!tv.tv_sec && !tv.tv_usec))
+        return -1;
+    return tv.tv_sec * 1000L + (tv.tv_usec + 999) / 1000;
 }
 
 /* A direct dial to an address runs here; every other dial (a name, a proxy chain,
@@ -346,8 +359,8 @@ static int decide_and_dial(int fd, uint32_t fst, const struct sockaddr *sa, sock
     c.dialer = route_pick(state.conf, state.app, &dst, &c.rule);
     cd = &state.conf->dialers[c.dialer];
     if (!fakeip_is_fake(sa, len) && cd->type == DIALER_DIRECT && !parallel_wanted(cd))
-        return dial_routed(fd, fst, sa, len, c.dialer, c.rule, false);
-    c.async = (cd->type != DIALER_BLOCK || fakeip_is_fake(sa, len)) && async_wanted(fd, fst);
+        return dial_routed(fd, fst, sa, len, c.dialer, c.rule, -1);
+    c.wait_ms = cd->type != DIALER_BLOCK || fakeip_is_fake(sa, len) ? async_wait_ms(fd, fst) : -1;
     r = bigstack_call(routed_on_bigstack, &c);
     return r < 0 ? ENOMEM : r; /* no stack to dial on: fail closed */
 }

@@ -77,7 +77,7 @@ static bool attach(int fd, struct rec *r)
     return true;
 }
 
-static void unref(struct rec *r)
+void rec_unref(struct rec *r)
 {
     if (--r->refs > 0)
         return;
@@ -209,7 +209,7 @@ static void drop_new(struct rec *r)
         sys.close(r->dupfd);
     r->dupfd = -1;
     r->refs = 1;
-    unref(r);
+    rec_unref(r);
 }
 
 int pending_start(int fd, const struct pend_dial *pd, const struct pend_ops *ops)
@@ -223,7 +223,7 @@ int pending_start(int fd, const struct pend_dial *pd, const struct pend_ops *ops
     err = prepare(r, fd, pd);
     pthread_mutex_lock(&pending_mu);
     if (!err && (old = detach(fd)))
-        unref(old); /* an earlier dial's record: this connect starts afresh */
+        rec_unref(old); /* an earlier dial's record: this connect starts afresh */
     __atomic_store_n(&r->pending, !err, __ATOMIC_RELAXED);
     if (!err && !attach(fd, r))
         err = ENOMEM;
@@ -333,7 +333,7 @@ static void run(void *arg)
     r->dupfd = -1;
     free(r->pd);
     r->pd = NULL;
-    unref(r);
+    rec_unref(r);
     pthread_mutex_unlock(&pending_mu);
 }
 
@@ -354,7 +354,7 @@ int pending_connect_again(int fd)
         e = EISCONN;
     } else {
         detach(fd);
-        unref(r);
+        rec_unref(r);
     }
     pthread_mutex_unlock(&pending_mu);
     return e;
@@ -404,14 +404,14 @@ void pending_record_peer(int fd, const struct sockaddr *sa, socklen_t len)
         return;
     pthread_mutex_lock(&pending_mu);
     if ((r = detach(fd)))
-        unref(r);
+        rec_unref(r);
     if ((r = rec_new())) {
         memcpy(&r->peer, sa, len);
         r->peerlen = len;
         r->ok = true;
         if (!attach(fd, r)) {
             r->refs = 1;
-            unref(r);
+            rec_unref(r);
         }
     }
     pthread_mutex_unlock(&pending_mu);
@@ -434,7 +434,7 @@ void pending_release(int fd, bool abandon_now)
         detach(fd);
         if (r->pending && !r->nfds)
             abandon(r);
-        unref(r);
+        rec_unref(r);
     }
     pthread_mutex_unlock(&pending_mu);
 }
@@ -449,7 +449,7 @@ void pending_dup(int oldfd, int newfd)
     if ((old = detach(newfd))) {
         if (old->pending && !old->nfds)
             abandon(old);
-        unref(old);
+        rec_unref(old);
     }
     if ((r = rec_of(oldfd)))
         attach(newfd, r); /* a ninth copy is the kernel's plain socket */

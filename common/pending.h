@@ -3,7 +3,8 @@
  *
  * A connect on a non-blocking socket that cannot finish at once (a proxy chain,
  * a fake address to resolve and race, Happy Eyeballs, network_strategy) starts
- * here and connect gives EINPROGRESS. The dial runs on a driver thread
+ * here and connect gives EINPROGRESS (a blocking socket with SO_SNDTIMEO
+ * starts the same way and waits up to the timeout: pending_wait). The dial runs on a driver thread
  * (common/driver.h) with the same blocking code a blocking socket runs inline,
  * on a duplicate of the program's socket (F_DUPFD_CLOEXEC, a high number), so a
  * program that closes its number and reuses it never meets the dial. One record
@@ -75,6 +76,13 @@ int pending_count(void);
  * errno once, EISCONN after success; 0 when the connect is the program's to
  * make again (the record is dropped). */
 int pending_connect_again(int fd);
+
+/* A blocking connect of FD whose dial was started here, bounded by the
+ * socket's SO_SNDTIMEO (MS > 0) as the kernel bounds its own: waits for the
+ * dial and returns 0 or its errno (reported then, not again), or EINPROGRESS
+ * when MS ran out first (EINTR when a signal came: the kernel never restarts a
+ * connect with a timeout), the dial going on as a non-blocking one's. */
+int pending_wait(int fd, long ms);
 
 /* getsockopt(SO_ERROR) of FD with a record: true with *ERR set (EINPROGRESS
  * while pending, a failed dial's errno once); false: ask the kernel. */

@@ -38,6 +38,10 @@ extern pthread_cond_t pending_cv; /* a record's bookkeeping ended */
 /* The record FD's number holds, or NULL. */
 struct rec *rec_of(int fd);
 
+/* R loses a holder (a number, the driver, a waiter); the last frees it and its
+ * eventfd. */
+void rec_unref(struct rec *r);
+
 /* pending_epoll.c. Hide: take FD's recorded registrations (every epoll set)
  * out of the kernel; they stay recorded, and the program's epoll_ctl on FD
  * acts on the record while R is pending. Show: make every recorded

@@ -1,6 +1,7 @@
 /* poll, ppoll, select and pselect with pending sockets (common/pending.h): a
  * pending descriptor is waited for through its dial's eventfd, so only the
- * waiters of that dial wake when it ends, and it is reported ready only then. */
+ * waiters of that dial wake when it ends, and it is reported ready only then;
+ * a blocking connect bounded by SO_SNDTIMEO waits on the same eventfd. */
 #include "common/fdtab.h"
 #include "common/monotime.h"
 #include "common/pending_int.h"
@@ -170,4 +171,43 @@ int pending_select(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec
     }
     free(p);
     return got < 0 ? -1 : count;
+}
+
+/* The record is held (a close meanwhile cannot free its eventfd) and its
+ * eventfd, readable once the dial is done, waited for without the lock. */
+int pending_wait(int fd, long ms)
+{
+    long long until = monotime_ms() + ms;
+    struct pollfd p = {.fd = -1, .events = POLLIN};
+    struct rec *r;
+    int e = 0, n = 0;
+
+    pthread_mutex_lock(&pending_mu);
+    if ((r = rec_of(fd))) {
+        r->refs++;
+        p.fd = r->efd;
+    }
+    pthread_mutex_unlock(&pending_mu);
+    if (!r)
+        return 0;
+    while (__atomic_load_n(&r->pending, __ATOMIC_RELAXED) && n >= 0) {
+        long long left = until - monotime_ms();
+        if (left <= 0)
+            break;
+        n = sys.poll(&p, 1, left > 60000 ? 60000 : (int)left);
+        if (n < 0 && errno != EINTR)
+            n = 0; /* the eventfd cannot fail: wait on */
+    }
+    pthread_mutex_lock(&pending_mu);
+    if (r->pending)
+        e = n < 0 ? EINTR : EINPROGRESS;
+    else if (r->err)
+        e = r->err;
+    else if (!r->ok)
+        e = ECONNABORTED; /* abandoned by another thread's close */
+    if (!r->pending)
+        __atomic_store_n(&r->err, 0, __ATOMIC_RELAXED); /* told now, not again */
+    rec_unref(r);
+    pthread_mutex_unlock(&pending_mu);
+    return e;
 }

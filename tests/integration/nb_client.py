@@ -37,6 +37,14 @@ errno values by name. Every wait is bounded.
                               non-blocking connect; while the proxy holds the request:
                               pending_peer=<errno>; after RELEASE and writability:
                               peer=ip:port local=ip:port reply=...
+  sndtimeo HOST PORT PROXYLOG RELEASE
+                              a BLOCKING socket with SO_SNDTIMEO = 1 s (the raw
+                              option: settimeout would make it non-blocking):
+                              connect=<errno> connect_s=<seconds in connect>; when
+                              it gave EINPROGRESS: reqs=<REQ lines in PROXYLOG>,
+                              early=<poll says writable at once: 1/0>, then RELEASE
+                              is created and after poll (8 s): writable=1/0; in
+                              both cases so_error= peer= reply=
   fakepeer NAME PORT          getaddrinfo(NAME) then a blocking connect to its first
                               address: asked=ip peer=ip:port reply=...
 """
@@ -45,6 +53,7 @@ import errno
 import os
 import select
 import socket
+import struct
 import sys
 import time
 
@@ -345,6 +354,29 @@ def peernb(host, port, plog, release):
     out("reply", read_line(s))
 
 
+def sndtimeo(host, port, plog, release):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", 1, 0))
+    t0 = time.monotonic()
+    rc = s.connect_ex((host, port))
+    out("connect", ename(rc))
+    out("connect_s", "%.1f" % (time.monotonic() - t0))
+    if rc == errno.EINPROGRESS:
+        wait_log(plog, "REQ", 1)
+        out("reqs", log_count(plog, "REQ"))
+        p = select.poll()
+        p.register(s, select.POLLOUT)
+        out("early", len(p.poll(0)))
+        open(release, "w").close()
+        out("writable", len(p.poll(8000)))
+    out("so_error", ename(s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)))
+    try:
+        out("peer", fmt(s.getpeername()))
+    except OSError as e:
+        out("peer", ename(e.errno))
+    out("reply", read_line(s))
+
+
 def fakepeer(name, port):
     ai = socket.getaddrinfo(name, port, socket.AF_INET, socket.SOCK_STREAM)
     addr = ai[0][4]
@@ -376,6 +408,8 @@ def main():
         peer(a[1], int(a[2]))
     elif cmd == "peernb":
         peernb(a[1], int(a[2]), a[3], a[4])
+    elif cmd == "sndtimeo":
+        sndtimeo(a[1], int(a[2]), a[3], a[4])
     elif cmd == "fakepeer":
         fakepeer(a[1], int(a[2]))
     else:

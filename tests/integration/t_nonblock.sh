@@ -9,11 +9,15 @@
 # one second late). A refused CONNECT comes through SO_ERROR once; a close or
 # shutdown while pending abandons the dial without a descriptor left behind.
 # getpeername of a proxied socket (blocking too) is the destination, through
-# SOCKS5, HTTP and a 2-hop chain.
+# SOCKS5, HTTP and a 2-hop chain. A blocking socket with SO_SNDTIMEO gets
+# EINPROGRESS when the timeout runs out before the proxy answers (man 7 socket),
+# and the dial goes on as a non-blocking one's (fails on the tree before: connect
+# waited until the proxy's fail-safe answered, then failed).
 # Verified to fail on the tree before: connect there returns 0 after the whole
 # handshake (connect=0, again=EISCONN) and getpeername gives the proxy.
 . "$(dirname "$0")/lib.sh"
 . "$IT_DIR/proxy_lib.sh"
+. "$IT_DIR/nb_lib.sh"
 lab_up
 shim_present
 NB=${NBCORE:-$BUILD/tests/nbcore}
@@ -24,11 +28,13 @@ start_fake stall stall $B4_SRV:1093
 start_microsocks ms $B4_SRV 1080 -b $B4_SRV
 start_microsocks ms6 $B6_SRV 1086 -b $B4_SRV
 start_tinyproxy tp $B4_SRV 8888 $FAR4 8081
+nbp_start rel socks5 $A4_SRV:1095 --release "$T/go" --bind $A4_SRV
 LOG=$T/far.log
 
 SLOW=$(proxy_conf slow socks5 $B4_SRV:1091 <<<'connect_timeout = 5s')
 REFUSE=$(proxy_conf refuse socks5 $B4_SRV:1092 <<<'connect_timeout = 5s')
 STALL=$(proxy_conf stall socks5 $B4_SRV:1093 <<<'connect_timeout = 5s')
+REL=$(proxy_conf rel socks5 $A4_SRV:1095 <<<'connect_timeout = 8s')
 MS=$(proxy_conf ms socks5 $B4_SRV:1080 <<<'handshake = lockstep')
 MS6=$(proxy_conf ms6 socks5 "[$B6_SRV]:1086" <<<'handshake = lockstep')
 HTTP=$(proxy_conf http http $B4_SRV:8888 <<<'')
@@ -126,5 +132,30 @@ print('peer=%s:%d' % s.getpeername()[:2]); print('local=%s' % s.getsockname()[0]
     assert_eq "$(peers "$LOG" | grep -c "^$A4_CLI\$")" 0 "connections the far server saw from the client"
     assert_eq "$(peers "$LOG" | wc -l)" 2 "connections the far server saw (through the proxy)"
 done
+
+case_begin "a blocking socket with SO_SNDTIMEO = 1 s, the proxy holding its answer: EINPROGRESS, then the dial completes"
+rm -f "$T/go"
+: >"$T/rel.log"
+: >"$LOG"
+run_shim "$REL" $PY $NB_CLIENT sndtimeo $FAR4 8081 "$T/rel.log" "$T/go"
+assert_eq "$(kv "$OUT" connect)" EINPROGRESS "connect"
+assert_le "$(kv "$OUT" connect_s)" 5 "seconds in connect (a watchdog: the proxy gives up after 6)"
+assert_eq "$(kv "$OUT" reqs)" 1 "requests the proxy held"
+assert_eq "$(kv "$OUT" early)" 0 "writable while the proxy holds the request"
+assert_eq "$(kv "$OUT" writable)" 1 "writable after the release"
+assert_eq "$(kv "$OUT" so_error)" 0 "SO_ERROR"
+assert_eq "$(kv "$OUT" peer)" "$FAR4:8081" "getpeername"
+assert_eq "$(kv "$OUT" reply)" "you are $A4_SRV" "reply through the proxy"
+assert_eq "$(plog_count rel GIVEUP)" 0 "requests the proxy gave up on"
+assert_eq "$(peers "$LOG")" "$A4_SRV" "connections the far server saw"
+
+case_begin "a blocking socket with SO_SNDTIMEO = 1 s, the proxy answering at once: connect returns 0"
+touch "$T/go"
+: >"$LOG"
+run_shim "$REL" $PY $NB_CLIENT sndtimeo $FAR4 8081 "$T/rel.log" "$T/go"
+assert_eq "$(kv "$OUT" connect)" 0 "connect"
+assert_eq "$(kv "$OUT" peer)" "$FAR4:8081" "getpeername"
+assert_eq "$(kv "$OUT" reply)" "you are $A4_SRV" "reply through the proxy"
+assert_eq "$(peers "$LOG")" "$A4_SRV" "connections the far server saw"
 
 finish
