@@ -263,7 +263,7 @@ static int dial_async(const struct dial *d, uint32_t fst, int rule, int maker,
  * in the background, and the program waits for it WAIT_MS (0: a non-blocking
  * socket, EINPROGRESS at once; > 0: a blocking one's SO_SNDTIMEO). */
 static int dial_routed(int fd, uint32_t fst, const struct sockaddr *sa, socklen_t len, int dialer,
-                       int rule, long wait_ms)
+                       int rule, long wait_ms, int fl)
 {
     struct timespec t0 = {0, 0};
     struct dest dst = {
@@ -284,6 +284,8 @@ static int dial_routed(int fd, uint32_t fst, const struct sockaddr *sa, socklen_
     d.type = dst.net == NET_UDP ? SOCK_DGRAM : SOCK_STREAM;
     d.applied = fst & FD_APPLIED;
     d.dialer = dialer;
+    d.fl = fl;
+    d.fl_known = fl >= 0;
 
     if (log_enabled(LOG_LVL_INFO) || wait_ms >= 0)
         clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -310,7 +312,7 @@ static int dial_routed(int fd, uint32_t fst, const struct sockaddr *sa, socklen_
 }
 
 struct routed_call {
-    int fd, dialer, rule;
+    int fd, dialer, rule, fl;
     uint32_t fst;
     const struct sockaddr *sa;
     socklen_t len;
@@ -321,22 +323,23 @@ static int routed_on_bigstack(void *arg)
 {
     struct routed_call *c = arg;
 
-    return dial_routed(c->fd, c->fst, c->sa, c->len, c->dialer, c->rule, c->wait_ms);
+    return dial_routed(c->fd, c->fst, c->sa, c->len, c->dialer, c->rule, c->wait_ms, c->fl);
 }
 
 /* How long the program waits for a TCP dial that may run in the background
- * (the slow path only: one fcntl, one getsockopt for a blocking socket): 0 for a
- * non-blocking socket, a blocking one's SO_SNDTIMEO in ms, -1: the dial runs
- * inline (a blocking socket without it, a dial nested in a signal handler). */
-static long async_wait_ms(int fd, uint32_t fst)
+ * (the slow path only: one fcntl, whose answer *FL keeps for the dial, -1 when
+ * not read; one getsockopt for a blocking socket): 0 for a non-blocking socket,
+ * a blocking one's SO_SNDTIMEO in ms, -1: the dial runs inline (a blocking
+ * socket without it, a dial nested in a signal handler). */
+static long async_wait_ms(int fd, uint32_t fst, int *fl)
 {
     struct timeval tv = {0, 0};
     socklen_t len = sizeof(tv);
-    int fl;
 
-    if ((fst & FD_KIND_MASK) != FD_TCP || reentry_nested() || (fl = sys.fcntl(fd, F_GETFL)) < 0)
+    *fl = -1;
+    if ((fst & FD_KIND_MASK) != FD_TCP || reentry_nested() || (*fl = sys.fcntl(fd, F_GETFL)) < 0)
         return -1;
-    if (fl & O_NONBLOCK)
+    if (*fl & O_NONBLOCK)
         return 0;
     if (sys.getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) < 0 || (!tv.tv_sec && !tv.tv_usec))
         return -1;
@@ -352,15 +355,16 @@ static int decide_and_dial(int fd, uint32_t fst, const struct sockaddr *sa, sock
 {
     struct dest dst = {
         .sa = sa, .port = addr_port(sa), .net = (fst & FD_KIND_MASK) == FD_UDP ? NET_UDP : NET_TCP};
-    struct routed_call c = {.fd = fd, .fst = fst, .sa = sa, .len = len};
+    struct routed_call c = {.fd = fd, .fst = fst, .sa = sa, .len = len, .fl = -1};
     const struct conf_dialer *cd;
     int r;
 
     c.dialer = route_pick(state.conf, state.app, &dst, &c.rule);
     cd = &state.conf->dialers[c.dialer];
     if (!fakeip_is_fake(sa, len) && cd->type == DIALER_DIRECT && !parallel_wanted(cd))
-        return dial_routed(fd, fst, sa, len, c.dialer, c.rule, -1);
-    c.wait_ms = cd->type != DIALER_BLOCK || fakeip_is_fake(sa, len) ? async_wait_ms(fd, fst) : -1;
+        return dial_routed(fd, fst, sa, len, c.dialer, c.rule, -1, -1);
+    c.wait_ms =
+        cd->type != DIALER_BLOCK || fakeip_is_fake(sa, len) ? async_wait_ms(fd, fst, &c.fl) : -1;
     r = bigstack_call(routed_on_bigstack, &c);
     return r < 0 ? ENOMEM : r; /* no stack to dial on: fail closed */
 }

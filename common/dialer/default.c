@@ -54,7 +54,7 @@ int default_dial(struct dial *d, uint32_t timeout_ms)
     if (err)
         return err;
     if (timeout_ms && d->type == SOCK_STREAM) {
-        int flags = sys.fcntl(d->fd, F_GETFL);
+        int flags = dial_flags(d);
         if (flags >= 0 && !(flags & O_NONBLOCK))
             return connect_bounded(d->fd, d->sa, d->len, timeout_ms, flags);
     }

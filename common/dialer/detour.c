@@ -62,6 +62,7 @@ static int swap_fresh(struct dial *d, int family, int old_family)
     if ((err = dial_swap(d->fd, scratch, old_family)))
         return err;
     sys.fcntl(d->fd, F_SETFL, sys.fcntl(d->fd, F_GETFL) | O_NONBLOCK);
+    d->fl_known = false; /* another socket now */
     return 0;
 }
 
@@ -340,7 +341,7 @@ int detour_dial(struct dial *d, uint32_t timeout_ms)
     }
     if (!d->conf->dialers[d->dialer].connect_timeout_ms && !ch.n_picks)
         deadline = monotime_ms() + chain_timeout(d->conf, &ch, timeout_ms);
-    flags = sys.fcntl(d->fd, F_GETFL);
+    flags = dial_flags(d);
     if (flags < 0)
         return errno;
     if (!(flags & O_NONBLOCK) && sys.fcntl(d->fd, F_SETFL, flags | O_NONBLOCK) < 0)

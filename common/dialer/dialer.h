@@ -13,8 +13,10 @@
 #include "common/monotime.h"
 #include "common/proto/proto.h"
 #include "common/strategy.h"
+#include "common/sys.h"
 #include "conf/conf.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -25,8 +27,10 @@ struct dial {
     int type;   /* SOCK_STREAM or SOCK_DGRAM */
     const struct sockaddr *sa;
     socklen_t len;
-    const char *host;   /* the destination's name, for a proxy to resolve, or NULL */
-    bool applied;       /* options were set by an earlier call on this socket */
+    const char *host; /* the destination's name, for a proxy to resolve, or NULL */
+    bool applied;     /* options were set by an earlier call on this socket */
+    bool fl_known;    /* fl holds the socket's F_GETFL: the caller read it already */
+    int fl;
     int swapped_family; /* out: a socket of this other family took the program's fd, or 0 */
     bool warn;          /* out: log the failure as a warning (a refusal, a proxy's error) */
     char why[600];      /* out: the one reason a dial gives; read through dial_why() */
@@ -46,6 +50,17 @@ static inline void dial_refuse(struct dial *d, const char *reason)
     if (!d->why[0] && reason)
         snprintf(d->why, sizeof(d->why), "%s", reason);
     d->warn = true;
+}
+
+/* D's socket's file status flags (F_GETFL): the engine reads them once per dial
+ * (a system call is about a microsecond); -1 with errno on failure. */
+static inline int dial_flags(struct dial *d)
+{
+    if (!d->fl_known) {
+        d->fl = sys.fcntl(d->fd, F_GETFL);
+        d->fl_known = d->fl >= 0;
+    }
+    return d->fl;
 }
 
 /* Milliseconds on the monotonic clock: every dial's deadline is counted in these. */
