@@ -121,7 +121,7 @@ static struct peer {
 static unsigned peers_next;
 static pthread_mutex_t peers_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void peer_note(int fd, const struct sockaddr *sa, socklen_t len)
+void sup_peer_note(int fd, const struct sockaddr *sa, socklen_t len)
 {
     ino_t ino = inode(fd);
     struct peer *p = NULL;
@@ -251,7 +251,7 @@ static int dns_stream(const struct trap *t, const struct sockaddr *sa, socklen_t
         return -1;
     err = connect(t->fd, (struct sockaddr *)&to, tolen) < 0 ? errno : 0;
     if (!err || err == EINPROGRESS)
-        peer_note(t->fd, sa, len);
+        sup_peer_note(t->fd, sa, len);
     log_info("%s[%d] supervised connect tcp %s: DNS over TCP, to the supervisor's responder "
              "result=%s",
              t->prog, (int)t->tid, addr_format(sa, (char[ADDR_STRLEN]){0}, ADDR_STRLEN),
@@ -276,7 +276,7 @@ static int dial_tcp(const struct trap *t, const struct sockaddr *sa, socklen_t l
         if ((!err || err == EINPROGRESS) && inode(t->fd) != before && (err = install(t)))
             dial_refuse(&r.d, "the new socket could not take the program's descriptor");
         if (!err && (r.d.host || state.conf->dialers[r.d.dialer].type != DIALER_DIRECT))
-            peer_note(t->fd, sa, len);
+            sup_peer_note(t->fd, sa, len);
     }
     log_dial(err && err != EINPROGRESS ? (r.d.warn ? LOG_LVL_WARN : LOG_LVL_INFO) : LOG_LVL_INFO, t,
              "connect", &r.d, r.rule, err, &r.t0);
@@ -285,10 +285,10 @@ static int dial_tcp(const struct trap *t, const struct sockaddr *sa, socklen_t l
 
 /* Where a datagram (or a UDP connect) to SA goes: *TO, or an errno (logged). */
 int dgram_to(const struct trap *t, const char *call, const struct sockaddr *sa, socklen_t len,
-             struct sockaddr_storage *to, socklen_t *tolen)
+             struct sockaddr_storage *to, socklen_t *tolen, struct route *rr)
 {
     const struct conf_dialer *cd;
-    struct route r;
+    struct route *r = rr;
     int err;
 
     if (addr_port(sa) == 53 && sup_dns_addr(t->app, false, t->domain, to, tolen)) {
@@ -297,26 +297,30 @@ int dgram_to(const struct trap *t, const char *call, const struct sockaddr *sa, 
                   (int)t->tid, call, addr_format(sa, (char[ADDR_STRLEN]){0}, ADDR_STRLEN));
         return 0;
     }
-    err = route(t, sa, len, SOCK_DGRAM, &r);
-    cd = &state.conf->dialers[r.d.dialer];
-    if (!err && r.d.host) {
+    err = route(t, sa, len, SOCK_DGRAM, r);
+    cd = &state.conf->dialers[r->d.dialer];
+    if (!err && cd->type == DIALER_BLOCK) {
         err = EPERM;
-        dial_refuse(&r.d, "a datagram to a name's fake address: not built under the supervisor");
-    } else if (!err && cd->type == DIALER_BLOCK) {
-        err = EPERM;
-        dial_refuse(&r.d, "blocked");
-    } else if (!err && cd->type != DIALER_DIRECT) {
-        err = EPERM;
-        dial_refuse(&r.d, "datagrams through a proxy (UDP ASSOCIATE) are not built under the "
-                          "supervisor: its relay needs the receiving side");
+        dial_refuse(&r->d, "blocked");
+    } else if (!err && (cd->type != DIALER_DIRECT || r->d.host)) {
+        /* Through the proxy's UDP ASSOCIATE (supervise_udp.c), a name too. */
+        if ((err = associate_check(state.conf, r->d.dialer, r->d.why, sizeof(r->d.why))))
+            r->d.warn = true;
+        else if (cd->type != DIALER_DIRECT)
+            return SUP_RELAY;
+        else {
+            err = EPERM;
+            dial_refuse(&r->d, "a datagram to a name's fake address on a direct route: not "
+                               "built under the supervisor");
+        }
     } else if (!err && conf_udp_mode(cd) == UDP_BLOCK) {
         err = EPERM;
-        dial_refuse(&r.d, "UDP blocked by the direct dialer (udp = block)");
+        dial_refuse(&r->d, "UDP blocked by the direct dialer (udp = block)");
     } else if (!err) {
-        err = default_prepare(&r.d);
+        err = default_prepare(&r->d);
     }
     if (err || log_enabled(LOG_LVL_DEBUG))
-        log_dial(err ? LOG_LVL_INFO : LOG_LVL_DEBUG, t, call, &r.d, r.rule, err, &r.t0);
+        log_dial(err ? LOG_LVL_INFO : LOG_LVL_DEBUG, t, call, &r->d, r->rule, err, &r->t0);
     if (!err) {
         memcpy(to, sa, len);
         *tolen = len;
@@ -367,11 +371,16 @@ void sup_connect(const struct trap *t, struct verdict *v)
     {
         struct sockaddr_storage to;
         socklen_t tolen;
+        struct route r;
         if (is_udp(t))
-            v->err = dgram_to(t, "connect", sa, len, &to, &tolen);
+            v->err = dgram_to(t, "connect", sa, len, &to, &tolen, &r);
         else
-            v->err = send_to(t, "connect", sa, len, 0, &to, &tolen);
-        if (!v->err)
+            v->err = send_to(t, "connect", sa, len, 0, &to, &tolen, &r);
+        if (v->err == SUP_RELAY) {
+            v->err = sup_udp_connect(t, &r, sa, len);
+            log_dial(v->err ? LOG_LVL_WARN : LOG_LVL_INFO, t, "connect", &r.d, r.rule, v->err,
+                     &r.t0);
+        } else if (!v->err)
             v->err = connect(t->fd, (struct sockaddr *)&to, tolen) < 0 ? errno : 0;
     }
 }

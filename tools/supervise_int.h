@@ -118,14 +118,30 @@ int route(const struct trap *t, const struct sockaddr *sa, socklen_t len, int ty
 void log_dial(enum log_level l, const struct trap *t, const char *call, const struct dial *d,
               int rule, int err, const struct timespec *t0);
 
-/* Where a datagram (or a UDP connect) to SA goes: *TO, or an errno (logged). */
+/* dgram_to and send_to: the datagram goes through the proxy's UDP ASSOCIATE,
+ * routed in *R (sup_udp_connect, sup_udp_send). */
+#define SUP_RELAY (-1)
+
+/* Where a datagram (or a UDP connect) to SA goes: *TO, SUP_RELAY, or an errno
+ * (logged). R gets the route. */
 int dgram_to(const struct trap *t, const char *call, const struct sockaddr *sa, socklen_t len,
-             struct sockaddr_storage *to, socklen_t *tolen);
+             struct sockaddr_storage *to, socklen_t *tolen, struct route *r);
 
 /* The destination SA of a send with FLAGS on T (supervise_send.c): *TO to send
  * to (*TOLEN 0: none, the socket's peer), or an errno to answer. */
 int send_to(const struct trap *t, const char *call, const struct sockaddr *sa, socklen_t len,
-            int flags, struct sockaddr_storage *to, socklen_t *tolen);
+            int flags, struct sockaddr_storage *to, socklen_t *tolen, struct route *r);
+
+/* getpeername of T's socket FD answers SA from now on (supervise_call.c). */
+void sup_peer_note(int fd, const struct sockaddr *sa, socklen_t len);
+
+/* UDP through a SOCKS5 proxy (supervise_udp.c), the association held by the
+ * supervisor on sockets of its own, the program's socket connected to its
+ * loopback end. The connect of T's socket to SA as R routed it: 0 or an errno. */
+int sup_udp_connect(const struct trap *t, struct route *r, const struct sockaddr *sa,
+                    socklen_t len);
+/* A datagram M (M->msg_name, routed in R) of T's socket: the bytes sent or -errno. */
+ssize_t sup_udp_send(const struct trap *t, struct route *r, const struct msghdr *m, int flags);
 
 /* The kernel would have sent SIGPIPE to the program's thread; ours is ignored. */
 void sigpipe(const struct trap *t, int err, int flags);

@@ -45,7 +45,7 @@ static int fastopen_ok(const struct trap *t, const struct sockaddr *sa, socklen_
 /* The destination SA of a send with FLAGS on T: *TO to send to (*TOLEN 0:
  * none, the socket's peer), or an errno to answer. */
 int send_to(const struct trap *t, const char *call, const struct sockaddr *sa, socklen_t len,
-            int flags, struct sockaddr_storage *to, socklen_t *tolen)
+            int flags, struct sockaddr_storage *to, socklen_t *tolen, struct route *r)
 {
     *tolen = 0;
     if (!sa)
@@ -56,7 +56,7 @@ int send_to(const struct trap *t, const char *call, const struct sockaddr *sa, s
         return 0;
     }
     if (is_udp(t))
-        return dgram_to(t, call, sa, len, to, tolen);
+        return dgram_to(t, call, sa, len, to, tolen, r);
     if (is_tcp(t) && (flags & MSG_FASTOPEN) && !tcp_busy(t->fd)) {
         int err = fastopen_ok(t, sa, len);
         if (err)
@@ -65,9 +65,8 @@ int send_to(const struct trap *t, const char *call, const struct sockaddr *sa, s
     /* TCP otherwise ignores the address of a send; anything else sends only
      * where a route lets it go. */
     if (!is_tcp(t)) {
-        struct route r;
-        if (route(t, sa, len, SOCK_DGRAM, &r) || r.d.host ||
-            state.conf->dialers[r.d.dialer].type != DIALER_DIRECT) {
+        if (route(t, sa, len, SOCK_DGRAM, r) || r->d.host ||
+            state.conf->dialers[r->d.dialer].type != DIALER_DIRECT) {
             log_info("%s[%d] supervised %s on a socket of type %d, protocol %d: only direct "
                      "routes: EACCES",
                      state.prog, (int)t->tid, call, t->type, t->proto);
@@ -109,20 +108,33 @@ static int read_iovs(const struct trap *t, uint64_t iovs, size_t count, char *da
     return 0;
 }
 
+/* A datagram M through the proxy's UDP ASSOCIATE (R routed it there): the bytes
+ * sent or -errno; the association's opening and every failure logged. */
+static ssize_t relayed(const struct trap *t, const char *call, struct route *r,
+                       const struct msghdr *m, int flags)
+{
+    ssize_t n = sup_udp_send(t, r, m, flags);
+    enum log_level l = n < 0 ? LOG_LVL_WARN : r->d.why[0] ? LOG_LVL_INFO : LOG_LVL_DEBUG;
+
+    log_dial(l, t, call, &r->d, r->rule, n < 0 ? (int)-n : 0, &r->t0);
+    return n;
+}
+
 void sup_sendto(const struct trap *t, struct verdict *v)
 {
     const struct seccomp_notif *n = t->n;
     int flags = (int)n->data.args[3];
     size_t len = (size_t)n->data.args[2];
+    socklen_t alen = (socklen_t)n->data.args[5], tolen;
     struct sockaddr_storage ss, to;
-    socklen_t tolen;
+    struct route r;
     char *data;
 
     if (!is_inet(t)) {
         v->cont = true; /* see the top of this file */
         return;
     }
-    if ((v->err = read_sockaddr(t, n->data.args[4], (socklen_t)n->data.args[5], &ss)))
+    if ((v->err = read_sockaddr(t, n->data.args[4], alen, &ss)))
         return;
     if (len > DATA_MAX) {
         if (!is_tcp(t)) {
@@ -135,12 +147,19 @@ void sup_sendto(const struct trap *t, struct verdict *v)
         v->err = ENOMEM;
         return;
     }
-    if ((v->err = sup_read(t->tid, n->data.args[1], data, len)) == 0 && sup_valid(n->id) &&
-        !(v->err = send_to(t, "sendto", (struct sockaddr *)&ss, (socklen_t)n->data.args[5], flags,
-                           &to, &tolen))) {
-        ssize_t r = sendto(t->fd, data, len, flags, tolen ? (struct sockaddr *)&to : NULL, tolen);
-        v->err = r < 0 ? errno : 0;
-        v->val = r;
+    if ((v->err = sup_read(t->tid, n->data.args[1], data, len)) == 0 && sup_valid(n->id))
+        v->err = send_to(t, "sendto", (struct sockaddr *)&ss, alen, flags, &to, &tolen, &r);
+    if (v->err == SUP_RELAY) {
+        struct iovec iov = {data, len};
+        struct msghdr m = {.msg_name = &ss, .msg_namelen = alen, .msg_iov = &iov, .msg_iovlen = 1};
+        ssize_t sent = relayed(t, "sendto", &r, &m, flags);
+        v->err = sent < 0 ? (int)-sent : 0;
+        v->val = sent;
+    } else if (!v->err) {
+        ssize_t sent =
+            sendto(t->fd, data, len, flags, tolen ? (struct sockaddr *)&to : NULL, tolen);
+        v->err = sent < 0 ? errno : 0;
+        v->val = sent;
         sigpipe(t, v->err, flags);
     }
     free(data);
@@ -153,6 +172,7 @@ static ssize_t send_one(const struct trap *t, const char *call, uint64_t msgaddr
     struct msghdr m;
     struct sockaddr_storage ss, to;
     socklen_t tolen = 0;
+    struct route rt;
     char control[CONTROL_MAX];
     struct iovec iov;
     size_t len = 0;
@@ -175,7 +195,14 @@ static ssize_t send_one(const struct trap *t, const char *call, uint64_t msgaddr
     else if (!sup_valid(t->n->id))
         r = -EINTR;
     else if ((err = send_to(t, call, m.msg_name ? (struct sockaddr *)&ss : NULL, m.msg_namelen,
-                            flags, &to, &tolen)))
+                            flags, &to, &tolen, &rt)) == SUP_RELAY) {
+        iov = (struct iovec){data, len};
+        m.msg_name = &ss;
+        m.msg_iov = &iov;
+        m.msg_iovlen = 1;
+        m.msg_control = m.msg_controllen ? control : NULL;
+        r = relayed(t, call, &rt, &m, flags);
+    } else if (err)
         r = -err;
     else {
         iov = (struct iovec){data, len};

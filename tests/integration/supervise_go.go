@@ -6,6 +6,8 @@
 //	many N HOST:PORT  N dials at once, prints ok=<count> err=<first error>
 //	exec PROG ARGS... runs PROG (a child process), prints its output
 //	twice HOST:PORT   dials, prints reply1=, waits for a line on stdin, dials again (reply2=)
+//	udp HOST:PORT     net.Dial("udp"), one datagram, prints reply= and remote= (or err=)
+//	udpto HOST:PORT   an unconnected UDP socket: WriteTo, ReadFrom, prints reply= (or err=)
 package main
 
 import (
@@ -39,6 +41,40 @@ func dial(addr string) (string, error) {
 	c.SetDeadline(time.Now().Add(5 * time.Second))
 	c.Write([]byte("hello\n"))
 	return line(c), nil
+}
+
+// One datagram to ADDR and its answer, on a connected socket or with WriteTo.
+func datagram(connected bool, addr string) (string, error) {
+	buf := make([]byte, 1500)
+	if connected {
+		c, err := net.Dial("udp", addr)
+		if err != nil {
+			return "", err
+		}
+		defer c.Close()
+		remote = c.RemoteAddr().String()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err = c.Write([]byte("hello\n")); err != nil {
+			return "", err
+		}
+		n, err := c.Read(buf)
+		return strings.TrimSpace(string(buf[:n])), err
+	}
+	to, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		return "", err
+	}
+	c, err := net.ListenPacket("udp", ":0")
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err = c.WriteTo([]byte("hello\n"), to); err != nil {
+		return "", err
+	}
+	n, _, err := c.ReadFrom(buf)
+	return strings.TrimSpace(string(buf[:n])), err
 }
 
 func main() {
@@ -88,6 +124,13 @@ func main() {
 		if ok != n {
 			os.Exit(1)
 		}
+	case "udp", "udpto":
+		s, err := datagram(os.Args[1] == "udp", os.Args[2])
+		if err != nil {
+			fmt.Printf("err=%v\n", err)
+			os.Exit(1)
+		}
+		fmt.Printf("reply=%s\nremote=%s\n", s, remote)
 	case "twice":
 		s, err := dial(os.Args[2])
 		fmt.Printf("reply1=%s err1=%v\n", s, err)
