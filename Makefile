@@ -91,8 +91,9 @@ $(BUILD)/deps/lib%.a: shim/exports.map tools/layer.sh
 
 # common/sys_default.o is the one object allowed the libc names: it fills the table
 # for the tool and the unit tests and is never linked into the library.
-layercheck: $(CORE_OBJ) $(DEP_ARCHIVES)
+layercheck: $(CORE_OBJ) $(DEP_ARCHIVES) $(BUILD)/libdialshim.so
 	@sh tools/layer.sh check $(filter-out %/common/sys_default.o,$(CORE_OBJ)) $(DEP_ARCHIVES)
+	@sh tools/startcheck.sh $(BUILD)/libdialshim.so
 	@python3 tools/cycles.py
 
 $(BUILD)/libcore.a: $(CORE_OBJ)
@@ -110,9 +111,11 @@ $(BUILD)/libcore.a: $(CORE_OBJ)
 # start never touches (common/state.c keeps the constructor's path at the front).
 # -soname: the package puts the library in the multiarch library directory, where
 # every shared object must name itself.
-$(BUILD)/libdialshim.so: $(SHIM_OBJ) $(BUILD)/libcore.a shim/exports.map $(DEP_ARCHIVES)
+# -T shim/start.ld: the data written at every start in as few pages as can be, and
+# no .bss (tools/startcheck.sh, run by `make layercheck`, checks the result).
+$(BUILD)/libdialshim.so: $(SHIM_OBJ) $(BUILD)/libcore.a shim/exports.map shim/start.ld $(DEP_ARCHIVES)
 	$(CC) $(CFLAGS) -shared -o $@ $(SHIM_OBJ) $(BUILD)/libcore.a \
-	    -Wl,--version-script=shim/exports.map -Wl,--exclude-libs,ALL -Wl,-z,lazy \
+	    -Wl,--version-script=shim/exports.map -Wl,--exclude-libs,ALL -Wl,-z,lazy -Wl,-T,shim/start.ld \
 	    -Wl,-z,nodelete -Wl,-z,noseparate-code -Wl,-fini=dialshim_no_fini -Wl,-soname,libdialshim.so \
 	    $(LDLIBS)
 

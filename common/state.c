@@ -21,7 +21,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-struct state state;
+/* Written by the constructor: with its other data, in the data segment's first
+ * written page (shim/start.ld). */
+struct state state START_DATA("1");
 
 /* Where the constructor's code and the strings it reads lie: at the start of
  * .text (the linker puts .text.startup.* there), in the first 64 KiB of the
@@ -182,9 +184,9 @@ static struct {
     char *text; /* in the arena, or the heap for a big file; NULL: unreadable */
     size_t len, used;
     mode_t mode;
-    char why[160]; /* why the file could not be read */
     char arena[3 * PATH_MAX + CAPTURE_INLINE];
-} cap NOBSS;
+    char why[160]; /* why the file could not be read (after the arena: rarely written) */
+} cap START_DATA("2");
 
 static size_t room(void)
 {

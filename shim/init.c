@@ -1,6 +1,7 @@
 #include "shim/init.h"
 
 #include "common/bigstack.h"
+#include "common/nobss.h"
 #include "common/state.h"
 #include "common/sys.h"
 
@@ -14,7 +15,7 @@
 #include <unistd.h>
 
 static pthread_once_t resolve_once = PTHREAD_ONCE_INIT;
-static pthread_once_t capture_once = PTHREAD_ONCE_INIT;
+static pthread_once_t capture_once START_DATA("0") = PTHREAD_ONCE_INIT;
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 
 /* Where this library's code lies, to recognise a lookup that found us again. */
