@@ -97,7 +97,7 @@ int engine_socket(int domain, int type, int protocol)
     if (fd >= 0 && (fdtab_get(fd) & FD_EPOLL))
         pending_epoll_closed(fd);
     if (fd >= 0)
-        fdtab_set(fd, kind);
+        fdtab_set(fd, kind == FD_TCP ? kind | FD_NO_SNDTIMEO : kind);
     return fd;
 }
 
@@ -328,9 +328,9 @@ static int routed_on_bigstack(void *arg)
 
 /* How long the program waits for a TCP dial that may run in the background
  * (the slow path only: one fcntl, whose answer *FL keeps for the dial, -1 when
- * not read; one getsockopt for a blocking socket): 0 for a non-blocking socket,
- * a blocking one's SO_SNDTIMEO in ms, -1: the dial runs inline (a blocking
- * socket without it, a dial nested in a signal handler). */
+ * not read; one getsockopt for a blocking socket that may have SO_SNDTIMEO): 0 for a non-blocking
+ * socket, a blocking one's SO_SNDTIMEO in ms, -1: the dial runs inline (a blocking socket without
+ * it, a dial nested in a signal handler). */
 static long async_wait_ms(int fd, uint32_t fst, int *fl)
 {
     struct timeval tv = {0, 0};
@@ -341,7 +341,8 @@ static long async_wait_ms(int fd, uint32_t fst, int *fl)
         return -1;
     if (*fl & O_NONBLOCK)
         return 0;
-    if (sys.getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) < 0 || (!tv.tv_sec && !tv.tv_usec))
+    if ((fst & FD_NO_SNDTIMEO) || sys.getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) < 0 ||
+        (!tv.tv_sec && !tv.tv_usec))
         return -1;
     return tv.tv_sec * 1000L + (tv.tv_usec + 999) / 1000;
 }

@@ -53,7 +53,7 @@ static void restore(int fd, uint32_t fst, const struct kept *k)
 
     sys.getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, &len);
     if (k->dev[0] && !dev[0] &&
-        setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, k->dev, strlen(k->dev) + 1) < 0)
+        sys.setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, k->dev, strlen(k->dev) + 1) < 0)
         err = errno;
     len = sizeof(now);
     if (!err && (fst & FD_ASSOC) && k->local_len && addr_port((struct sockaddr *)&k->local) &&
@@ -116,6 +116,9 @@ int engine_dup(int oldfd, int newfd, bool new)
     /* Without a share (no memory after all) the copy must not claim one: its
      * datagrams then open their own association, never go direct. */
     v &= ~(uint32_t)FD_EPOLL; /* registrations belong to a number, not its copies */
+    /* A send timeout set through either number is the socket's: neither claims none. */
+    v &= ~(uint32_t)FD_NO_SNDTIMEO;
+    fdtab_and(oldfd, ~FD_NO_SNDTIMEO);
     fdtab_set(newfd, err ? v & ~(FD_ASSOC | FD_APPLIED) : v);
     if (v & FD_ENGINE)
         fakepin_dup(oldfd, newfd);

@@ -35,6 +35,10 @@ enum fd_kind { FD_UNKNOWN = 0, FD_TCP = 1, FD_UDP = 2, FD_OTHER = 3 };
 /* The program registered the socket with epoll: the registrations are recorded
  * (common/pending.h), to be hidden while a dial is pending and made again after */
 #define FD_EPOLL 1024u
+/* TCP made by the socket() hook whose SO_SNDTIMEO the program never set (the
+ * setsockopt hook clears it): a blocking socket's dial need not ask the kernel
+ * for a send timeout to honour (common/engine.c) */
+#define FD_NO_SNDTIMEO 2048u
 /* Not an AF_INET/AF_INET6 socket (a socketpair, an inherited unix socket): the
  * engine passes its calls untouched. With kind FD_OTHER. */
 #define FD_FOREIGN (1u << 15)

@@ -29,7 +29,7 @@ bool sockopt_none(const struct conf_dialer *d)
 
 static int set_int(int fd, int level, int name, int value)
 {
-    return setsockopt(fd, level, name, &value, sizeof(value)) < 0 ? errno : 0;
+    return sys.setsockopt(fd, level, name, &value, sizeof(value)) < 0 ? errno : 0;
 }
 
 /* Hand the socket to a local "protector" (Android VpnService style) and wait for
@@ -50,8 +50,8 @@ static int protect(const char *path, int fd, uint32_t timeout_ms)
     s = sys.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (s < 0)
         return errno;
-    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    sys.setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    sys.setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     cm->cmsg_level = SOL_SOCKET;
     cm->cmsg_type = SCM_RIGHTS;
     cm->cmsg_len = CMSG_LEN(sizeof(int));
@@ -175,8 +175,8 @@ int sockopt_apply(const struct conf_dialer *d, int fd, int family, int type, con
         TRY("protect_path",
             protect(d->protect_path, fd, d->connect_timeout_ms ? d->connect_timeout_ms : 5000));
     if (d->bind_interface[0])
-        TRY("bind_interface", setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, d->bind_interface,
-                                         strlen(d->bind_interface) + 1) < 0
+        TRY("bind_interface", sys.setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, d->bind_interface,
+                                             strlen(d->bind_interface) + 1) < 0
                                   ? errno
                                   : 0);
     if (d->has_mark)

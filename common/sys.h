@@ -65,6 +65,7 @@
     X(close_range, close_range, 0)                                                                 \
     X(closefrom, closefrom, 0)                                                                     \
     X(getsockopt, getsockopt, 1)                                                                   \
+    X(setsockopt, setsockopt, 1)                                                                   \
     X(shutdown, shutdown, 1)                                                                       \
     X(poll, poll, 1)                                                                               \
     X(ppoll, ppoll, 1)                                                                             \
@@ -126,6 +127,7 @@ struct sys_table {
     void (*closefrom)(int lowfd);
     /* non-blocking dials (common/pending.h): what the program asks of a pending socket */
     int (*getsockopt)(int fd, int level, int name, void *val, socklen_t *len);
+    int (*setsockopt)(int fd, int level, int name, const void *val, socklen_t len);
     int (*shutdown)(int fd, int how);
     int (*poll)(struct pollfd *fds, nfds_t n, int timeout);
     int (*ppoll)(struct pollfd *fds, nfds_t n, const struct timespec *t, const sigset_t *mask);

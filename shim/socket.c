@@ -1,5 +1,6 @@
 /* socket(2) and close(2): the descriptor table's birth and death, and MPTCP,
- * which can only be chosen when the socket is made; getpeername(2) of a UDP
+ * which can only be chosen when the socket is made; setsockopt(2), which only
+ * notes a send timeout (fdtab FD_NO_SNDTIMEO: a blocking dial honours it); getpeername(2) of a UDP
  * socket connected through a SOCKS5 relay, and getpeername(2)/getsockname(2) of
  * an IPv4 socket the shim made IPv6 (common/family.h). The close hooks (close,
  * close_range, closefrom; dup2/dup3 onto a number in shim/dup.c) move the shim's
@@ -32,6 +33,14 @@ HOOK int socket(int domain, int type, int protocol)
     }
     shim_leave();
     return r;
+}
+
+/* Bookkeeping only, no entry: the option is the kernel's whatever we note. */
+HOOK int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+    if (level == SOL_SOCKET && (name == SO_SNDTIMEO_OLD || name == SO_SNDTIMEO_NEW))
+        fdtab_and(fd, ~FD_NO_SNDTIMEO);
+    RETURN_REAL(setsockopt, -1, fd, level, name, val, len);
 }
 
 HOOK int close(int fd)

@@ -56,6 +56,8 @@ HOOK long syscall(long number, ...)
     /* A background dial's socket answers these for the program (common/pending.h) */
     case SYS_getsockopt:
         return getsockopt((int)a[0], (int)a[1], (int)a[2], (void *)a[3], (socklen_t *)a[4]);
+    case SYS_setsockopt:
+        return setsockopt((int)a[0], (int)a[1], (int)a[2], (const void *)a[3], (socklen_t)a[4]);
     case SYS_shutdown:
         return shutdown((int)a[0], (int)a[1]);
     case SYS_poll:

@@ -118,7 +118,7 @@ static int start(struct dial *d, struct racer *r, const struct attempt *at, uint
             d->applied = true;
     }
     if (at->ifname &&
-        setsockopt(r->fd, SOL_SOCKET, SO_BINDTODEVICE, at->ifname, strlen(at->ifname) + 1) < 0)
+        sys.setsockopt(r->fd, SOL_SOCKET, SO_BINDTODEVICE, at->ifname, strlen(at->ifname) + 1) < 0)
         return errno; /* a missing or unusable interface: the next attempt starts */
     if (sys.connect(r->fd, (struct sockaddr *)&r->ss, r->len) == 0) {
         *done = true;

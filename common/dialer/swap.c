@@ -88,7 +88,7 @@ static void copy_int_opts(int from, int to)
                 continue;
             v /= 2; /* the kernel doubled what the program asked for */
         }
-        setsockopt(to, o->level, o->name, &v, sizeof(v));
+        sys.setsockopt(to, o->level, o->name, &v, sizeof(v));
     }
 }
 
@@ -100,20 +100,20 @@ static void copy_struct_opts(int from, int to, int family)
     int tos;
 
     if (sys.getsockopt(from, SOL_SOCKET, SO_LINGER, &lg, &len) == 0 && lg.l_onoff)
-        setsockopt(to, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        sys.setsockopt(to, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
     len = sizeof(tv);
     if (sys.getsockopt(from, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) == 0 && (tv.tv_sec || tv.tv_usec))
-        setsockopt(to, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        sys.setsockopt(to, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     len = sizeof(tv);
     if (sys.getsockopt(from, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) == 0 && (tv.tv_sec || tv.tv_usec))
-        setsockopt(to, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        sys.setsockopt(to, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     len = sizeof(tos);
     if (family == AF_INET && sys.getsockopt(from, IPPROTO_IP, IP_TOS, &tos, &len) == 0 && tos)
-        setsockopt(to, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
+        sys.setsockopt(to, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
     len = sizeof(tos);
     if (family == AF_INET6 && sys.getsockopt(from, IPPROTO_IPV6, IPV6_TCLASS, &tos, &len) == 0 &&
         tos > 0)
-        setsockopt(to, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof(tos));
+        sys.setsockopt(to, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof(tos));
 }
 
 int dial_swap(int fd, int scratch, int old_family)
