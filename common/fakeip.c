@@ -2,7 +2,6 @@
 
 #include "common/fakeip_int.h"
 #include "common/fakerange.h"
-#include "common/fakeshare.h"
 #include "common/hostbits.h"
 #include "common/reentry.h"
 #include "common/log.h"
@@ -18,7 +17,7 @@
 
 static struct fake_table tab4 = {.family = AF_INET}, tab6 = {.family = AF_INET6};
 pthread_mutex_t fakeip_lock = PTHREAD_MUTEX_INITIALIZER;
-bool fakeip_shared; /* the tables follow the journal of common/fakeshare.h */
+bool fakeip_shared; /* the table shared under state_dir (common/fakeshare.h) is used instead */
 
 static struct fake_table *table_for(int family)
 {
@@ -145,6 +144,7 @@ int fakeip_init(const struct conf *c)
     clear_host_bits(b4, 4, p4);
     clear_host_bits(b6, 16, p6);
 
+    fakeip_share_reset();
     pthread_mutex_lock(&fakeip_lock);
     table_release(&tab4);
     table_release(&tab6);
@@ -157,11 +157,20 @@ int fakeip_init(const struct conf *c)
 
 void fakeip_free(void)
 {
+    fakeip_share_reset();
     pthread_mutex_lock(&fakeip_lock);
     fakerange_set(NULL, 0, NULL, 0);
     table_release(&tab4);
     table_release(&tab6);
     pthread_mutex_unlock(&fakeip_lock);
+}
+
+void fakeip_bases(uint8_t base4[4], uint8_t base6[16], uint32_t cap[2])
+{
+    memcpy(base4, tab4.base, 4);
+    memcpy(base6, tab6.base, 16);
+    cap[0] = tab4.cap;
+    cap[1] = tab6.cap;
 }
 
 size_t fakeip_capacity(int family)
@@ -174,7 +183,7 @@ size_t fakeip_capacity(int family)
 
 /* The address of slot I: base + 1 + I. The offset fits in the low 32 bits: at
  * most FAKEIP_MAX_SLOTS slots, and base has its host bits cleared. */
-static void slot_addr(const struct fake_table *t, uint32_t i, void *out)
+void fakeip_slot_addr(const struct fake_table *t, uint32_t i, void *out)
 {
     uint8_t a[16];
     size_t alen = t->family == AF_INET ? 4 : 16;
@@ -189,12 +198,12 @@ static void slot_addr(const struct fake_table *t, uint32_t i, void *out)
 
 /* The slot of a fake address, or -1. Bytes above the low 32 bits must equal the
  * base: any difference there is an offset far beyond the table. */
-static int32_t slot_of(const struct fake_table *t, const uint8_t *a)
+int32_t fakeip_slot_index(const struct fake_table *t, const uint8_t *a)
 {
     size_t alen = t->family == AF_INET ? 4 : 16;
     uint32_t lo_a, lo_b;
 
-    if (t->cap == 0 || !t->e || memcmp(a, t->base, alen - 4) != 0)
+    if (t->cap == 0 || memcmp(a, t->base, alen - 4) != 0)
         return -1;
     memcpy(&lo_a, a + alen - 4, 4);
     memcpy(&lo_b, t->base + alen - 4, 4);
@@ -202,6 +211,12 @@ static int32_t slot_of(const struct fake_table *t, const uint8_t *a)
     if (off == 0 || off > t->cap)
         return -1;
     return (int32_t)(off - 1);
+}
+
+/* The same in the process's own table, which exists once a name landed in it. */
+static int32_t slot_of(const struct fake_table *t, const uint8_t *a)
+{
+    return t->e ? fakeip_slot_index(t, a) : -1;
 }
 
 int32_t fakeip_find(const struct fake_table *t, const char *name, uint32_t h)
@@ -247,8 +262,6 @@ static int32_t take_slot(struct fake_table *t, uint32_t now)
 
     if (t->used < t->cap)
         return (int32_t)t->used++;
-    if (fakeip_shared)
-        return -1; /* other processes may hold any address: none is reused */
     if (t->busy && (int32_t)(now - t->busy_until) < 0)
         return -1;
     for (uint32_t n = 0; n < t->cap; n++) {
@@ -331,6 +344,8 @@ int fakeip_for_name_at(const char *name, int family, bool relayed, uint32_t now,
         return EINVAL;
     if (!t || t->cap == 0)
         return EAFNOSUPPORT;
+    if (fakeip_shared) /* the shared table alone: no lock, no copy, no system call */
+        return fakeip_shared_addr(t, key, relayed, out_addr);
     if (fakeip_table_memory(t) != 0)
         return ENOMEM;
     /* Copy before locking, so the lock never waits on malloc. */
@@ -339,16 +354,10 @@ int fakeip_for_name_at(const char *name, int family, bool relayed, uint32_t now,
         return ENOMEM;
     uint32_t h = fakeip_hash(key);
 
-    int32_t i = -1;
-    if (fakeip_shared) {
-        i = fakeip_shared_slot(t, key, h, relayed, now, &err);
-        pthread_mutex_lock(&fakeip_lock);
-    } else {
-        pthread_mutex_lock(&fakeip_lock);
-        i = t->e ? fakeip_slot_for(t, key, h, &copy, relayed, now, &err) : -1;
-    }
+    pthread_mutex_lock(&fakeip_lock);
+    int32_t i = t->e ? fakeip_slot_for(t, key, h, &copy, relayed, now, &err) : -1;
     if (i >= 0)
-        slot_addr(t, (uint32_t)i, out_addr);
+        fakeip_slot_addr(t, (uint32_t)i, out_addr);
     uint32_t cap = t->cap, held = t->relayed;
     pthread_mutex_unlock(&fakeip_lock);
 
@@ -357,8 +366,6 @@ int fakeip_for_name_at(const char *name, int family, bool relayed, uint32_t now,
         return 0;
     if (!err)
         return EAFNOSUPPORT; /* fakeip_free() ran meanwhile */
-    if (fakeip_shared && err != EAGAIN)
-        return err;
     if (relayed)
         log_debug("fake ip: no %s address for %s from a relayed datagram (%u of %u held by "
                   "such names, or none free)",
@@ -380,16 +387,24 @@ int fakeip_for_relayed_name(const char *name, int family, void *out_addr)
     return fakeip_for_name_at(name, family, true, fakeip_now(), out_addr);
 }
 
+/* The table of a fake address (mapped IPv4 included: *ADDR then points at its
+ * IPv4 part), or NULL. */
+static struct fake_table *fake_table_of(int family, const void **addr)
+{
+    if (family == AF_INET6 && IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)*addr)) {
+        family = AF_INET;
+        *addr = (const uint8_t *)*addr + 12;
+    }
+    struct fake_table *t = table_for(family);
+    return t && fakeip_is_fake_addr(family, *addr) ? t : NULL;
+}
+
 /* The table and slot of a fake address (mapped IPv4 included) under the lock, or
  * NULL: with *SLOT >= 0 only when it holds a name. */
 static struct fake_table *locked_slot(int family, const void *addr, int32_t *slot)
 {
-    if (family == AF_INET6 && IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)addr)) {
-        family = AF_INET;
-        addr = (const uint8_t *)addr + 12;
-    }
-    struct fake_table *t = table_for(family);
-    if (!t || !fakeip_is_fake_addr(family, addr))
+    struct fake_table *t = fake_table_of(family, &addr);
+    if (!t)
         return NULL;
     if (reentry_nested())
         return NULL; /* the lock may be held by the call a signal handler interrupted */
@@ -403,18 +418,15 @@ static struct fake_table *locked_slot(int family, const void *addr, int32_t *slo
 bool fakeip_lookup_addr_at(int family, const void *addr, uint32_t now, char *name, size_t cap)
 {
     int32_t i;
-    struct fake_table *t = locked_slot(family, addr, &i);
+    struct fake_table *t;
 
+    if (fakeip_shared) {
+        t = fake_table_of(family, &addr);
+        return t && fakeip_shared_name(t, addr, name, cap);
+    }
+    t = locked_slot(family, addr, &i);
     if (!t)
         return false;
-    if (i < 0 && fakeip_shared) {
-        /* perhaps another process's: catch up with the journal, once */
-        pthread_mutex_unlock(&fakeip_lock);
-        fakeip_sync_shared(t);
-        t = locked_slot(family, addr, &i);
-        if (!t)
-            return false;
-    }
     if (i >= 0) {
         /* A connect or a datagram to the address: the name is in use. */
         t->e[i].stamp = now;
@@ -436,7 +448,13 @@ bool fakeip_lookup_addr(int family, const void *addr, char *name, size_t cap)
 bool fakeip_pin_addr(int family, const void *addr)
 {
     int32_t i;
-    struct fake_table *t = locked_slot(family, addr, &i);
+    struct fake_table *t;
+
+    if (fakeip_shared) { /* never reassigned: a pin is whether it stands for a name */
+        t = fake_table_of(family, &addr);
+        return t && fakeip_shared_name(t, addr, NULL, 0);
+    }
+    t = locked_slot(family, addr, &i);
 
     if (!t)
         return false;
@@ -449,7 +467,7 @@ bool fakeip_pin_addr(int family, const void *addr)
 void fakeip_unpin_addr(int family, const void *addr)
 {
     int32_t i;
-    struct fake_table *t = locked_slot(family, addr, &i);
+    struct fake_table *t = fakeip_shared ? NULL : locked_slot(family, addr, &i);
 
     if (!t)
         return;
@@ -484,5 +502,5 @@ void fakeip_atfork_child(void)
      * work in the child of a threaded process. */
     pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
     memcpy(&fakeip_lock, &fresh, sizeof(fakeip_lock));
-    fakeshare_atfork_child();
+    /* The shared table's mapping carries over and takes no lock. */
 }

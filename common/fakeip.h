@@ -19,9 +19,10 @@
  * fall back to a real lookup).
  *
  * fakeip_is_fake*() are a range compare on data written once by fakeip_init():
- * no lock, no system call, safe on every connect. Everything else takes one mutex
- * and never does I/O or allocates while holding it (a full table's search for a
- * free address walks it once, then remembers when the next can come free).
+ * no lock, no system call, safe on every connect. With the shared table
+ * (fakeip_share) every call is lock-free. Otherwise everything else takes one
+ * mutex and never does I/O or allocates while holding it (a full table's search
+ * for a free address walks it once, then remembers when the next can come free).
  * Fork: register fakeip_atfork_prepare/parent/child with pthread_atfork, so the
  * child gets a consistent table and a usable lock.
  */
@@ -49,12 +50,13 @@
  * Returns 0. */
 int fakeip_init(const struct conf *c);
 
-/* From now on the tables follow the journal that C's state_dir holds
- * (common/fakeshare.h): a name gets the address every process of the user and
- * configuration gives it, an address another process handed out is looked up
- * there, and no address is reused (when the range is used up, EAGAIN). When the
- * journal cannot be used later, names needing a new address get EAGAIN; when
- * the directory cannot be had at all, the tables stay the process's own. */
+/* From now on the table shared under C's state_dir (common/fakeshare.h) is used
+ * instead of the process's own: a name gets the address every process of the
+ * user and configuration gives it, an address another process handed out is
+ * found there, lock-free and without a system call, and no address is reused
+ * (when the range is used up, EAGAIN; pins and quarantine are then moot). When
+ * the table cannot be mapped (no usable directory, another layout in its file),
+ * the tables stay the process's own (logged). */
 void fakeip_share(const struct conf *c);
 
 /* Release the tables; every function then behaves as if no range were configured. */

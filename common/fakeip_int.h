@@ -1,6 +1,6 @@
 /* fakeip_int: what the two files of the fake-address tables share: fakeip.c
- * (the process's tables) and fakeip_share.c (how they follow the journal under
- * state_dir). Not for other modules: they use common/fakeip.h.
+ * (the process's tables) and fakeip_share.c (how they use the table shared
+ * under state_dir). Not for other modules: they use common/fakeip.h.
  */
 #ifndef DIALSHIM_FAKEIP_INT_H
 #define DIALSHIM_FAKEIP_INT_H
@@ -51,10 +51,19 @@ void fakeip_insert(struct fake_table *t, int32_t i, char *name, uint32_t h);
 int32_t fakeip_slot_for(struct fake_table *t, const char *key, uint32_t h, char **copy,
                         bool relayed, uint32_t now, int *err);
 
-/* fakeip_share.c: a reverse lookup's catch-up with the journal, and a name's slot
- * through it (-1 with *ERR). */
-void fakeip_sync_shared(struct fake_table *t);
-int32_t fakeip_shared_slot(struct fake_table *t, const char *key, uint32_t h, bool relayed,
-                           uint32_t now, int *err);
+/* Slot I's address (struct in_addr / in6_addr), and the slot of an address of
+ * T's range (-1 when outside). */
+void fakeip_slot_addr(const struct fake_table *t, uint32_t i, void *out);
+int32_t fakeip_slot_index(const struct fake_table *t, const uint8_t *a);
+
+/* Under the lock: the tables' bases (IPv4 in BASE4, IPv6 in BASE6) and slots. */
+void fakeip_bases(uint8_t base4[4], uint8_t base6[16], uint32_t cap[2]);
+
+/* fakeip_share.c, lock-free: KEY's address in the shared table (0, or EAGAIN,
+ * logged); whether ADDR of T's range stands for a name there, copied into NAME
+ * (CAP bytes; CAP 0: only whether); the end of sharing (fakeip_init, fakeip_free). */
+int fakeip_shared_addr(const struct fake_table *t, const char *key, bool relayed, void *out);
+bool fakeip_shared_name(const struct fake_table *t, const void *addr, char *name, size_t cap);
+void fakeip_share_reset(void);
 
 #endif

@@ -1,109 +1,85 @@
-/* How the fake-address tables follow their journal under state_dir
+/* How the fake-address tables use the table shared under state_dir
  * (common/fakeshare.h). Part of the fakeip module (common/fakeip_int.h). */
 #include "common/fakeip_int.h"
 #include "common/fakeshare.h"
 #include "common/log.h"
-#include "common/statedir.h"
-#include "common/sys.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
-/* ---- the shared journal ---- */
+/* New names this process took for relayed datagrams: at most FAKEIP_RELAYED_MAX
+ * (the shared table never frees an address, so they are counted once). */
+static uint32_t relayed_taken;
 
 void fakeip_share(const struct conf *c)
 {
-    int dir = statedir_open(c);
-
-    /* A state_dir this process cannot use (another user's, not writable) is no
-     * state_dir: the table stays the process's own, as without one. Once shared,
-     * a failing journal refuses names instead (fakeip_shared_slot). */
-    if (dir < 0) {
-        log_info("fake ip: state_dir unusable (%s): fake addresses are this process's own",
-                 strerror(-dir));
-        return;
-    }
-    sys.close(dir);
-    fakeshare_enable(c);
-    fakeip_shared = true;
-}
-
-/* Under the journal's lock, or below a count fakeshare_peek gave: the records up
- * to COUNT that T lacks, each in its slot
- * (a record that holds no name, or a name already placed, leaves its slot empty). */
-static void sync_records(struct fake_table *t, uint32_t count)
-{
-    char rec[FAKESHARE_REC], key[FAKEIP_NAME_MAX];
-
-    for (uint32_t j = t->used; j < count && j < t->cap; j++) {
-        char *copy = NULL;
-        if (fakeshare_read(t->family, j, rec) == 0 && fakeip_normalize(rec, key) == 0)
-            copy = strdup(key);
-        pthread_mutex_lock(&fakeip_lock);
-        if (t->used == j) {
-            uint32_t h = copy ? fakeip_hash(copy) : 0;
-            t->used++;
-            if (copy && fakeip_find(t, copy, h) < 0) {
-                fakeip_insert(t, (int32_t)j, copy, h);
-                t->e[j].stamp = fakeip_now();
-                copy = NULL;
-            }
-        }
-        pthread_mutex_unlock(&fakeip_lock);
-        free(copy);
-    }
-}
-
-/* T caught up with the journal (a reverse lookup of an address another process
- * handed out), reading without the lock (fakeshare_peek). */
-void fakeip_sync_shared(struct fake_table *t)
-{
-    uint32_t count;
-
-    if (fakeip_table_memory(t) == 0 && fakeshare_peek(t->family, &count) == 0)
-        sync_records(t, count);
-}
-
-/* fakeip_for_name_at's slot with the journal: a name T has is answered at once;
- * a new one is looked up in the journal under its exclusive lock, and appended
- * when nobody has it yet. -1 with *ERR when there is none. */
-int32_t fakeip_shared_slot(struct fake_table *t, const char *key, uint32_t h, bool relayed,
-                           uint32_t now, int *err)
-{
-    char *copy = NULL;
-    uint32_t count;
-    int32_t i;
-    bool fresh;
+    uint8_t base4[4], base6[16];
+    uint32_t cap[2];
 
     pthread_mutex_lock(&fakeip_lock);
-    i = fakeip_find(t, key, h) >= 0 ? fakeip_slot_for(t, key, h, &copy, relayed, now, err) : -1;
+    fakeip_bases(base4, base6, cap);
     pthread_mutex_unlock(&fakeip_lock);
-    if (i >= 0)
-        return i;
-    if (fakeshare_lock(t->family, true, &count) != 0) {
-        *err = EAGAIN; /* logged there: never a table of our own that others do not see */
-        return -1;
+    /* Logged there; then the tables stay the process's own, as without a state_dir. */
+    if (fakeshare_enable(c, base4, base6, cap) == 0)
+        fakeip_shared = true;
+}
+
+/* A relayed name new to the table takes one of this process's FAKEIP_RELAYED_MAX. */
+static int relayed_slot(int family, const char *key, uint32_t h, uint32_t *slot)
+{
+    bool added;
+    int err = fakeshare_get(family, key, h, false, slot, &added);
+
+    if (err != ENOENT)
+        return err;
+    if (__atomic_fetch_add(&relayed_taken, 1, __ATOMIC_RELAXED) >= FAKEIP_RELAYED_MAX) {
+        __atomic_fetch_sub(&relayed_taken, 1, __ATOMIC_RELAXED);
+        return EAGAIN;
     }
-    sync_records(t, count);
-    copy = strdup(key);
-    pthread_mutex_lock(&fakeip_lock);
-    i = copy ? fakeip_slot_for(t, key, h, &copy, relayed, now, err) : -1;
-    fresh = i >= 0 && copy == NULL;
-    pthread_mutex_unlock(&fakeip_lock);
-    if (!copy && i < 0 && !*err)
-        *err = ENOMEM;
-    if (fresh && fakeshare_write(t->family, (uint32_t)i, key) != 0) {
-        pthread_mutex_lock(&fakeip_lock);
-        fakeip_unlink(t, i);
-        if ((uint32_t)i + 1 == t->used)
-            t->used--;
-        pthread_mutex_unlock(&fakeip_lock);
-        log_warn("fake ip: cannot write %s to the shared table: refused (EAI_AGAIN)", key);
-        *err = EAGAIN;
-        i = -1;
+    err = fakeshare_get(family, key, h, true, slot, &added);
+    if (!added)
+        __atomic_fetch_sub(&relayed_taken, 1, __ATOMIC_RELAXED);
+    return err;
+}
+
+/* fakeip_for_name_at's address in the shared table: lock-free, no system call. */
+int fakeip_shared_addr(const struct fake_table *t, const char *key, bool relayed, void *out)
+{
+    uint32_t slot, h = fakeip_hash(key);
+    bool added;
+    int err = relayed ? relayed_slot(t->family, key, h, &slot)
+                      : fakeshare_get(t->family, key, h, true, &slot, &added);
+
+    if (err == 0) {
+        fakeip_slot_addr(t, slot, out);
+        return 0;
     }
-    fakeshare_unlock(t->family);
-    free(copy);
-    return i;
+    if (relayed)
+        log_debug("fake ip: no %s address for %s from a relayed datagram (%u new ones taken, "
+                  "or none free)",
+                  t->family == AF_INET ? "IPv4" : "IPv6", key, FAKEIP_RELAYED_MAX);
+    else
+        log_warn("fake ip: all %u %s addresses of the shared table were handed out: %s refused "
+                 "(EAI_AGAIN)",
+                 t->cap, t->family == AF_INET ? "IPv4" : "IPv6", key);
+    return EAGAIN; /* the key fits (normalized): what remains is "none left" */
+}
+
+bool fakeip_shared_name(const struct fake_table *t, const void *addr, char *name, size_t cap)
+{
+    char scratch[FAKEIP_NAME_MAX];
+    int32_t i = fakeip_slot_index(t, addr);
+
+    if (cap == 0) {
+        name = scratch;
+        cap = sizeof(scratch);
+    }
+    return i >= 0 && fakeshare_name(t->family, (uint32_t)i, name, cap);
+}
+
+void fakeip_share_reset(void)
+{
+    fakeshare_disable();
+    fakeip_shared = false;
+    __atomic_store_n(&relayed_taken, 0, __ATOMIC_RELAXED);
 }

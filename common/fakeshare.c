@@ -1,32 +1,25 @@
 #include "common/fakeshare.h"
 
+#include "common/fakeslot.h"
 #include "common/log.h"
-#include "common/ownfd.h"
 #include "common/statedir.h"
 #include "common/sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const struct conf *conf;
-static bool failed;
-static uint32_t key;
-static int fds[2] = {-1, -1}; /* IPv4, IPv6 */
-static pthread_mutex_t turn = PTHREAD_MUTEX_INITIALIZER;
-
-static int index_of(int family)
-{
-    return family == AF_INET6 ? 1 : 0;
-}
+static void *map; /* the mapped file, or NULL */
+static size_t map_size;
+static struct fakeslot_view views[2]; /* IPv4, IPv6 */
 
 /* FNV-1a over the configuration's path and ranges: another file, or the same
- * file with other ranges, is another journal. */
+ * file with other ranges, is another table. */
 static uint32_t hash_of(const struct conf *c)
 {
     uint32_t h = 2166136261u;
@@ -40,173 +33,159 @@ static uint32_t hash_of(const struct conf *c)
     return h;
 }
 
-static void file_name(int family, char *out, size_t cap)
+static void file_name(const struct conf *c, char *out, size_t cap)
 {
-    snprintf(out, cap, "fake%c-%08x", family == AF_INET6 ? '6' : '4', key);
+    snprintf(out, cap, "fakes-v%d-%08x", FAKESLOT_VERSION, hash_of(c));
+}
+
+/* The file NAME made whole: a temporary file of the final size with HEAD
+ * written, linked to NAME only if nobody made it first (then theirs is opened).
+ * A descriptor, or -errno. */
+static int create(int dir, const char *name, const struct fakeslot_head *head)
+{
+    char tmp[64];
+    int fd, err = 0;
+
+    snprintf(tmp, sizeof(tmp), "%s.%d", name, (int)getpid());
+    fd = openat(dir, tmp, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -errno;
+    errno = 0;
+    if (ftruncate(fd, (off_t)head->size) != 0 ||
+        pwrite(fd, head, sizeof(*head), 0) != (ssize_t)sizeof(*head))
+        err = errno ? errno : EIO;
+    else if (linkat(dir, tmp, dir, name, 0) != 0)
+        err = errno;
+    unlinkat(dir, tmp, 0);
+    if (err == 0)
+        return fd;
+    sys.close(fd);
+    if (err != EEXIST)
+        return -err;
+    fd = openat(dir, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+/* The file's descriptor in DIR, opened or created, checked: ours, nobody
+ * else's, the expected size. A descriptor or -errno. */
+static int open_table(const struct conf *c, int dir, const struct fakeslot_head *head)
+{
+    char name[48];
+    struct stat st;
+    int fd, err = 0;
+
+    file_name(c, name, sizeof(name));
+    fd = openat(dir, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+        fd = create(dir, name, head);
+    else if (fd < 0)
+        fd = -errno;
+    if (fd < 0)
+        return fd;
+    if (fstat(fd, &st) < 0)
+        err = errno;
+    else if (st.st_uid != geteuid() || !S_ISREG(st.st_mode) || (st.st_mode & 077))
+        err = EPERM; /* only a file of ours that nobody else may read */
+    else if ((uint64_t)st.st_size != head->size)
+        err = EPROTO; /* another layout: never read */
+    if (err) {
+        sys.close(fd);
+        return -err;
+    }
+    return fd;
+}
+
+int fakeshare_enable(const struct conf *c, const uint8_t base4[4], const uint8_t base6[16],
+                     const uint32_t cap[2])
+{
+    struct fakeslot_head head;
+    size_t size = fakeslot_layout(&head, base4, base6, cap);
+    int dir = statedir_open(c), fd, err = 0;
+    void *p = MAP_FAILED;
+
+    /* A state_dir this process cannot use (another user's, not writable) is no
+     * state_dir: the table stays the process's own, as without one. */
+    if (dir < 0) {
+        log_info("fake ip: state_dir unusable (%s): fake addresses are this process's own",
+                 strerror(-dir));
+        return -dir;
+    }
+    fd = open_table(c, dir, &head);
+    sys.close(dir);
+    if (fd >= 0) {
+        p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        err = p == MAP_FAILED ? errno : 0;
+        sys.close(fd);
+    } else {
+        err = -fd;
+    }
+    if (!err && !fakeslot_matches(p, size, &head))
+        err = EPROTO;
+    if (err) {
+        if (p != MAP_FAILED)
+            munmap(p, size);
+        log_warn("fake ip: the shared table under state_dir cannot be used (%s): fake "
+                 "addresses are this process's own",
+                 err == EPROTO ? "another version or configuration made it" : strerror(err));
+        return err;
+    }
+    fakeslot_view(p, 0, &views[0]);
+    fakeslot_view(p, 1, &views[1]);
+    map_size = size;
+    __atomic_store_n(&map, p, __ATOMIC_RELEASE);
+    return 0;
+}
+
+void fakeshare_disable(void)
+{
+    void *p = __atomic_exchange_n(&map, NULL, __ATOMIC_ACQ_REL);
+
+    if (p)
+        munmap(p, map_size);
 }
 
 bool fakeshare_on(void)
 {
-    return conf && !failed;
+    return __atomic_load_n(&map, __ATOMIC_ACQUIRE) != NULL;
 }
 
-static int open_journal(int family)
+static const struct fakeslot_view *view_of(int family)
 {
-    int *fd = &fds[index_of(family)], dir, err = 0;
-    char name[32];
-    struct stat st;
-
-    if (*fd >= 0 && ownfd_check(fd))
-        return 0;
-    dir = statedir_open(conf);
-    if (dir < 0)
-        return -dir;
-    file_name(family, name, sizeof(name));
-    *fd = openat(dir, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (*fd < 0)
-        err = errno;
-    else if (fstat(*fd, &st) < 0 || st.st_uid != geteuid() || !S_ISREG(st.st_mode) ||
-             (st.st_mode & 077))
-        err = EPERM; /* only a file of ours that nobody else may read */
-    sys.close(dir);
-    if (err) {
-        if (*fd >= 0)
-            sys.close(*fd);
-        *fd = -1;
-        return err;
-    }
-    ownfd_adopt(fd);
-    return 0;
-}
-
-void fakeshare_enable(const struct conf *c)
-{
-    conf = c;
-    key = hash_of(c);
-    failed = false;
-    /* Opened now, at the first hook, not on first need: a sandbox may forbid
-     * opening files later (a browser's zygote forks its network process after
-     * sandboxing), and a child of fork uses the descriptors it inherits. */
-    for (int family = AF_INET; family != -1; family = family == AF_INET ? AF_INET6 : -1)
-        if (open_journal(family) != 0)
-            break; /* fakeshare_lock tries again, and logs, when a name needs it */
-}
-
-/* A whole-file POSIX record lock (F_SETLKW): it belongs to the process, not to
- * the open file as flock's does, so a child of fork keeps the descriptor it
- * inherited and still excludes its parent. A sandboxed child (a browser's
- * network process) could not open the file again; and the kernel drops the
- * lock when its process dies, so no crash leaves the journal locked. */
-static int lock_file(int fd, short type)
-{
-    struct flock fl = {.l_type = type, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
-
-    while (sys.fcntl(fd, F_SETLKW, &fl) < 0)
-        if (errno != EINTR)
-            return errno;
-    return 0;
-}
-
-int fakeshare_lock(int family, bool exclusive, uint32_t *count)
-{
-    int *fd = &fds[index_of(family)], err;
-    struct stat st;
-
     if (!fakeshare_on())
-        return ENOENT;
-    pthread_mutex_lock(&turn);
-    err = open_journal(family);
-    if (!err)
-        err = lock_file(*fd, exclusive ? F_WRLCK : F_RDLCK);
-    if (!err && fstat(*fd, &st) < 0) {
-        err = errno;
-        lock_file(*fd, F_UNLCK);
-    }
-    if (err) {
-        pthread_mutex_unlock(&turn);
-        if (!failed)
-            log_warn("fake ip: the shared table under state_dir cannot be used (%s): names "
-                     "that need a new fake address are refused",
-                     strerror(err));
-        failed = true;
-        return err;
-    }
-    *count = (uint32_t)((uint64_t)st.st_size / FAKESHARE_REC);
-    return 0;
+        return NULL;
+    return &views[family == AF_INET6 ? 1 : 0];
 }
 
-int fakeshare_peek(int family, uint32_t *count)
+int fakeshare_get(int family, const char *key, uint32_t h, bool add, uint32_t *slot, bool *added)
 {
-    int *fd = &fds[index_of(family)], err = 0;
-    struct stat st;
+    const struct fakeslot_view *v = view_of(family);
 
-    if (!fakeshare_on())
-        return ENOENT;
-    if (*fd < 0) {
-        pthread_mutex_lock(&turn);
-        err = open_journal(family);
-        pthread_mutex_unlock(&turn);
-    }
-    if (!err && fstat(*fd, &st) < 0)
-        err = errno;
-    if (!err)
-        *count = (uint32_t)((uint64_t)st.st_size / FAKESHARE_REC);
-    return err;
+    *added = false;
+    return v ? fakeslot_get(v, key, h, add, slot, added) : ENOENT;
 }
 
-void fakeshare_unlock(int family)
+bool fakeshare_name(int family, uint32_t i, char *out, size_t cap)
 {
-    lock_file(fds[index_of(family)], F_UNLCK);
-    pthread_mutex_unlock(&turn);
-}
+    const struct fakeslot_view *v = view_of(family);
 
-int fakeshare_read(int family, uint32_t i, char *name)
-{
-    uint8_t rec[FAKESHARE_REC];
-    ssize_t n = pread(fds[index_of(family)], rec, sizeof(rec), (off_t)i * FAKESHARE_REC);
-
-    if (n != (ssize_t)sizeof(rec) || rec[0] == 0 || rec[0] >= FAKESHARE_REC - 1)
-        return EINVAL;
-    memcpy(name, rec + 1, rec[0]);
-    name[rec[0]] = '\0';
-    return strlen(name) == rec[0] ? 0 : EINVAL;
-}
-
-int fakeshare_write(int family, uint32_t i, const char *name)
-{
-    uint8_t rec[FAKESHARE_REC] = {0};
-    size_t len = strlen(name);
-    ssize_t n;
-
-    if (len == 0 || len >= FAKESHARE_REC - 1)
-        return EINVAL;
-    rec[0] = (uint8_t)len;
-    memcpy(rec + 1, name, len);
-    n = pwrite(fds[index_of(family)], rec, sizeof(rec), (off_t)i * FAKESHARE_REC);
-    return n == (ssize_t)sizeof(rec) ? 0 : n < 0 ? errno : EIO;
+    return v && fakeslot_name(v, i, out, cap);
 }
 
 void fakeshare_describe(const struct conf *c, char *out, size_t cap)
 {
-    char dir[CONF_STATE_DIR_MAX];
+    char dir[CONF_STATE_DIR_MAX], name[48];
     const char *why = NULL;
 
-    if (statedir_path(c, dir, sizeof(dir), &why) != 0)
+    if (statedir_path(c, dir, sizeof(dir), &why) != 0) {
         snprintf(out, cap,
                  "fake addresses: each process has its own table (no state_dir: %s): a name "
                  "resolved in one process is unknown to the others",
                  why ? why : "none");
-    else
-        snprintf(out, cap,
-                 "fake addresses: one table for every process of this user and configuration, "
-                 "in %s/fake4-%08x and fake6-%08x (addresses are not reused while it lives)",
-                 dir, hash_of(c), hash_of(c));
-}
-
-void fakeshare_atfork_child(void)
-{
-    pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
-
-    memcpy(&turn, &fresh, sizeof(turn));
-    /* The descriptors stay: the record locks are per process (lock_file). */
+        return;
+    }
+    file_name(c, name, sizeof(name));
+    snprintf(out, cap,
+             "fake addresses: one table for every process of this user and configuration, "
+             "in %s/%s (addresses are not reused while it lives)",
+             dir, name);
 }

@@ -1,18 +1,20 @@
-/* fakeshare: the fake-address tables' journal, shared by every process of one
- * user under one configuration (dialshim.ini(5) FAKE ADDRESSES, state_dir), so a
- * name one process resolved can be connected to from any other.
+/* fakeshare: the fake-address table shared by every process of one user under
+ * one configuration (dialshim.ini(5) FAKE ADDRESSES, state_dir), so a name one
+ * process resolved can be connected to from any other.
  *
- * Promise: one file per family under state_dir ("fake4-HASH", "fake6-HASH": HASH
+ * Promise: one file under state_dir ("fakes-v1-HASH": the layout's version, HASH
  * of the configuration's path and ranges), mode 600 in the checked directory,
- * opened when the library loads (close-on-exec, at a high number; a child of
- * fork keeps them, so a sandbox that forbids opening files later does not cut
- * it off). Record I (FAKESHARE_REC bytes: the name's length, the name, zeros)
- * is the name of slot I of the family's range; records are only ever appended,
- * under an exclusive POSIX record lock (fcntl F_SETLKW: the process's, released
- * at its death, so no crashed process leaves the journal locked). Readers take
- * the shared lock. Threads of a process take turns on a mutex around it (the
- * lock belongs to the process, not the thread). Every failure is an errno; the caller then refuses
- * the name (never a second, diverging table). No hooked function is called.
+ * mapped MAP_SHARED when the library loads (a child of fork keeps the mapping, so
+ * a sandbox that forbids opening files later does not cut it off; no descriptor
+ * stays open). Its layout and slot logic are common/fakeslot.h: lock-free, so no
+ * lock is ever taken and a process killed at any point leaves the table usable
+ * and consistent; a lookup, new name or not, is memory accesses and atomics, no
+ * system call. The file is created whole (a temporary file of the final size
+ * with its header, linked into place: a second creator finds it and uses it),
+ * so a reader never sees a half-made header; a file whose header, size or
+ * version differ from this build's and configuration's is never read (the
+ * caller keeps its own table). The file is sparse: pages exist once names land
+ * in them. No hooked function is called.
  */
 #ifndef DIALSHIM_FAKESHARE_H
 #define DIALSHIM_FAKESHARE_H
@@ -23,37 +25,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FAKESHARE_REC 256
+/* Map the table of C (whose state_dir must be usable) for ranges BASE4 and
+ * BASE6 with CAP[0] and CAP[1] slots, creating it when missing. 0, or an errno
+ * (logged): then every table stays the process's own. */
+int fakeshare_enable(const struct conf *c, const uint8_t base4[4], const uint8_t base6[16],
+                     const uint32_t cap[2]);
 
-/* Use the journal of C (a state_dir must be usable), opening its files now.
- * Called by the library at load; without it every table stays the process's own. */
-void fakeshare_enable(const struct conf *c);
+/* Unmap it (only while no other thread uses the module: start-up, tests). */
+void fakeshare_disable(void);
 
-/* True when fakeshare_enable ran and the journal has not failed to open. */
+/* True while the table is mapped. */
 bool fakeshare_on(void);
 
-/* Lock FAMILY's journal (EXCLUSIVE for appending) and give the count of its
- * complete records. 0, or an errno (the journal is then off: logged once). */
-int fakeshare_lock(int family, bool exclusive, uint32_t *count);
-void fakeshare_unlock(int family);
+/* KEY's slot in FAMILY's table (a normalized name, H its fakeip_hash): see
+ * fakeslot_get. ADD false only looks. */
+int fakeshare_get(int family, const char *key, uint32_t h, bool add, uint32_t *slot, bool *added);
 
-/* The count of complete records of FAMILY's journal, without the lock (for
- * reading only): records are only appended, each inside one page, and the kernel
- * moves the file's size past a record only once it is copied, so every record
- * below the size is whole. No lock call at all: a sandboxed process (a browser's
- * network process) may be killed for fcntl locks but may read. 0 or an errno. */
-int fakeshare_peek(int family, uint32_t *count);
-
-/* Under the lock, or below fakeshare_peek's count: record I's name into NAME
- * (FAKESHARE_REC bytes): 0, or EINVAL
- * for a record that holds no name (a hole, bad bytes). */
-int fakeshare_read(int family, uint32_t i, char *name);
-/* Under the exclusive lock: record I := NAME. 0 or an errno. */
-int fakeshare_write(int family, uint32_t i, const char *name);
+/* Slot I's name (fakeslot_name): lock-free, no system call; false without one. */
+bool fakeshare_name(int family, uint32_t i, char *out, size_t cap);
 
 /* For explain and check: whether the tables are shared, and where. */
 void fakeshare_describe(const struct conf *c, char *out, size_t cap);
-
-void fakeshare_atfork_child(void);
 
 #endif

@@ -109,8 +109,9 @@ row "getaddrinfo, the same name $NHIT times: glibc (no cache: asks dnsmasq) vs d
 
 # ------------------------------------------------------------------ 2b. shared fake table
 # fake_ip lookups of new names (each takes a new address): the process's own table
-# (state_dir empty) against the table shared under state_dir (flock, catch-up read,
-# one record appended per name). No DNS server is involved.
+# (state_dir empty) against the table shared under state_dir (a mapped file, a
+# slot taken and an index entry claimed by compare-and-swap). No DNS server is
+# involved.
 mkdir -m 700 "$BT/state"
 for kind in local shared; do
     {

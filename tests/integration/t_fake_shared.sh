@@ -85,11 +85,11 @@ assert_eq "$(kv "$out" addr)" "$fake" "a third process gets the same address"
 
 case_begin "explain says where the table is"
 out=$("$DIALSHIM" explain -c "$RDNS" far.example 8081 2>&1)
-assert_match "$out" "fake addresses: one table for every process of this user and configuration, in $T/state/fake4-" "explain"
+assert_match "$out" "fake addresses: one table for every process of this user and configuration, in $T/state/fakes-v1-" "explain"
 
 case_begin "50 processes resolve and connect at once, one killed mid-way: the others complete"
 : >"$LOG"
-# the victim takes the journal's lock again and again (a new name each time)
+# the victim adds names to the shared table again and again (a new name each time)
 in_cli timeout 20 env LD_PRELOAD="$SHIM" DIALSHIM_CONFIG="$FK" sh -c 'echo $$ >"$0"; exec "$@"' \
     "$T/victim.pid" "$PY" -c '
 import socket
@@ -127,6 +127,45 @@ assert_eq "$(peers "$LOG" | wc -l)" 50 "connections the far server saw"
 for i in $(seq 1 50); do
     grep -q "reply=you are" "$T/p$i.out" || note "p$i: $(cat "$T/p$i.out" "$T/p$i.err" | tr '\n' '|' | cut -c1-600)"
 done
+
+case_begin "a /30 shared by processes: the third name is EAI_AGAIN in another process, the first address keeps its name"
+mkdir -m 700 "$T/tiny"
+TINY=$(sed "s|^state_dir = .*|state_dir = $T/tiny\nfake_ip_range = 198.18.0.0/30|" "$RDNS" | write_conf tiny)
+GAI='import socket, sys
+try:
+    print("addr=" + socket.getaddrinfo(sys.argv[1], 8081, socket.AF_INET, socket.SOCK_STREAM)[0][4][0])
+except socket.gaierror as e:
+    print("gai=%d" % e.errno)'
+: >"$LOG"
+: >"$DL"
+: >"$DNS_LOG"
+a=$(kv "$(shim "$TINY" "$PY" -c "$GAI" far.example)" addr)
+b=$(kv "$(shim "$TINY" "$PY" -c "$GAI" b.www.example)" addr)
+assert_eq "$a $b" "198.18.0.1 198.18.0.2" "the two addresses, one per process"
+out=$(in_cli timeout "$CTMO" env LD_PRELOAD="$SHIM" DIALSHIM_CONFIG="$TINY" DIALSHIM_LOG=info \
+    "$PY" -c "$GAI" c.www.example 2>"$T/tiny.err")
+assert_eq "$(kv "$out" gai)" -3 "a third process's new name: EAI_AGAIN"
+assert_match "$(cat "$T/tiny.err")" "all 2 IPv4 addresses of the shared table were handed out: c.www.example refused" "its log line"
+out=$(shim "$TINY" "$PY" -c "$CONNECT" 198.18.0.1)
+assert_eq "$(kv "$out" reply)" "you are $FAR4" "a fourth process connects to the first address: far.example's reply"
+assert_match "$(cat "$DL")" "tcp/connect .* -> .*$FAR4\.8081" "dante connected to far.example"
+assert_eq "$(grep -c "c\.www\.example" "$DL")" 0 "dante never heard of c.www.example"
+assert_eq "$(dns_queries | wc -l)" 0 "queries dnsmasq saw"
+
+case_begin "a table file of another version is not read: the process keeps its own table and says so"
+mkdir -m 700 "$T/other"
+OTHER=$(sed "s|^state_dir = .*|state_dir = $T/other|" "$RDNS" | write_conf other)
+a=$(kv "$(shim "$OTHER" "$PY" -c "$GAI" far.example)" addr)
+file=$("$DIALSHIM" explain -c "$OTHER" far.example 8081 2>&1 | sed -n 's/.* in \([^ ]*\) (addresses.*/\1/p')
+assert_match "$file" "^$T/other/fakes-v1-" "the table's file"
+# the header's version (bytes 16..19) made another one's
+printf '\377\377\377\177' | dd of="$file" bs=1 seek=16 conv=notrunc status=none
+out=$(in_cli timeout "$CTMO" env LD_PRELOAD="$SHIM" DIALSHIM_CONFIG="$OTHER" DIALSHIM_LOG=info \
+    "$PY" -c "$CONNECT" "$a" 2>"$T/other.err")
+assert_eq "$(kv "$out" error)" 113 "a connect to the first process's address: EHOSTUNREACH (the file is not read)"
+assert_match "$(cat "$T/other.err")" "another version or configuration made it" "the log line"
+out=$(shim "$OTHER" "$PY" -c "$RESOLVE; print('reply=' + socket.create_connection((sys.argv[1], 8081), timeout=5).makefile().readline().strip())" far.example)
+assert_eq "$(kv "$out" reply)" "you are $FAR4" "names still resolve and connect (the process's own table)"
 
 case_begin "without a state_dir each process keeps its own table, and explain says so"
 NOSTATE=$(sed 's/^state_dir = .*/state_dir =/' "$RDNS" | write_conf nostate)
