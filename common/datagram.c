@@ -117,6 +117,31 @@ static ssize_t dgram_direct(struct dial *d, uint32_t fst, int rule, const struct
     return sys.sendmsg(d->fd, &m, flags);
 }
 
+/* D->fd's association through D->dialer, opened when it is not (a new one, or
+ * the one its connect recorded): 0, or -1 with errno, refused and logged. */
+static int dgram_associate(struct dial *d, uint32_t fst, int rule)
+{
+    struct timespec t0 = {0, 0};
+    bool created = false, had_options;
+    int err, maker;
+
+    if (log_enabled(LOG_LVL_INFO))
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+    err = options_ready(d, fst, &maker);
+    had_options = d->applied;
+    if (!err)
+        err = associate_open(d, &created);
+    if (d->applied && !had_options)
+        applied_mark(d->fd, maker);
+    if (err)
+        return (int)dgram_refused(d, fst, rule, err, &t0);
+    if (created) {
+        snprintf(d->why, sizeof(d->why), "via UDP ASSOCIATE");
+        log_decision(LOG_LVL_INFO, d, rule, 0, &t0);
+    }
+    return 0;
+}
+
 /* A datagram through SOCKS5 UDP ASSOCIATE: the socket's association (opened by
  * its first such datagram), then the datagram wrapped for the relay. */
 static ssize_t dgram_relayed(struct dial *d, uint32_t fst, int rule, const struct msghdr *msg,
@@ -126,25 +151,11 @@ static ssize_t dgram_relayed(struct dial *d, uint32_t fst, int rule, const struc
     struct relay_target t = {
         .sa = d->sa, .port = addr_port(d->sa), .view = d->sa, .view_len = msg->msg_namelen};
     struct sockaddr_storage real;
-    struct timespec t0 = {0, 0};
     socklen_t rlen;
-    bool created = false, had_options;
-    int err, maker;
+    int err;
 
-    if (!(fst & FD_ASSOC) && log_enabled(LOG_LVL_INFO))
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-    err = options_ready(d, fst, &maker);
-    had_options = d->applied;
-    if (!err)
-        err = associate_open(d, &created);
-    if (d->applied && !had_options)
-        applied_mark(d->fd, maker);
-    if (err)
-        return dgram_refused(d, fst, rule, err, &t0);
-    if (created) {
-        snprintf(d->why, sizeof(d->why), "via UDP ASSOCIATE");
-        log_decision(LOG_LVL_INFO, d, rule, 0, &t0);
-    }
+    if (dgram_associate(d, fst, rule) < 0)
+        return -1;
     if (d->host && conf_remote_dns(cd)) {
         t.host = d->host; /* the proxy resolves it: no query leaves here */
     } else if (d->host) {
@@ -277,14 +288,64 @@ static bool dgram_direct_peer(const struct sockaddr *from)
            conf_udp_mode(&state.conf->dialers[di]) != UDP_BLOCK;
 }
 
+struct waiting_call {
+    int fd, dialer, r, err;
+};
+
+/* The association a connect recorded for WC->fd, opened for its first datagram:
+ * the dial is rebuilt from the peer the program connected to. */
+static int open_waiting(void *arg)
+{
+    struct waiting_call *wc = arg;
+    struct sockaddr_storage view;
+    char name[FAKEIP_NAME_MAX];
+    struct dial d = {.conf = state.conf,
+                     .dialer = wc->dialer,
+                     .fd = wc->fd,
+                     .sa = (struct sockaddr *)&view,
+                     .len = sizeof(view),
+                     .type = SOCK_DGRAM};
+    struct dest dst = {.sa = d.sa, .net = NET_UDP};
+    int rule;
+
+    if (!relay_peer(wc->fd, (struct sockaddr *)&view, &d.len)) {
+        wc->r = -1;
+        wc->err = ENOTCONN; /* reconnected meanwhile: the kernel's answer is the next send's */
+        return 0;
+    }
+    dst.port = addr_port(d.sa);
+    if (fakeip_is_fake(d.sa, d.len) && fakeip_lookup(d.sa, d.len, name, sizeof(name))) {
+        d.host = dst.name = name;
+        dst.sa = NULL;
+    }
+    route_pick(state.conf, state.app, &dst, &rule); /* the rule, for the log line */
+    wc->r = dgram_associate(&d, fd_state(wc->fd), rule);
+    wc->err = errno;
+    return 0;
+}
+
 ssize_t engine_send_assoc(int fd, const struct msghdr *msg, int flags)
 {
+    struct waiting_call wc = {.fd = fd};
+
     if (fdtab_get(fd) & FD_PENDING) {
         errno = EAGAIN; /* its dial runs in the background: not connected yet */
         return -1;
     }
     if (fdtab_get(fd) & FD_DNS)
         return dnswire_send(fd, msg, flags);
+    /* Connected through a proxy, nothing sent yet: the association opens now, in
+     * this call (within the dialer's connect_timeout), as the connect used to. */
+    if (state.conf && (wc.dialer = relay_waiting(fd)) >= 0 && wc.dialer < state.conf->n_dialers) {
+        if (bigstack_call(open_waiting, &wc) < 0) {
+            errno = ENOBUFS; /* no stack to open it on: nothing is sent */
+            return -1;
+        }
+        if (wc.r < 0) {
+            errno = wc.err;
+            return -1;
+        }
+    }
     return relay_send(fd, msg, flags, NULL);
 }
 

@@ -41,8 +41,10 @@ static void atfork_child(void)
 {
     pthread_mutex_init(&table_lock, NULL);
     for (size_t i = 0; i < n_slots; i++)
-        if (slots[i])
+        if (slots[i]) {
             pthread_mutex_init(&slots[i]->lock, NULL);
+            pthread_mutex_init(&slots[i]->open_lock, NULL);
+        }
 }
 
 static void register_fork(void)
@@ -77,6 +79,7 @@ static void destroy(struct assoc *a)
 {
     close_ctls(&a->c);
     pthread_mutex_destroy(&a->lock);
+    pthread_mutex_destroy(&a->open_lock);
     free(a);
 }
 
@@ -89,7 +92,21 @@ struct relay_chain *relay_chain_new(void)
     for (int i = 0; i < RELAY_MAX_HOPS; i++)
         a->c.ctl[i] = -1;
     pthread_mutex_init(&a->lock, NULL);
+    pthread_mutex_init(&a->open_lock, NULL);
     return &a->c;
+}
+
+void relay_chain_reset(struct relay_chain *ch)
+{
+    close_ctls(ch);
+    ch->n = 0;
+    for (int i = 0; i < RELAY_MAX_HOPS; i++) {
+        ch->ctl[i] = -1;
+        ch->hop[i][0] = '\0';
+    }
+    memset(&ch->relay, 0, sizeof(ch->relay));
+    ch->relay_len = 0;
+    ch->prefix_len = 0;
 }
 
 /* The association whose chain CH is (the first member). */
@@ -258,6 +275,7 @@ int relay_add(int fd, struct relay_chain *ch, const struct sockaddr_storage *loc
     int err;
 
     a->fd = fd;
+    __atomic_store_n(&a->opened, 1, __ATOMIC_RELEASE);
     pthread_once(&fork_once, register_fork);
     if ((err = insert(fd, a)))
         return err;
@@ -267,14 +285,108 @@ int relay_add(int fd, struct relay_chain *ch, const struct sockaddr_storage *loc
     return 0;
 }
 
-int relay_dialer(int fd)
+int relay_attach(int fd, int dialer, int family, const char *name)
+{
+    struct relay_chain *ch = relay_chain_new();
+    int err;
+
+    if (!ch)
+        return ENOMEM;
+    ch->dialer = dialer;
+    ch->family = family;
+    snprintf(ch->name, sizeof(ch->name), "%s", name);
+    of_chain(ch)->fd = fd;
+    pthread_once(&fork_once, register_fork);
+    if ((err = insert(fd, of_chain(ch)))) {
+        relay_chain_free(ch);
+        return err;
+    }
+    fdtab_or(fd, FD_ASSOC);
+    relay_put(of_chain(ch));
+    return 0;
+}
+
+static bool is_open(const struct assoc *a)
+{
+    return __atomic_load_n(&a->opened, __ATOMIC_ACQUIRE) != 0;
+}
+
+int relay_state(int fd, bool *opened)
 {
     struct assoc *a = reentry_nested() ? NULL : relay_get(fd);
     int d = a ? a->c.dialer : -1;
 
+    *opened = a && is_open(a);
     if (a)
         relay_put(a);
     return d;
+}
+
+int relay_dialer(int fd)
+{
+    bool opened;
+    int d = relay_state(fd, &opened);
+
+    return opened ? d : -1;
+}
+
+int relay_waiting(int fd)
+{
+    struct assoc *a = reentry_nested() ? NULL : relay_get(fd);
+    int d = -1;
+
+    if (!a)
+        return -1;
+    pthread_mutex_lock(&a->lock);
+    if (a->connected && !is_open(a))
+        d = a->c.dialer;
+    pthread_mutex_unlock(&a->lock);
+    relay_put(a);
+    return d;
+}
+
+int relay_open_begin(int fd, int dialer, struct relay_chain **ch)
+{
+    struct assoc *a = reentry_nested() ? NULL : relay_get(fd);
+
+    if (!a || a->c.dialer != dialer) {
+        if (a)
+            relay_put(a);
+        return ENOENT;
+    }
+    pthread_mutex_lock(&a->open_lock);
+    if (is_open(a)) { /* another thread's first datagram won */
+        pthread_mutex_unlock(&a->open_lock);
+        relay_put(a);
+        return EEXIST;
+    }
+    *ch = &a->c;
+    return 0;
+}
+
+int relay_open_end(int fd, struct relay_chain *ch, int err, const struct sockaddr_storage *local)
+{
+    struct assoc *a = of_chain(ch);
+    bool connected;
+
+    if (err) {
+        relay_chain_reset(ch); /* the next datagram tries again, from scratch */
+    } else {
+        __atomic_store_n(&a->opened, 1, __ATOMIC_RELEASE);
+        log_created(a, local);
+        pthread_mutex_lock(&a->lock);
+        connected = a->connected;
+        pthread_mutex_unlock(&a->lock);
+        /* Until now the socket was held connected away from any relay: it heard
+         * nothing. Now it hears the relay alone. */
+        if (connected && sys.connect(fd, (struct sockaddr *)&a->c.relay, a->c.relay_len) < 0) {
+            err = errno;
+            __atomic_store_n(&a->dead, err, __ATOMIC_RELAXED);
+        }
+    }
+    pthread_mutex_unlock(&a->open_lock);
+    relay_put(a);
+    return err;
 }
 
 void relay_set_peer(struct peer *p, const struct relay_target *t)
@@ -302,8 +414,11 @@ int relay_connect(int fd, const struct relay_target *t)
     if (!a)
         return EBADF;
     /* Connected to the relay, the socket hears the relay alone, as a connected
-     * socket hears its peer alone; the peer is checked on each datagram. */
-    if (sys.connect(fd, (struct sockaddr *)&a->c.relay, a->c.relay_len) < 0) {
+     * socket hears its peer alone; the peer is checked on each datagram. An
+     * association not opened yet: its caller held the socket elsewhere, and
+     * relay_open_end connects it to the relay. */
+    pthread_mutex_lock(&a->open_lock);
+    if (is_open(a) && sys.connect(fd, (struct sockaddr *)&a->c.relay, a->c.relay_len) < 0) {
         err = errno;
     } else {
         pthread_mutex_lock(&a->lock);
@@ -311,6 +426,7 @@ int relay_connect(int fd, const struct relay_target *t)
         a->connected = true;
         pthread_mutex_unlock(&a->lock);
     }
+    pthread_mutex_unlock(&a->open_lock);
     relay_put(a);
     return err;
 }
@@ -382,7 +498,7 @@ static void forget(int fd)
 
     if (!a)
         return;
-    if (last)
+    if (last && is_open(a))
         log_info("%s[%d] udp association via %s closed (fd %d): %llu datagrams out, %llu in, "
                  "%llu dropped",
                  state.prog, (int)getpid(), a->c.name, fd,

@@ -11,10 +11,16 @@
  * poll/epoll on it keep working. Opening one is a dialer's work
  * (common/dialer/associate.c); this module keeps what it opened.
  *
+ * An association may be recorded before it is opened (relay_attach: a connect
+ * names the peer, the first datagram opens the chain in place): programs connect
+ * UDP sockets only to learn a source address and never send on them. Until it
+ * is opened the socket hears nothing through it and sends nothing: the engine
+ * opens it first (relay_waiting, relay_open_begin/relay_open_end).
+ *
  * Promise: a datagram of an associated socket never leaves unwrapped for a
- * destination routed to the proxy. When a control connection ends, the association
- * is dead: every later wrapped send fails with ECONNRESET, nothing goes direct. The
- * receive side hands the program the exact payload and the real peer (a name the
+ * destination routed to the proxy (nor at all, while the association is not opened). When a control
+ * connection ends, the association is dead: every later wrapped send fails with ECONNRESET, nothing
+ * goes direct. The receive side hands the program the exact payload and the real peer (a name the
  * proxy gives becomes its fake address), with the kernel's truncation semantics;
  * malformed or fragmented datagrams are dropped. The module reads no configuration
  * (of `state` only the program's name, for log lines, and never on the receive path):
@@ -74,17 +80,46 @@ struct relay_chain *relay_chain_new(void);
  * only while its number still names it), its memory freed. */
 void relay_chain_free(struct relay_chain *ch);
 
+/* CH's control connections closed and its proxies forgotten (dialer, family and
+ * name kept): to be filled again, from its first hop. */
+void relay_chain_reset(struct relay_chain *ch);
+
 /* FD (a descriptor number of the program's socket) now relays through CH (from
  * relay_chain_new), which the table takes: the control connections close with the
  * association. Logged with LOCAL, the socket's address. 0; EEXIST when FD got an
  * association meanwhile (another thread) or ENOMEM: CH stays the caller's. */
 int relay_add(int fd, struct relay_chain *ch, const struct sockaddr_storage *local);
 
-/* The dialer FD's association goes through, or -1 when it has none. */
+/* FD (a UDP socket a connect routed to DIALER, named NAME) gets an association
+ * that is not opened yet: no control connection, nothing sent or heard through
+ * it until relay_open_begin/relay_open_end fill it. 0, EEXIST (FD has one), ENOMEM. */
+int relay_attach(int fd, int dialer, int family, const char *name);
+
+/* The dialer FD's association goes through, or -1 when it has none; *OPENED
+ * whether its chain is open. */
+int relay_state(int fd, bool *opened);
+
+/* The dialer FD's opened association goes through, or -1 (none, or not opened). */
 int relay_dialer(int fd);
 
+/* The dialer of FD's association when it is connected to a peer through it and
+ * not opened yet (its first datagram must open it), else -1. */
+int relay_waiting(int fd);
+
+/* Open FD's recorded association in place: 0 with *CH to fill (relay_chain's
+ * fields; a thread at a time, the others wait here) and to hand to relay_open_end;
+ * EEXIST when it is open already; ENOENT when FD has none through DIALER. */
+int relay_open_begin(int fd, int dialer, struct relay_chain **ch);
+
+/* The filling of CH (from relay_open_begin) ended with ERR: 0 makes the
+ * association open (logged with LOCAL, the socket's address) and connects FD to
+ * the relay when it has a peer through it; an error empties CH for the next try.
+ * Returns ERR, or the errno of that connect (the association is then dead). */
+int relay_open_end(int fd, struct relay_chain *ch, int err, const struct sockaddr_storage *local);
+
 /* FD, which has an association, is connected to the relay (only the relay's
- * datagrams reach it) and T becomes its peer. Returns 0 or an errno
+ * datagrams reach it; an association not opened yet: the caller has held the
+ * socket where it hears nothing) and T becomes its peer. Returns 0 or an errno
  * (EBADF: FD has no association). */
 int relay_connect(int fd, const struct relay_target *t);
 

@@ -31,7 +31,12 @@ struct assoc {
     int refs; /* under the table's lock: one per slot holding it and one per call inside */
     int fds;  /* under the table's lock: the slots holding it (dup shares the socket) */
     int dead; /* atomic: 0, or the errno that ended a control connection */
-    pthread_mutex_t lock; /* peer, connected, recent */
+    /* atomic: 1 once the chain is open (its fields are set before, then never
+     * change); 0 for an association a connect recorded, opened by the first
+     * datagram (relay_open_begin) */
+    int opened;
+    pthread_mutex_t open_lock; /* held by the one thread opening the chain in place */
+    pthread_mutex_t lock;      /* peer, connected, recent */
     bool connected;
     struct peer peer;
     struct peer recent[RELAY_RECENT];

@@ -172,6 +172,12 @@ ssize_t relay_send(int fd, const struct msghdr *msg, int flags, const struct rel
         return relay_nested_refusal(state.prog, fd, "a datagram through the association", EPERM);
     if (!(a = relay_get(fd)))
         return sys.sendmsg(fd, msg, flags);
+    if (!__atomic_load_n(&a->opened, __ATOMIC_ACQUIRE)) {
+        /* the engine opens it before: a datagram here has no relay to go to */
+        relay_put(a);
+        errno = ENOTCONN;
+        return -1;
+    }
     if ((err = alive(a, fd))) {
         relay_put(a);
         errno = ECONNRESET;
@@ -402,7 +408,9 @@ static int rx_one(struct assoc *a, int fd, struct msghdr *msg, int flags, const 
     if (r < 0)
         return -1;
     filled = (size_t)r < hcap + x->cap ? (size_t)r : hcap + x->cap;
-    if (m.msg_namelen &&
+    /* an association opened by another thread while this one waited: its relay
+     * is read only once it is open */
+    if (m.msg_namelen && __atomic_load_n(&a->opened, __ATOMIC_ACQUIRE) &&
         addr_same((struct sockaddr *)&from, (struct sockaddr *)&a->c.relay, true)) {
         if ((off = unwrap_view(a, hdr, filled < hcap ? filled : hcap, &view, &vlen)) < 0)
             return 0;
@@ -450,7 +458,7 @@ static int rx_next(struct assoc *a, int fd, struct msghdr *msg, int flags,
 {
     uint8_t hdr[SOCKS5_UDP_HEADER_MAX];
 
-    if (a->c.n > 1)
+    if (__atomic_load_n(&a->opened, __ATOMIC_ACQUIRE) && a->c.n > 1)
         return rx_chain(a, fd, msg, flags, rx, x, len);
     return rx_one(a, fd, msg, flags, rx, x, len, hdr, sizeof(hdr));
 }

@@ -174,6 +174,7 @@ static int relay_of(const struct conf *c, int dialer, int ctl, int i, struct pro
 struct opening {
     struct relay_chain *ch;
     struct proto_addr bound[RELAY_MAX_HOPS];
+    struct sockaddr_storage local; /* the socket's address, told to the first proxy */
     char why[400];
 };
 
@@ -242,12 +243,29 @@ static int open_chain(struct dial *d, struct opening *o, const int *hops, int n,
     return 0;
 }
 
-/* A new association for D->fd, added to the relay table. */
+/* The first hop's options on D->fd, unless it carries them (D->applied). */
+static int apply_options(struct dial *d, int maker, int family)
+{
+    const char *opt = NULL;
+    int err;
+
+    if (d->applied)
+        return 0;
+    if ((err = sockopt_apply(&d->conf->dialers[maker], d->fd, family, SOCK_DGRAM, &opt))) {
+        dial_refuse(d, opt);
+        return err;
+    }
+    d->applied = true;
+    return 0;
+}
+
+/* Open the chain of O->ch (new, or recorded by a connect) for D->fd; the socket's
+ * address in O->local. Its control connections stay in O->ch for the caller to
+ * add or close. */
 static int open_new(struct dial *d, struct opening *o)
 {
     const struct conf *c = d->conf;
-    struct sockaddr_storage local;
-    socklen_t len = sizeof(local);
+    socklen_t len = sizeof(o->local);
     long long deadline = dial_now_ms() + conf_connect_timeout(c, d->dialer);
     struct tried tried = {0};
     struct chain chn;
@@ -259,42 +277,22 @@ static int open_new(struct dial *d, struct opening *o)
     maker = chn.maker;
     o->ch->dialer = d->dialer;
     snprintf(o->ch->name, sizeof(o->ch->name), "%s", c->dialers[d->dialer].name);
-    if (sys.getsockname(d->fd, (struct sockaddr *)&local, &len) < 0)
+    if (sys.getsockname(d->fd, (struct sockaddr *)&o->local, &len) < 0)
         return errno;
-    o->ch->family = local.ss_family;
+    o->ch->family = o->local.ss_family;
     /* The datagrams leave the program's socket for the first relay: it gets the
      * options of the dialer that makes the first hop. */
-    if (!d->applied) {
-        const char *opt = NULL;
-
-        if ((err = sockopt_apply(&c->dialers[maker], d->fd, o->ch->family, SOCK_DGRAM, &opt))) {
-            dial_refuse(d, opt);
-            return err;
-        }
-        d->applied = true;
-    }
-    bind_local(d->fd, o->ch->family, &local);
+    if ((err = apply_options(d, maker, o->ch->family)))
+        return err;
+    bind_local(d->fd, o->ch->family, &o->local);
     /* A member of a group whose proxy failed: the next one, on fresh connections. */
-    while ((err = open_chain(d, o, chn.hops, n, &local, deadline, &failed)) && err != ENOMEM &&
+    while ((err = open_chain(d, o, chn.hops, n, &o->local, deadline, &failed)) && err != ENOMEM &&
            group_blame(c, &chn, failed, &tried) && dial_now_ms() < deadline &&
            (n = chain_resolve(c, d->dialer, &chn, &tried)) > 0 && n <= RELAY_MAX_HOPS &&
            (chn.maker == maker || applied_same(c, chn.maker, maker))) {
-        struct relay_chain *fresh = relay_chain_new();
-        if (!fresh) {
-            err = ENOMEM;
-            break;
-        }
-        fresh->dialer = o->ch->dialer;
-        fresh->family = o->ch->family;
-        memcpy(fresh->name, o->ch->name, sizeof(fresh->name));
-        relay_chain_free(o->ch);
-        o->ch = fresh;
+        relay_chain_reset(o->ch);
         log_info("%s; trying the next member", d->why);
     }
-    if (!err)
-        err = relay_add(d->fd, o->ch, &local);
-    if (err)
-        relay_chain_free(o->ch);
     return err;
 }
 
@@ -318,17 +316,42 @@ static int open_deep(struct dial *d, struct opening *o)
     struct open_call c = {.d = d, .o = o};
     int err = bigstack_call(open_on_bigstack, &c);
 
-    if (err < 0) {
-        relay_chain_free(o->ch);
+    return err < 0 ? ENOMEM : err;
+}
+
+/* One try at D->fd's association: a new one added to the table, or the one a
+ * connect recorded (RECORDED) opened in place. EEXIST: another thread's won,
+ * ENOENT: the recorded one went (look again). */
+static int open_once(struct dial *d, bool recorded)
+{
+    struct opening *o = calloc(1, sizeof(*o));
+    int err;
+
+    if (!o)
         return ENOMEM;
+    if (recorded) {
+        if ((err = relay_open_begin(d->fd, d->dialer, &o->ch))) {
+            free(o);
+            return err;
+        }
+        err = relay_open_end(d->fd, o->ch, open_deep(d, o), &o->local);
+    } else if (!(o->ch = relay_chain_new())) {
+        err = ENOMEM;
+    } else {
+        /* o->ch: the table's now, or freed */
+        if (!(err = open_deep(d, o)))
+            err = relay_add(d->fd, o->ch, &o->local);
+        if (err)
+            relay_chain_free(o->ch);
     }
+    free(o);
     return err;
 }
 
 int associate_open(struct dial *d, bool *created)
 {
-    struct opening *o;
     char why[300];
+    bool opened;
     int err, have;
 
     *created = false;
@@ -339,9 +362,9 @@ int associate_open(struct dial *d, bool *created)
         return EACCES;
     }
     for (;;) {
-        if ((have = relay_dialer(d->fd)) == d->dialer)
+        if ((have = relay_state(d->fd, &opened)) == d->dialer && opened)
             return 0;
-        if (have >= 0) {
+        if (have >= 0 && have != d->dialer) {
             snprintf(d->why, sizeof(d->why), "the socket already relays through %s",
                      d->conf->dialers[have].name);
             return EPERM;
@@ -350,31 +373,86 @@ int associate_open(struct dial *d, bool *created)
             snprintf(d->why, sizeof(d->why), "%s", why);
             return err;
         }
-        if (!(o = calloc(1, sizeof(*o))) || !(o->ch = relay_chain_new())) {
-            free(o);
-            return ENOMEM;
-        }
-        err = open_deep(d, o); /* o->ch: the table's now, or freed */
-        free(o);
-        if (err != EEXIST) /* EEXIST: another thread's first datagram won: use its association */
+        err = open_once(d, have == d->dialer);
+        /* EEXIST: another thread's first datagram won: use its association */
+        if (err != EEXIST && err != ENOENT)
             break;
     }
     *created = !err;
     return err;
 }
 
+/* ---------------------------------------------------------------- connect */
+
+/* A connected socket whose association is not opened yet must hear nothing and
+ * answer getsockname as the kernel would after a connect. It gets the first hop's
+ * options and is connected to the first proxy's server address (no datagram
+ * leaves on connect; one sent by mistake would reach the proxy, never the
+ * destination; the proxy's TCP port sends no UDP), which also picks the source
+ * address the relay's datagrams will leave from. A proxy named by a name (no
+ * address before a lookup): bound to the wildcard address and a port instead. */
+static int hold(struct dial *d)
+{
+    const struct conf *c = d->conf;
+    struct sockaddr_storage local, to;
+    socklen_t len = sizeof(local), tolen;
+    struct tried tried = {0};
+    struct chain chn;
+    const struct conf_server *s;
+    int err;
+
+    if (chain_resolve(c, d->dialer, &chn, &tried) <= 0)
+        return EPERM; /* associate_check said otherwise a moment ago */
+    if (sys.getsockname(d->fd, (struct sockaddr *)&local, &len) < 0)
+        return errno;
+    if ((err = apply_options(d, chn.maker, local.ss_family)))
+        return err;
+    s = &c->dialers[chn.hops[0]].server;
+    if (s->addr.len && addr_in_family(&s->addr.u.sa, local.ss_family, &to, &tolen) &&
+        sys.connect(d->fd, (struct sockaddr *)&to, tolen) == 0)
+        return 0;
+    bind_local(d->fd, local.ss_family, &local);
+    return 0;
+}
+
 int associate_dial(struct dial *d)
 {
     struct relay_target t = {
         .host = d->host, .sa = d->sa, .port = addr_port(d->sa), .view = d->sa, .view_len = d->len};
-    bool created;
-    int err = associate_open(d, &created);
+    struct sockaddr_storage local;
+    socklen_t len = sizeof(local);
+    char why[300];
+    bool opened;
+    int err, have = relay_state(d->fd, &opened);
 
-    if (err)
+    if (have >= 0 && have != d->dialer) {
+        snprintf(d->why, sizeof(d->why), "the socket already relays through %s",
+                 d->conf->dialers[have].name);
+        return EPERM;
+    }
+    if ((err = associate_check(d->conf, d->dialer, why, sizeof(why)))) {
+        snprintf(d->why, sizeof(d->why), "%s", why);
         return err;
+    }
+    /* The association opens with the first datagram: a connect alone (a source
+     * address probe) costs the proxy nothing. */
+    if (!opened && (err = hold(d)))
+        return err;
+    if (have < 0 && sys.getsockname(d->fd, (struct sockaddr *)&local, &len) < 0)
+        err = errno;
+    else if (have < 0)
+        err = relay_attach(d->fd, d->dialer, local.ss_family, d->conf->dialers[d->dialer].name);
+    if (err == EEXIST) /* another thread's connect recorded one meanwhile */
+        err = relay_state(d->fd, &opened) == d->dialer ? 0 : EPERM;
+    if (err) {
+        snprintf(d->why, sizeof(d->why), "recording the socket's association: %s", strerror(err));
+        return err;
+    }
     if ((err = relay_connect(d->fd, &t)))
         snprintf(d->why, sizeof(d->why), "connecting the socket to the relay: %s", strerror(err));
-    else
+    else if (opened)
         snprintf(d->why, sizeof(d->why), "via UDP ASSOCIATE");
+    else
+        snprintf(d->why, sizeof(d->why), "via UDP ASSOCIATE, opened by the first datagram");
     return err;
 }

@@ -118,9 +118,13 @@ int associate_check(const struct conf *c, int dialer, char *why, size_t whycap);
  * through another dialer. */
 int associate_open(struct dial *d, bool *created);
 
-/* connect(2) of a UDP socket routed to a SOCKS5 dialer: associate, then connect
- * D->fd to the relay (only the relay's datagrams reach it) and remember the peer
- * (D->host or D->sa). Returns 0 or an errno. */
+/* connect(2) of a UDP socket routed to a SOCKS5 dialer: the socket's association
+ * is recorded with the peer (D->host or D->sa) and opened by its first datagram
+ * (associate_open), so a connect alone opens nothing at the proxy. Meanwhile the
+ * socket carries the first hop's options and is connected to the first proxy's
+ * server address (bound to a port when that is a name): getsockname answers as
+ * after any connect, and the socket hears nothing. An association already open is
+ * reused: D->fd is connected to its relay. Returns 0 or an errno. */
 int associate_dial(struct dial *d);
 
 /* ResolveDialer (common/dialer/resolve.c): D->host is the name a fake address

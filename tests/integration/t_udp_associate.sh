@@ -6,8 +6,10 @@
 # every payload must come back byte-exact. Covered: sendto/recvfrom, sendmsg/recvmsg,
 # connect + send/recv/write/read (+ getpeername), non-blocking with
 # select/poll/epoll, truncation and MSG_PEEK, IPv6, names through remote_dns (fake
-# addresses), 1000 datagrams of 1..1400 bytes in bounded time, and a chain of two
-# SOCKS5 proxies (nested associations).
+# addresses), 1000 datagrams of 1..1400 bytes in bounded time, a chain of two
+# SOCKS5 proxies (nested associations), and a connect alone opening nothing at the
+# proxy (the association opens at the first send, which fails closed when the
+# proxy is dead or no SOCKS5 server).
 # Verified to fail without the shim (SHIM=/nonexistent): every datagram goes
 # directly, the far server sees 192.0.2.1 / 2001:db8:a::1, dante logs nothing, and
 # the name far.example does not resolve.
@@ -108,6 +110,53 @@ far_saw "trunc" $FAR4
 case_begin "connected socket: send/recv and write/read, getpeername says the far server"
 echo_case "connected" "$P" $FAR4 $FAR4 "$FAR4 5353" --count=40 --connect
 echo_case "connected sendmsg" "$P" $FAR4 $FAR4 "$FAR4 5353" --count=10 --connect --sendmsg
+
+case_begin "connect alone opens no association (a browser's source-address probe); the first send does"
+# probe_case WHAT CONF [options]: a connected socket that never sends: a real
+# local port, the far server as its peer, nothing heard, and neither dante nor the
+# far server saw anything of it.
+probe_case() {
+    local what=$1 conf=$2
+    shift 2
+    : >"$DL"
+    run_shim "$conf" $PY $UDPC probe $FAR4 5353 "$@"
+    assert_match "$(kv "$OUT" local)" "^[0-9.]+ [1-9][0-9]*$" "$what: getsockname after connect has a port"
+    assert_eq "$(kv "$OUT" peer)" "$FAR4 5353" "$what: getpeername is the destination"
+    assert_eq "$(kv "$OUT" recv_nb)" EAGAIN "$what: nothing heard before the first send"
+    [ $# -gt 0 ] || assert_no_match "$ERR" "udp association via .* created" "$what: no association in the log"
+}
+probe_case "probe" "$P"
+assert_eq "$RC" 0 "probe: client exit status"
+assert_eq "$(grep -c "$B4_CLI\." "$DL")" 0 "dante saw no control connection from the client"
+far_saw "probe" ""
+probe_case "probe, then send" "$P" --send
+assert_eq "$RC" 0 "probe then send: client exit status"
+assert_eq "$(kv "$OUT" ok)" 1 "the reply came back"
+assert_eq "$(kv "$OUT" seen)" $FAR4 "the far server saw dante's address"
+assert_match "$ERR" "udp association via p created" "the first send opened the association"
+assert_match "$(cat "$DL")" "udp/udpassociate .*$B4_CLI\.[0-9]+ " "dante saw the association at the first send"
+far_saw "probe then send" $FAR4
+probe_case "probe, then a non-blocking send" "$P" --send --nonblock
+assert_eq "$(kv "$OUT" ok)" 1 "non-blocking: the reply came back"
+far_saw "probe then non-blocking send" $FAR4
+
+case_begin "fail closed at the first send: a proxy that is no SOCKS5 server, or none at all"
+# A TCP listener stands in for the proxy: it logs every connection it gets.
+srv_start notsocks $B4_SRV:1099
+NS=$(proxy_conf ns socks5 $B4_SRV:1099 <<<'connect_timeout = 2s')
+DEAD=$(proxy_conf dead socks5 $B4_SRV:1098 <<<'connect_timeout = 2s')
+probe_case "probe, fake proxy" "$NS"
+assert_eq "$(peers "$T/notsocks.log" | wc -l)" 0 "the stand-in proxy got no connection from a connect alone"
+probe_case "send, fake proxy" "$NS" --send
+assert_eq "$RC" 3 "send failed"
+assert_match "$(kv "$OUT" errno)" "^E[A-Z]+$" "send's errno"
+assert_match "$ERR" "UDP ASSOCIATE at p \\(socks5 $B4_SRV:1099\\)" "log: why the send failed"
+assert_eq "$(peers "$T/notsocks.log" | sort -u)" $B4_CLI "the stand-in proxy got the control connection at the send"
+far_saw "fake proxy" ""
+probe_case "send, dead proxy" "$DEAD" --send
+assert_eq "$(kv "$OUT" errno)" ECONNREFUSED "dead proxy: send's errno"
+assert_match "$ERR" "UDP ASSOCIATE at p \\(socks5 $B4_SRV:1098\\)" "log: why the send failed"
+far_saw "dead proxy" ""
 
 case_begin "non-blocking socket: replies wake select, poll and an epoll registered before the first send"
 for w in select poll epoll; do

@@ -23,6 +23,11 @@ datagram with `you are <ip>\\n` followed by the datagram itself.
         connect to HOST PORT, one echo, then connect(AF_UNSPEC) (through libc, as C
         programs do); then getpeername (peer_after=), sendto HOST PORT2 and its reply
         (from2=, seen2=, ok2=), send() with no destination (send_after=)
+    udp_client.py probe HOST PORT [--send] [--nonblock]
+        connect only, as a browser's source-address probe does: prints local=IP PORT
+        (getsockname), peer=IP PORT (getpeername) and recv_nb= (a MSG_DONTWAIT
+        receive: EAGAIN when nothing is heard); with --send then one datagram by
+        send() (errno= if it fails) and its reply (ok=1, seen=IP)
     udp_client.py dup HOST PORT [--connect]
         one echo on the socket, then copies of it by dup (F_DUPFD_CLOEXEC), fcntl
         F_DUPFD, dup2 and dup3, three echoes on each; the original closed, three more
@@ -373,6 +378,40 @@ def do_dup(host, port, flags):
     return 0 if tally["ok"] == 22 and not tally["bad"] else 4
 
 
+def do_probe(host, port, flags):
+    s = socket.socket(family(host), socket.SOCK_DGRAM)
+    s.connect((host, port))
+    print("local=%s %d" % s.getsockname()[:2])
+    print("peer=%s %d" % s.getpeername()[:2])
+    try:
+        s.recv(2048, socket.MSG_DONTWAIT)
+        print("recv_nb=DATA")
+    except BlockingIOError:
+        print("recv_nb=EAGAIN")
+    except OSError as e:
+        print("recv_nb=%s" % ename(e.errno))
+    if not opt(flags, "send"):
+        return 0
+    if opt(flags, "nonblock"):
+        s.setblocking(False)
+    try:
+        s.send(b"probe")
+    except OSError as e:
+        print("errno=%s" % ename(e.errno))
+        return 3
+    s.setblocking(True)
+    s.settimeout(3)
+    try:
+        data = s.recv(2048)
+    except OSError as e:
+        print("recv_errno=%s" % ename(e.errno))
+        return 4
+    first, _, rest = data.partition(b"\n")
+    print("seen=%s" % first.decode(errors="replace").replace("you are ", ""))
+    print("ok=%d" % (rest == b"probe"))
+    return 0 if rest == b"probe" else 4
+
+
 def main(argv):
     flags = [a for a in argv[1:] if a.startswith("--")]
     args = [a for a in argv[1:] if not a.startswith("--")]
@@ -388,6 +427,8 @@ def main(argv):
         return do_unspec(host, port, int(args[3]))
     if mode == "dup":
         return do_dup(host, port, flags)
+    if mode == "probe":
+        return do_probe(host, port, flags)
     print("unknown mode %s" % mode, file=sys.stderr)
     return 1
 

@@ -422,8 +422,21 @@ START_TEST(connected_socket)
     socklen_t pl = sizeof(peer);
     size_t n;
 
+    bool created = false;
+
     ck_assert_int_eq(associate_dial(&d), 0);
+    /* a connect records the association; nothing is sent until it is opened */
+    ck_assert_int_eq(relay_waiting(u), d.dialer);
+    ck_assert_int_eq(relay_dialer(u), -1);
+    ck_assert_int_eq(relay_send(u, &m, 0, NULL), -1);
+    ck_assert_int_eq(errno, ENOTCONN);
+    ck_assert_int_eq(recv(f.ufd, b, sizeof(b), MSG_DONTWAIT), -1);
+    /* the first datagram opens it (what the engine does before relay_send) */
+    ck_assert_int_eq(associate_open(&d, &created), 0);
+    ck_assert(created);
     pthread_join(f.th, NULL);
+    ck_assert_int_eq(relay_waiting(u), -1);
+    ck_assert_int_eq(relay_dialer(u), d.dialer);
     /* the program sees its peer, not the relay */
     ck_assert(relay_peer(u, (struct sockaddr *)&peer, &pl));
     ck_assert_uint_eq(ntohs(peer.sin_port), 53);
