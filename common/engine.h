@@ -84,6 +84,15 @@ void engine_forget(int fd);
  * their associations. */
 void engine_forget_range(unsigned first, unsigned last);
 
+/* True when a close_range of the program's must go through engine_close_range
+ * (a relaxed load when no background dial has descriptors of its own). */
+bool engine_keeps_fds(void);
+
+/* close_range(2) of FIRST..LAST that leaves the shim's own descriptors open (its
+ * registered ones, common/ownfd.h, and the background dials' duplicates and
+ * eventfds, common/pending.h). Returns like close_range. */
+int engine_close_range(unsigned first, unsigned last, int flags);
+
 /* CALL (io_uring_setup, rcmd, getnetbyname, ...) is about to send what no hook
  * sees: 0 (let it) or ERR (refused, logged; common/other.h). */
 int engine_unseen(const char *call, int err);

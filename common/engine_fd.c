@@ -8,6 +8,7 @@
 #include "common/family.h"
 #include "common/fdtab.h"
 #include "common/log.h"
+#include "common/ownfd.h"
 #include "common/pending.h"
 #include "common/relay.h"
 #include "common/state.h"
@@ -151,6 +152,18 @@ void engine_forget_range(unsigned first, unsigned last)
         if (v & FD_ENGINE)
             fakepin_close((int)fd);
     }
+}
+
+bool engine_keeps_fds(void)
+{
+    return pending_keeps_fds();
+}
+
+int engine_close_range(unsigned first, unsigned last, int flags)
+{
+    if (pending_keeps_fds())
+        return pending_close_range(first, last, flags);
+    return ownfd_close_range(first, last, flags, NULL, 0);
 }
 
 void engine_forget(int fd)

@@ -170,13 +170,21 @@ static int cmp_int(const void *a, const void *b)
     return *(const int *)a - *(const int *)b;
 }
 
-int ownfd_close_range(unsigned first, unsigned last, int flags)
+int ownfd_close_range(unsigned first, unsigned last, int flags, const int *also, int n_also)
 {
-    int kept[64], n = 0, r = 0;
+    int small[64], *kept = small, cap = 64, n = 0, r = 0;
     unsigned from = first;
 
+    /* without memory for the others' list, ours at least stay open */
+    if (n_also > 0 && (kept = malloc((size_t)(64 + n_also) * sizeof(int))))
+        cap = 64 + n_also;
+    else
+        kept = small;
+    for (int i = 0; i < n_also && n < cap - 64; i++)
+        if ((unsigned)also[i] >= first && (unsigned)also[i] <= last)
+            kept[n++] = also[i];
     pthread_mutex_lock(&lock);
-    for (int i = 0; i < n_owns && n < 64; i++) {
+    for (int i = 0; i < n_owns && n < cap; i++) {
         unsigned fd = (unsigned)*owns[i].where;
         if (fd >= first && fd <= last)
             kept[n++] = (int)fd;
@@ -186,6 +194,8 @@ int ownfd_close_range(unsigned first, unsigned last, int flags)
      * held so that no descriptor of ours moves into a stretch meanwhile. */
     for (int k = 0; k <= n && r == 0; k++) {
         unsigned to = k < n ? (unsigned)kept[k] - 1 : last;
+        if (k < n && (unsigned)kept[k] < from)
+            continue; /* listed twice */
         if (k < n && (unsigned)kept[k] == from) {
             from++;
             continue;
@@ -196,5 +206,7 @@ int ownfd_close_range(unsigned first, unsigned last, int flags)
             from = (unsigned)kept[k] + 1;
     }
     pthread_mutex_unlock(&lock);
+    if (kept != small)
+        free(kept);
     return r;
 }

@@ -48,9 +48,11 @@ int ownfd_count(void);
  * ours, ours moves to another number first. */
 void ownfd_evict(int fd);
 
-/* close_range(2) without closing ours: the real close_range on each stretch of
- * FIRST..LAST between our descriptors. Returns like close_range. */
-int ownfd_close_range(unsigned first, unsigned last, int flags);
+/* close_range(2) without closing ours, nor the N_ALSO numbers of ALSO (other
+ * descriptors of the shim's, unregistered: common/pending_own.c): the real
+ * close_range on each stretch of FIRST..LAST between them. Returns like
+ * close_range. */
+int ownfd_close_range(unsigned first, unsigned last, int flags, const int *also, int n_also);
 
 /* True when one of ours lies in FIRST..LAST. */
 bool ownfd_in_range(unsigned first, unsigned last);

@@ -81,6 +81,8 @@ void rec_unref(struct rec *r)
 {
     if (--r->refs > 0)
         return;
+    if (r->listed)
+        rec_unlist(r);
     if (r->efd >= 0)
         sys.close(r->efd);
     free(r->pd);
@@ -222,6 +224,8 @@ int pending_start(int fd, const struct pend_dial *pd, const struct pend_ops *ops
     r->ops = ops;
     err = prepare(r, fd, pd);
     pthread_mutex_lock(&pending_mu);
+    if (r->dupfd >= 0 || r->efd >= 0)
+        rec_list(r); /* before the first unlock: a close_range keeps them */
     if (!err && (old = detach(fd)))
         rec_unref(old); /* an earlier dial's record: this connect starts afresh */
     __atomic_store_n(&r->pending, !err, __ATOMIC_RELAXED);

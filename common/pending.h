@@ -103,6 +103,14 @@ void pending_close(int fd, bool abandon);
  * (pending_foreign_pid): one getpid() per close, not two. */
 void pending_release(int fd, bool abandon);
 
+/* True while some dial holds descriptors of the shim's (its duplicate, its
+ * eventfd) in this process (a relaxed load). */
+bool pending_keeps_fds(void);
+
+/* close_range(2) of FIRST..LAST that leaves those open, and the shim's
+ * registered ones (common/ownfd.h). Returns like close_range. */
+int pending_close_range(unsigned first, unsigned last, int flags);
+
 /* NEWFD was made a copy of OLDFD: the same record. */
 void pending_dup(int oldfd, int newfd);
 

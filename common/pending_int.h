@@ -1,6 +1,7 @@
 /* pending_int: what the pending table's files share (pending.c: the records and
  * the dials; pending_poll.c: poll and select; pending_epoll.c: the program's
- * epoll registrations). Nothing else includes it.
+ * epoll registrations; pending_own.c: the shim's descriptors kept from the
+ * program's close_range). Nothing else includes it.
  *
  * Promise: every function here is called with pending_mu held.
  */
@@ -30,6 +31,8 @@ struct rec {
     socklen_t peerlen;
     struct pend_dial *pd; /* while the dial runs */
     const struct pend_ops *ops;
+    struct rec *prev, *next; /* the records with descriptors (pending_own.c) */
+    bool listed;
 };
 
 extern pthread_mutex_t pending_mu;
@@ -41,6 +44,11 @@ struct rec *rec_of(int fd);
 /* R loses a holder (a number, the driver, a waiter); the last frees it and its
  * eventfd. */
 void rec_unref(struct rec *r);
+
+/* pending_own.c: R has descriptors of the shim's (the duplicate, the eventfd)
+ * that a program's close_range must not close / it has none any more. */
+void rec_list(struct rec *r);
+void rec_unlist(struct rec *r);
 
 /* pending_epoll.c. Hide: take FD's recorded registrations (every epoll set)
  * out of the kernel; they stay recorded, and the program's epoll_ctl on FD

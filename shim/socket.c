@@ -4,7 +4,8 @@
  * socket connected through a SOCKS5 relay, and getpeername(2)/getsockname(2) of
  * an IPv4 socket the shim made IPv6 (common/family.h). The close hooks (close,
  * close_range, closefrom; dup2/dup3 onto a number in shim/dup.c) move the shim's
- * own descriptors out of the way first (common/ownfd.h). */
+ * own descriptors out of the way first (common/ownfd.h); close_range and
+ * closefrom also leave the background dials' descriptors open (common/pending.h). */
 #include "common/engine.h"
 #include "common/state.h"
 #include "common/fdtab.h"
@@ -77,8 +78,8 @@ HOOK int close_range(unsigned first, unsigned last, int flags)
     if (first <= last && !(flags & ~(CLOSE_RANGE_CLOEXEC | CLOSE_RANGE_UNSHARE)) &&
         !(flags & CLOSE_RANGE_CLOEXEC))
         forget_range(first, last);
-    if (first <= last && ownfd_in_range(first, last))
-        return ownfd_close_range(first, last, flags); /* the shim's own stay open */
+    if (first <= last && (ownfd_in_range(first, last) || engine_keeps_fds()))
+        return engine_close_range(first, last, flags); /* the shim's own stay open */
     return sys.close_range(first, last, flags);
 }
 
@@ -86,8 +87,9 @@ HOOK void closefrom(int lowfd)
 {
     if (lowfd >= 0)
         forget_range((unsigned)lowfd, ~0u);
-    if (lowfd >= 0 && ownfd_in_range((unsigned)lowfd, ~0u) && SYS_REAL(close_range))
-        ownfd_close_range((unsigned)lowfd, ~0u, 0); /* the shim's own stay open */
+    if (lowfd >= 0 && (ownfd_in_range((unsigned)lowfd, ~0u) || engine_keeps_fds()) &&
+        SYS_REAL(close_range))
+        engine_close_range((unsigned)lowfd, ~0u, 0); /* the shim's own stay open */
     else if (SYS_REAL(closefrom))
         sys.closefrom(lowfd);
 }

@@ -45,6 +45,15 @@ errno values by name. Every wait is bounded.
                               early=<poll says writable at once: 1/0>, then RELEASE
                               is created and after poll (8 s): writable=1/0; in
                               both cases so_error= peer= reply=
+  closefrom HOST PORT PROXYLOG RELEASE HOW
+                              descriptor limit 64 (the shim's own numbers go above
+                              32), fd_base; a non-blocking connect (connect=), and
+                              while the proxy holds it the program closes every
+                              number above its own (HOW: closefrom or close_range,
+                              through libc) and opens /dev/null until EMFILE
+                              (files=); RELEASE, then writable= so_error= reply=;
+                              files_ok=<files still open on /dev/null>; the files
+                              and the socket closed: fd_after=
   fakepeer NAME PORT          getaddrinfo(NAME) then a blocking connect to its first
                               address: asked=ip peer=ip:port reply=...
 """
@@ -377,6 +386,56 @@ def sndtimeo(host, port, plog, release):
     out("reply", read_line(s))
 
 
+def closefrom(host, port, plog, release, how):
+    import ctypes
+    import resource
+    os.closerange(3, 65536)  # what the test harness left open; no dial yet
+    resource.setrlimit(resource.RLIMIT_NOFILE, (64, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+    base = fd_names()
+    s, rc = nb_connect(host, port)
+    out("connect", ename(rc))
+    wait_log(plog, "REQ", 1)
+    low = s.fileno() + 1  # above the program's own numbers, not the shim's
+    libc = ctypes.CDLL(None, use_errno=True)
+    if how == "closefrom":
+        libc.closefrom(low)
+    else:
+        libc.close_range(low, ctypes.c_uint(0xffffffff), 0)
+    files = []
+    try:
+        for _ in range(100):
+            files.append(os.open("/dev/null", os.O_RDWR))
+    except OSError:
+        pass
+    for f in files[-4:]:  # room for the release file and the checks
+        os.close(f)
+    files = files[:-4]
+    out("files", len(files))
+    open(release, "w").close()
+    out("writable", len(wait_writable([s], 8)))
+    out("so_error", ename(s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)))
+    out("reply", read_line(s))
+    null = os.stat("/dev/null")
+    ok = 0
+    for f in files:
+        try:
+            st = os.fstat(f)
+            ok += (st.st_dev, st.st_ino) == (null.st_dev, null.st_ino)
+        except OSError:
+            pass
+    out("files_ok", ok)
+    for f in files:
+        try:
+            os.close(f)
+        except OSError:
+            pass
+    s.close()
+    time.sleep(0.2)
+    after = fd_names()
+    out("fd_base", len(base))
+    out("fd_after", len(after))
+
+
 def fakepeer(name, port):
     ai = socket.getaddrinfo(name, port, socket.AF_INET, socket.SOCK_STREAM)
     addr = ai[0][4]
@@ -410,6 +469,8 @@ def main():
         peernb(a[1], int(a[2]), a[3], a[4])
     elif cmd == "sndtimeo":
         sndtimeo(a[1], int(a[2]), a[3], a[4])
+    elif cmd == "closefrom":
+        closefrom(a[1], int(a[2]), a[3], a[4], a[5])
     elif cmd == "fakepeer":
         fakepeer(a[1], int(a[2]))
     else:

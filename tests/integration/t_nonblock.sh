@@ -12,7 +12,11 @@
 # SOCKS5, HTTP and a 2-hop chain. A blocking socket with SO_SNDTIMEO gets
 # EINPROGRESS when the timeout runs out before the proxy answers (man 7 socket),
 # and the dial goes on as a non-blocking one's (fails on the tree before: connect
-# waited until the proxy's fail-safe answered, then failed).
+# waited until the proxy's fail-safe answered, then failed). A program that
+# closes every number above its own (closefrom, close_range) while a dial is
+# pending and then opens files does not close the shim's duplicate and eventfd:
+# the dial completes and the program's files stay its own (fails on the tree
+# before: the dial failed and the driver closed two of the program's files).
 # Verified to fail on the tree before: connect there returns 0 after the whole
 # handshake (connect=0, again=EISCONN) and getpeername gives the proxy.
 . "$(dirname "$0")/lib.sh"
@@ -157,5 +161,21 @@ assert_eq "$(kv "$OUT" connect)" 0 "connect"
 assert_eq "$(kv "$OUT" peer)" "$FAR4:8081" "getpeername"
 assert_eq "$(kv "$OUT" reply)" "you are $A4_SRV" "reply through the proxy"
 assert_eq "$(peers "$LOG")" "$A4_SRV" "connections the far server saw"
+
+for how in closefrom close_range; do
+    case_begin "$how above the program's own numbers while a dial is pending, then files up to the limit: the dial completes, the files stay"
+    rm -f "$T/go"
+    : >"$T/rel.log"
+    : >"$LOG"
+    run_shim "$REL" $PY $NB_CLIENT closefrom $FAR4 8081 "$T/rel.log" "$T/go" $how
+    assert_eq "$(kv "$OUT" connect)" EINPROGRESS "connect"
+    assert_ge "$(kv "$OUT" files)" 20 "files opened after the $how"
+    assert_eq "$(kv "$OUT" writable)" 1 "writable after the release"
+    assert_eq "$(kv "$OUT" so_error)" 0 "SO_ERROR"
+    assert_eq "$(kv "$OUT" reply)" "you are $A4_SRV" "reply through the proxy"
+    assert_eq "$(kv "$OUT" files_ok)" "$(kv "$OUT" files)" "files still open on /dev/null at the end"
+    assert_eq "$(kv "$OUT" fd_after)" "$(kv "$OUT" fd_base)" "descriptors before and after"
+    assert_eq "$(peers "$LOG")" "$A4_SRV" "connections the far server saw"
+done
 
 finish
