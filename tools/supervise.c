@@ -141,28 +141,66 @@ static const char *missing_feature(void)
 
 /* ---- the filter ---- */
 
-/* The filter as BPF, built by libseccomp and exported (the flags it is loaded
- * with are ours: libseccomp 2.5 knows no WAIT_KILLABLE_RECV). */
-static int build_filter(bool not_direct, struct sock_fprog *prog)
+/* The rules: the calls the supervisor serves. SENDTO_ANY: every sendto (an
+ * i386 socketcall's address is in memory, where BPF cannot look). */
+static int add_rules(scmp_filter_ctx ctx, bool not_direct, bool sendto_any)
 {
-    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-    int fd = memfd_create("dialshim-filter", MFD_CLOEXEC), rc = -1;
-    off_t len;
-
-    if (!ctx || fd < 0)
-        goto out;
-    /* A call of another architecture (i386 on x86-64) cannot be judged: it kills. */
     if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) ||
         seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(connect), 0) ||
-        seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sendto), 1, SCMP_A4(SCMP_CMP_NE, 0)) ||
+        (sendto_any ? seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sendto), 0)
+                    : seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sendto), 1,
+                                       SCMP_A4(SCMP_CMP_NE, 0))) ||
         seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sendmsg), 0) ||
         seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sendmmsg), 0))
-        goto out;
+        return -1;
     /* io_uring's connects pass every hook and the filter: the program falls back
      * to plain calls when the ring is not there. getpeername of a proxied socket
      * answers the destination, not the proxy (only when a route can proxy). */
     if (not_direct && (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(io_uring_setup), 0) ||
                        seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(getpeername), 0)))
+        return -1;
+    return 0;
+}
+
+/* The filter's context: the build's architecture; on x86-64 also x32 (its
+ * socket calls reach the supervisor, which refuses them: supervise_arch.c) and
+ * i386 (socketcall and the direct calls, which libseccomp both matches for
+ * connect, sendto...; served in 32-bit layout). Any other architecture's call
+ * kills the program: it cannot be judged. */
+static scmp_filter_ctx make_ctx(bool not_direct)
+{
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW), i386 = NULL;
+
+    sup.native_arch = seccomp_arch_native();
+    if (!ctx)
+        return NULL;
+    if (sup.native_arch != SCMP_ARCH_X86_64)
+        return add_rules(ctx, not_direct, false) ? (seccomp_release(ctx), NULL) : ctx;
+    /* Every architecture before the rules: libseccomp gives an architecture
+     * added later none of them (its calls would all be allowed). */
+    if (seccomp_arch_add(ctx, SCMP_ARCH_X32) || add_rules(ctx, not_direct, false) ||
+        !(i386 = seccomp_init(SCMP_ACT_ALLOW)) || seccomp_arch_remove(i386, SCMP_ARCH_NATIVE) ||
+        seccomp_arch_add(i386, SCMP_ARCH_X86) || add_rules(i386, not_direct, true) ||
+        seccomp_merge(ctx, i386))
+        goto fail;
+    return ctx; /* the merge took I386 */
+fail:
+    if (i386)
+        seccomp_release(i386);
+    if (ctx)
+        seccomp_release(ctx);
+    return NULL;
+}
+
+/* The filter as BPF, built by libseccomp and exported (the flags it is loaded
+ * with are ours: libseccomp 2.5 knows no WAIT_KILLABLE_RECV). */
+static int build_filter(bool not_direct, struct sock_fprog *prog)
+{
+    scmp_filter_ctx ctx = make_ctx(not_direct);
+    int fd = memfd_create("dialshim-filter", MFD_CLOEXEC), rc = -1;
+    off_t len;
+
+    if (!ctx || fd < 0)
         goto out;
     if (seccomp_export_bpf(ctx, fd) || (len = lseek(fd, 0, SEEK_END)) <= 0 ||
         len % sizeof(struct sock_filter))

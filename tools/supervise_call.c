@@ -100,9 +100,8 @@ static int install(const struct trap *t)
     struct seccomp_notif_addfd a = {.id = t->n->id,
                                     .flags = SECCOMP_ADDFD_FLAG_SETFD,
                                     .srcfd = (uint32_t)t->fd,
-                                    .newfd = (uint32_t)t->n->data.args[0],
-                                    .newfd_flags =
-                                        cloexec(t->tid, (int)t->n->data.args[0]) ? O_CLOEXEC : 0};
+                                    .newfd = (uint32_t)t->a[0],
+                                    .newfd_flags = cloexec(t->tid, (int)t->a[0]) ? O_CLOEXEC : 0};
 
     return ioctl(sup.listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0 ? errno : 0;
 }
@@ -173,13 +172,12 @@ void sup_getpeername(const struct trap *t, struct verdict *v)
         v->err = errno; /* ENOTCONN: not (or no longer) connected */
         return;
     }
-    if ((v->err = sup_read(t->tid, t->n->data.args[2], &have, sizeof(have))))
+    if ((v->err = sup_read(t->tid, t->a[2], &have, sizeof(have))))
         v->err = v->err == EFAULT ? EFAULT : EPERM;
     else if (have < 0)
         v->err = EINVAL;
-    else if ((v->err = sup_write(t->tid, t->n->data.args[1], &sa,
-                                 (size_t)have < len ? (size_t)have : len)) ||
-             (v->err = sup_write(t->tid, t->n->data.args[2], &len, sizeof(len))))
+    else if ((v->err = sup_write(t->tid, t->a[1], &sa, (size_t)have < len ? (size_t)have : len)) ||
+             (v->err = sup_write(t->tid, t->a[2], &len, sizeof(len))))
         v->err = v->err == EFAULT ? EFAULT : EPERM;
 }
 
@@ -340,7 +338,7 @@ void sigpipe(const struct trap *t, int err, int flags)
 void sup_connect(const struct trap *t, struct verdict *v)
 {
     const struct seccomp_notif *n = t->n;
-    socklen_t len = (socklen_t)n->data.args[2];
+    socklen_t len = (socklen_t)t->a[2];
     struct sockaddr_storage ss;
     struct sockaddr_in6 buf;
     const struct sockaddr *sa;
@@ -349,7 +347,7 @@ void sup_connect(const struct trap *t, struct verdict *v)
         v->cont = true; /* not ours to route: see the top of this file */
         return;
     }
-    if ((v->err = read_sockaddr(t, n->data.args[1], len, &ss)) || !sup_valid(n->id))
+    if ((v->err = read_sockaddr(t, t->a[1], len, &ss)) || !sup_valid(n->id))
         return;
     if (ss.ss_family == AF_UNSPEC && len >= sizeof(sa_family_t) && !is_udp(t)) {
         /* A disconnect sends nothing. */

@@ -20,11 +20,13 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 struct sup {
     int listener;           /* the seccomp notification descriptor (O_CLOEXEC) */
     pid_t child;            /* the program */
     const char *forced_app; /* -p APP: every program's app */
+    uint32_t native_arch;   /* the supervisor's AUDIT_ARCH_* (libseccomp's SCMP_ARCH_*) */
     char top_exe[4096];     /* the command's file, symbolic links resolved */
 };
 extern struct sup sup;
@@ -51,6 +53,9 @@ bool sup_dns_addr(int app, bool tcp, int family, struct sockaddr_storage *to, so
  * socket taken into the supervisor (supervise_call.c). */
 struct trap {
     const struct seccomp_notif *n;
+    int nr;        /* the call, as x86-64 (the build's arch) numbers it */
+    uint64_t a[6]; /* its arguments (an i386 socketcall's read from memory) */
+    bool compat;   /* an i386 call: msghdr, iovec, mmsghdr, cmsghdr in 32-bit layout */
     pid_t tid;
     int fd;        /* the duplicate of the program's socket */
     int domain;    /* its SO_DOMAIN */
@@ -63,6 +68,23 @@ struct trap {
 /* The [app] of the program thread TID runs (supervise.c): matched by its own
  * executable as the shim would in it, else inheriting the supervised command's. */
 int sup_app_of(pid_t tid, char *prog, size_t cap);
+
+/* T->nr, T->a and T->compat for notification N (supervise_arch.c): 0, or the
+ * errno to answer (a call of an architecture not handled, logged). */
+int sup_decode(const struct seccomp_notif *n, struct trap *t);
+
+/* The structures a call points to, in the program's layout (32-bit for an
+ * i386 program: supervise_arch.c), read as native ones. 0 or an errno. */
+int sup_read_msghdr(const struct trap *t, uint64_t at, struct msghdr *m);
+/* K (at most 64) iovecs at AT. */
+int sup_read_iov(const struct trap *t, uint64_t at, struct iovec *iov, size_t k);
+/* A struct mmsghdr's size, and where its msg_len is. */
+size_t sup_mmsg_size(const struct trap *t);
+size_t sup_mmsg_len_at(const struct trap *t);
+/* Control messages IN (LEN bytes, the program's layout) as native ones in OUT
+ * (CAP bytes): 0 with *OUTLEN, EINVAL (a malformed header) or ENOBUFS. */
+int sup_control_native(const struct trap *t, const char *in, size_t len, char *out, size_t cap,
+                       size_t *outlen);
 
 /* What to answer: a value, an errno, or CONTINUE (the call runs unchanged). */
 struct verdict {

@@ -150,7 +150,9 @@ static void serve(const struct seccomp_notif *n)
     struct verdict v = {0};
     socklen_t len = sizeof(int);
 
-    t.fd = take_fd(t.tid, (int)n->data.args[0]);
+    if ((v.err = sup_decode(n, &t)))
+        goto out;
+    t.fd = take_fd(t.tid, (int)t.a[0]);
     if (t.fd < 0) {
         if (errno == EPERM || errno == EACCES)
             refuse_opaque(n, errno, &v);
@@ -174,7 +176,7 @@ static void serve(const struct seccomp_notif *n)
         t.app = sup_app_of(t.tid, t.prog, sizeof(t.prog));
     else
         t.app = state.app;
-    switch (n->data.nr) {
+    switch (t.nr) {
     case SYS_connect:
         sup_connect(&t, &v);
         break;

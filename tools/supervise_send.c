@@ -90,7 +90,7 @@ static int read_iovs(const struct trap *t, uint64_t iovs, size_t count, char *da
         return EMSGSIZE;
     for (size_t i = 0; i < count; i += 64) {
         size_t k = count - i < 64 ? count - i : 64;
-        if ((err = sup_read(t->tid, iovs + i * sizeof(struct iovec), iov, k * sizeof(*iov))))
+        if ((err = sup_read_iov(t, iovs + i * (t->compat ? 8 : sizeof(struct iovec)), iov, k)))
             return err;
         for (size_t j = 0; j < k; j++) {
             size_t take = iov[j].iov_len;
@@ -123,9 +123,9 @@ static ssize_t relayed(const struct trap *t, const char *call, struct route *r,
 void sup_sendto(const struct trap *t, struct verdict *v)
 {
     const struct seccomp_notif *n = t->n;
-    int flags = (int)n->data.args[3];
-    size_t len = (size_t)n->data.args[2];
-    socklen_t alen = (socklen_t)n->data.args[5], tolen;
+    int flags = (int)t->a[3];
+    size_t len = (size_t)t->a[2];
+    socklen_t alen = (socklen_t)t->a[5], tolen;
     struct sockaddr_storage ss, to;
     struct route r;
     char *data;
@@ -134,7 +134,8 @@ void sup_sendto(const struct trap *t, struct verdict *v)
         v->cont = true; /* see the top of this file */
         return;
     }
-    if ((v->err = read_sockaddr(t, n->data.args[4], alen, &ss)))
+    /* An i386 program's sendto is trapped with or without an address. */
+    if (t->a[4] && (v->err = read_sockaddr(t, t->a[4], alen, &ss)))
         return;
     if (len > DATA_MAX) {
         if (!is_tcp(t)) {
@@ -147,8 +148,9 @@ void sup_sendto(const struct trap *t, struct verdict *v)
         v->err = ENOMEM;
         return;
     }
-    if ((v->err = sup_read(t->tid, n->data.args[1], data, len)) == 0 && sup_valid(n->id))
-        v->err = send_to(t, "sendto", (struct sockaddr *)&ss, alen, flags, &to, &tolen, &r);
+    if ((v->err = sup_read(t->tid, t->a[1], data, len)) == 0 && sup_valid(n->id))
+        v->err = send_to(t, "sendto", t->a[4] ? (struct sockaddr *)&ss : NULL, alen, flags, &to,
+                         &tolen, &r);
     if (v->err == SUP_RELAY) {
         struct iovec iov = {data, len};
         struct msghdr m = {.msg_name = &ss, .msg_namelen = alen, .msg_iov = &iov, .msg_iovlen = 1};
@@ -173,19 +175,22 @@ static ssize_t send_one(const struct trap *t, const char *call, uint64_t msgaddr
     struct sockaddr_storage ss, to;
     socklen_t tolen = 0;
     struct route rt;
-    char control[CONTROL_MAX];
+    char control[CONTROL_MAX], raw[CONTROL_MAX];
     struct iovec iov;
     size_t len = 0;
     ssize_t r = -ENOMEM;
     char *data;
     int err;
 
-    if ((err = sup_read(t->tid, msgaddr, &m, sizeof(m))))
+    if ((err = sup_read_msghdr(t, msgaddr, &m)))
         return -(err == EFAULT ? EFAULT : EPERM);
     if (m.msg_controllen > CONTROL_MAX)
         return -ENOBUFS;
-    if ((err = sup_read(t->tid, (uint64_t)(uintptr_t)m.msg_control, control, m.msg_controllen)))
+    if ((err = sup_read(t->tid, (uint64_t)(uintptr_t)m.msg_control, raw, m.msg_controllen)) ||
+        (err = sup_control_native(t, raw, m.msg_controllen, control, sizeof(control), &len)))
         return -err;
+    m.msg_controllen = len;
+    len = 0;
     if (m.msg_name && (err = read_sockaddr(t, (uint64_t)(uintptr_t)m.msg_name, m.msg_namelen, &ss)))
         return -err;
     if (!(data = malloc(DATA_MAX)))
@@ -229,16 +234,16 @@ void sup_sendmsg(const struct trap *t, struct verdict *v)
         v->cont = true; /* see the top of this file */
         return;
     }
-    r = send_one(t, "sendmsg", t->n->data.args[1], (int)t->n->data.args[2]);
+    r = send_one(t, "sendmsg", t->a[1], (int)t->a[2]);
     v->err = r < 0 ? (int)-r : 0;
     v->val = r;
 }
 
 void sup_sendmmsg(const struct trap *t, struct verdict *v)
 {
-    uint64_t vec = t->n->data.args[1];
-    unsigned int vlen = (unsigned int)t->n->data.args[2], i;
-    int flags = (int)t->n->data.args[3];
+    uint64_t vec = t->a[1];
+    unsigned int vlen = (unsigned int)t->a[2], i;
+    int flags = (int)t->a[3];
 
     if (!is_inet(t)) {
         v->cont = true; /* see the top of this file */
@@ -247,7 +252,7 @@ void sup_sendmmsg(const struct trap *t, struct verdict *v)
     if (vlen > MMSG_MAX)
         vlen = MMSG_MAX;
     for (i = 0; i < vlen; i++) {
-        uint64_t at = vec + i * sizeof(struct mmsghdr);
+        uint64_t at = vec + i * sup_mmsg_size(t);
         ssize_t r = send_one(t, "sendmmsg", at, flags);
         unsigned int sent = r < 0 ? 0 : (unsigned int)r;
         if (r < 0) {
@@ -255,7 +260,7 @@ void sup_sendmmsg(const struct trap *t, struct verdict *v)
                 v->err = (int)-r;
             break;
         }
-        if (sup_write(t->tid, at + offsetof(struct mmsghdr, msg_len), &sent, sizeof(sent)))
+        if (sup_write(t->tid, at + sup_mmsg_len_at(t), &sent, sizeof(sent)))
             break;
     }
     if (!v->err)
