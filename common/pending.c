@@ -199,6 +199,7 @@ static int prepare(struct rec *r, int fd, const struct pend_dial *pd)
     else
         sys.close(e);
     r->pd->d.fd = r->dupfd;
+    r->pd->d.abandoned = &r->abandoned; /* the record outlives the run */
     return 0;
 }
 

@@ -190,7 +190,7 @@ static int run_chain(struct dial *d, const struct chain *ch, long long deadline,
     int err = connect_first(d, maker, hops[0], deadline, &proxy_fault);
 
     *retry = false;
-    *fault = err && proxy_fault ? 0 : -1;
+    *fault = err && proxy_fault && !dial_abandoned(d) ? 0 : -1;
     learn_load(c);
     if (err) {
         char was[200];
@@ -232,12 +232,15 @@ static int run_chain(struct dial *d, const struct chain *ch, long long deadline,
             learn_userpass(c, hops[i]);
         if (err) {
             /* Another thread may have learned it meanwhile: this connect still
-             * deserves its own lockstep retry. */
-            if (tried_pipelined && !h.pipelined && h.p->handshake == HANDSHAKE_AUTO) {
+             * deserves its own lockstep retry. Not a dial the program gave up
+             * on: its socket was pulled from under the handshake, which says
+             * nothing of what the proxy can do, and nobody waits for a retry. */
+            if (tried_pipelined && !h.pipelined && h.p->handshake == HANDSHAKE_AUTO &&
+                !dial_abandoned(d)) {
                 learn_lockstep(c, hops[i]);
                 *retry = true;
             }
-            *fault = fault_of(&h, i, n, err);
+            *fault = dial_abandoned(d) ? -1 : fault_of(&h, i, n, err); /* no member to mark down */
             snprintf(d->why, sizeof(d->why), "%s (%s %s:%u): %s", h.p->name,
                      conf_dialer_type_name(h.p->type), h.p->server.host, h.p->server.port,
                      h.perr.why[0] ? h.perr.why : strerror(err));

@@ -31,6 +31,9 @@ struct dial {
     bool applied;     /* options were set by an earlier call on this socket */
     bool fl_known;    /* fl holds the socket's F_GETFL: the caller read it already */
     int fl;
+    /* A background dial's "the program gave up on it" (closed or shut down its
+     * socket; common/pending.h), read with relaxed loads; NULL for a dial run inline */
+    const bool *abandoned;
     int swapped_family; /* out: a socket of this other family took the program's fd, or 0 */
     bool warn;          /* out: log the failure as a warning (a refusal, a proxy's error) */
     char why[600];      /* out: the one reason a dial gives; read through dial_why() */
@@ -61,6 +64,13 @@ static inline int dial_flags(struct dial *d)
         d->fl_known = d->fl >= 0;
     }
     return d->fl;
+}
+
+/* The program gave up on D: its failures from now on say nothing about the
+ * proxies (nothing to learn, no retry to make). */
+static inline bool dial_abandoned(const struct dial *d)
+{
+    return d->abandoned && __atomic_load_n(d->abandoned, __ATOMIC_RELAXED);
 }
 
 /* Milliseconds on the monotonic clock: every dial's deadline is counted in these. */
