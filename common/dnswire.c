@@ -1,4 +1,5 @@
 #include "common/dnswire.h"
+#include "common/dnswire_int.h"
 
 #include "common/addr.h"
 #include "common/bigstack.h"
@@ -194,10 +195,19 @@ static bool name_of(void *arg, const struct dns_addr *a, char *name, size_t cap)
 
 /* Every query waiting on responder RFD answered to its sender. Returns how many.
  * The buffers come from the heap: a hook's stack stays small. */
-static int pump_one(int rfd)
+int dnswire_answer(const uint8_t *q, size_t n, uint8_t *a, size_t cap)
 {
     struct ctx c = {.strict = true};
     const struct dnsresp_ops ops = {&c, way, lookup, name_of};
+    int r = dnsresp_respond(q, n, &ops, a, cap);
+
+    if (r <= 0) /* not a query we can route by: the sender learns at once */
+        r = dnsresp_rcode(q, n, DNSRESP_FORMERR, a, cap);
+    return r;
+}
+
+static int pump_one(int rfd)
+{
     uint8_t *q = rfd >= 0 ? malloc(QUERY_MAX + ANSWER_MAX) : NULL, *a = q + QUERY_MAX;
     int done = 0;
 
@@ -210,9 +220,7 @@ static int pump_one(int rfd)
         if (n < 0)
             break;
         done++;
-        r = dnsresp_respond(q, (size_t)n, &ops, a, ANSWER_MAX);
-        if (r <= 0) /* not a query we can route by: the sender learns at once */
-            r = dnsresp_rcode(q, (size_t)n, DNSRESP_FORMERR, a, ANSWER_MAX);
+        r = dnswire_answer(q, (size_t)n, a, ANSWER_MAX);
         if (r > 0)
             sys.sendto(rfd, a, (size_t)r, MSG_DONTWAIT, (struct sockaddr *)&from, fl);
     }
@@ -243,7 +251,7 @@ static void pump(bool wait)
 
 /* ---------------------------------------------------------------- the peers */
 
-static void remember(int fd, const struct sockaddr *sa, socklen_t len)
+void dnswire_remember(int fd, const struct sockaddr *sa, socklen_t len)
 {
     int i;
 
@@ -298,7 +306,7 @@ static const char *addr_text(const struct sockaddr *sa, char *buf, size_t cap)
     return addr_format(sa, buf, cap);
 }
 
-bool dnswire_connect(int fd, const struct sockaddr *sa, socklen_t len, int *err)
+bool dnswire_connect(int fd, const struct sockaddr *sa, socklen_t len, bool tcp, int *err)
 {
     struct sockaddr_storage r;
     socklen_t rl;
@@ -308,6 +316,8 @@ bool dnswire_connect(int fd, const struct sockaddr *sa, socklen_t len, int *err)
     if (!dnswire_on() || addr_port(sa) != 53 || reentry_nested() ||
         netdb_name_way("", 53, true, &remote) != NETDB_FAKE)
         return false;
+    if (tcp)
+        return dnswire_tcp_connect(fd, sa, len, err);
     if (responder(sa->sa_family, &r, &rl) < 0) {
         *err = EPERM; /* the query would leave the host: fail closed */
         log_warn("%s[%d] connect fd %d to %s: no DNS responder could be made: EPERM", state.prog,
@@ -316,7 +326,7 @@ bool dnswire_connect(int fd, const struct sockaddr *sa, socklen_t len, int *err)
     }
     *err = sys.connect(fd, (struct sockaddr *)&r, rl) < 0 ? errno : 0;
     if (!*err)
-        remember(fd, sa, len);
+        dnswire_remember(fd, sa, len);
     log_info("%s[%d] connect fd %d to %s (DNS): answered by the shim (fake_ip), no query leaves%s",
              state.prog, (int)getpid(), fd, addr_text(sa, ns, sizeof(ns)), *err ? ": failed" : "");
     return true;
@@ -378,7 +388,7 @@ ssize_t dnswire_sendto(int fd, const struct msghdr *msg, int flags)
         errno = EPERM;
         return -1;
     }
-    remember(fd, to, msg->msg_namelen);
+    dnswire_remember(fd, to, msg->msg_namelen);
     n = sys.sendmsg(fd, &m, flags);
     if (n >= 0)
         pump(true);
@@ -389,7 +399,9 @@ ssize_t dnswire_send(int fd, const struct msghdr *msg, int flags)
 {
     ssize_t n = sys.sendmsg(fd, msg, flags);
 
-    if (n >= 0)
+    if (n >= 0 && (fdtab_get(fd) & FD_KIND_MASK) == FD_TCP)
+        dnswire_tcp_pump(true);
+    else if (n >= 0)
         pump(true);
     return n;
 }
@@ -400,6 +412,10 @@ ssize_t dnswire_recv(int fd, struct msghdr *msg, int flags)
     socklen_t pl = sizeof(peer), cap = msg->msg_namelen;
     ssize_t n;
 
+    if ((fdtab_get(fd) & FD_KIND_MASK) == FD_TCP) {
+        dnswire_tcp_pump(false);
+        return sys.recvmsg(fd, msg, flags);
+    }
     pump(false);
     n = sys.recvmsg(fd, msg, flags);
     if (n < 0 || !msg->msg_name || msg->msg_namelen == 0 ||

@@ -1,5 +1,6 @@
 /* dnswire: a program's own DNS on the wire (its resolver's, dig's, a browser's
- * UDP to port 53) answered in the process under fake_ip routes (dns_hijack).
+ * UDP to port 53, and DNS over TCP to port 53) answered in the process under
+ * fake_ip routes (dns_hijack).
  *
  * Promise: a query whose name's route is fake_ip (remote_dns included) never
  * leaves the host and opens no UDP association: the datagram is re-pointed at a
@@ -16,7 +17,14 @@
  *     log line);
  *   - a datagram with a destination on port 53 is answered here when its
  *     question's route is fake_ip, and goes its usual way otherwise;
- *   - sockets so handled carry fdtab FD_DNS; closing forgets them.
+ *   - a connect of a TCP socket to port 53, under the same rule as a UDP one, is
+ *     pointed at a stream responder the shim owns on loopback (dnswire_tcp.c):
+ *     no connection leaves the host; each query (after its 2-byte length) is
+ *     answered as a connected datagram is, by the program's own sends and
+ *     receives on the socket (no thread); blocking and non-blocking sockets
+ *     (EINPROGRESS, then writable) alike;
+ *   - sockets so handled carry fdtab FD_DNS (their sends, receives and
+ *     getpeername reach the engine); closing forgets them.
  * Off (everything goes its usual way) without fake addresses or with
  * `dns_hijack = false`. Refusals and answers are logged (info).
  */
@@ -30,9 +38,10 @@
 /* True when the process answers port-53 datagrams at all. */
 bool dnswire_on(void);
 
-/* connect(FD, SA) of a UDP socket: true when taken here (pointed at the
- * responder; *ERR 0 or the errno to fail with). */
-bool dnswire_connect(int fd, const struct sockaddr *sa, socklen_t len, int *err);
+/* connect(FD, SA) of a UDP socket, or a TCP one (TCP): true when taken here
+ * (pointed at the responder; *ERR 0, EINPROGRESS for a non-blocking TCP socket,
+ * or the errno to fail with). */
+bool dnswire_connect(int fd, const struct sockaddr *sa, socklen_t len, bool tcp, int *err);
 
 /* A datagram MSG to a destination on port 53 (msg_name set): -2 when it is not
  * answered here (route it as usual), else what sendmsg returns. */

@@ -442,11 +442,16 @@ int engine_connect(int fd, const struct sockaddr *sa, socklen_t len)
         errno = err; /* EALREADY, EISCONN, or a background dial's errno once */
         return -1;
     }
+    /* DNS over TCP to port 53 under fake_ip: answered here, never connected out */
+    if ((fst & FD_KIND_MASK) == FD_TCP && dnswire_connect(fd, sa, len, true, &err)) {
+        errno = err;
+        return err ? -1 : 0;
+    }
     if ((fst & FD_KIND_MASK) == FD_TCP && tcp_again(fd, fst, sa, len))
         return sys.connect(fd, sa, len);
     if (fst & FD_ASSOC)
         relay_forget_peer(fd); /* a new peer: through the relay again only if routed there */
-    if ((fst & FD_KIND_MASK) == FD_UDP && dnswire_connect(fd, sa, len, &err)) {
+    if ((fst & FD_KIND_MASK) == FD_UDP && dnswire_connect(fd, sa, len, false, &err)) {
         errno = err;
         return err ? -1 : 0;
     }

@@ -6,6 +6,10 @@
       (sendto/recvfrom) or connected (connect/send/recvfrom); prints rcode=,
       answers= (addresses or names, comma separated), from= (the answer's source),
       peer= (getpeername, connected only), id_ok=
+  dnswire_client.py tcp NS NAME TYPE [nonblock]
+      one query over TCP (its 2-byte length, then the query, in one send) to
+      NS:53, blocking or (nonblock) a non-blocking connect waited on with select;
+      prints connect= (the connect's errno name, or 0), rcode=, answers=, peer=, id_ok=
   dnswire_client.py fetch NS NAME PORT
       a connected query for NAME's A record, then a TCP connection to the first
       address on PORT: answers=, reply= (the server's first line)
@@ -95,6 +99,52 @@ def query(mode, ns, name, qtype):
     return answers
 
 
+def recv_exact(s, n):
+    b = b""
+    while len(b) < n:
+        chunk = s.recv(n - len(b))
+        if not chunk:
+            raise OSError("eof after %d bytes" % len(b))
+        b += chunk
+    return b
+
+
+def tcp(ns, name, qtype, how="block"):
+    import errno
+    import select
+    family = socket.AF_INET6 if ":" in ns else socket.AF_INET
+    s = socket.socket(family, socket.SOCK_STREAM)
+    qid = int.from_bytes(os.urandom(2), "big")
+    q = build(name, TYPES[qtype], qid)
+    if how == "nonblock":
+        s.setblocking(False)
+        rc = s.connect_ex((ns, 53))
+        print(f"connect={errno.errorcode.get(rc, rc)}")
+        _, w, _ = select.select([], [s], [], 3)
+        if not w or s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+            raise OSError("connect did not complete")
+        s.send(struct.pack(">H", len(q)) + q)
+        r, _, _ = select.select([s], [], [], 3)
+        if not r:
+            raise OSError("no answer within 3 s")
+        s.setblocking(True)
+    else:
+        s.settimeout(3)
+        s.connect((ns, 53))
+        print("connect=0")
+        s.sendall(struct.pack(">H", len(q)) + q)
+    s.settimeout(3)
+    peer = s.getpeername()
+    n = struct.unpack(">H", recv_exact(s, 2))[0]
+    m = recv_exact(s, n)
+    s.close()
+    rid, rcode, answers = parse(m)
+    print(f"rcode={rcode}")
+    print(f"answers={','.join(answers)}")
+    print(f"peer={peer[0]}:{peer[1]}")
+    print(f"id_ok={int(rid == qid)}")
+
+
 def fetch(ns, name, port):
     answers = query("connect", ns, name, "A")
     with socket.create_connection((answers[0], int(port)), timeout=3) as c:
@@ -118,6 +168,8 @@ def main():
     try:
         if sys.argv[1] == "query":
             query(*sys.argv[2:6])
+        elif sys.argv[1] == "tcp":
+            tcp(*sys.argv[2:6])
         elif sys.argv[1] == "fetch":
             fetch(*sys.argv[2:5])
         elif sys.argv[1] == "resquery":

@@ -5,7 +5,10 @@
 # by the shim with fake addresses: dnsmasq (the lab's only DNS server, on
 # 192.0.2.2) logs no query, dante no UDP association, the answer appears to come
 # from the server asked, and a connect to the fake address goes to dante by name.
-# dns_hijack = false puts the old path back (the datagram rides a UDP association).
+# DNS over TCP to port 53 (dig +tcp, python blocking and non-blocking) is answered
+# the same way: no connection leaves (a TCP listener standing in for a server on
+# port 53 gets none). dns_hijack = false puts the old path back (the datagram
+# rides a UDP association, the TCP query goes through dante).
 # Verified to fail on the code before the responder: dig and the python client got
 # dnsmasq's real answer through dante's UDP relay.
 . "$(dirname "$0")/lib.sh"
@@ -122,6 +125,36 @@ out=$(shim "$RDNS" "$PY" "$WC" resquery www.example)
 assert_match "$(kv "$out" answers)" "^$FAKE4$" "res_query answer"
 no_leak "res_query"
 
+case_begin "DNS over TCP (dig +tcp, python blocking and non-blocking): fake answers, no connection leaves"
+# A TCP listener on port 53 of another lab address logs every connection it gets.
+srv_start tcp53 $B4_SRV:53
+out=$(bare dig +tcp +short +tries=1 +timeout=2 @$B4_SRV www.example)
+assert_eq "$(peers "$T/tcp53.log")" $B4_CLI "bare dig +tcp reaches the listener (lab sanity)"
+: >"$T/tcp53.log"
+: >"$DL"
+out=$(shim "$RDNS" dig +tcp +tries=1 +timeout=2 @$NS www.example)
+assert_eq "$?" 0 "dig +tcp exit status"
+assert_match "$out" "status: NOERROR" "dig +tcp status"
+assert_match "$out" "www\.example\.[[:space:]]+1[[:space:]]+IN[[:space:]]+A[[:space:]]+$FAKE4" "dig +tcp answer"
+assert_match "$out" "SERVER: $NS#53\(.*\) \(TCP\)" "dig +tcp's server"
+out=$(shim "$RDNS" dig +tcp +short +tries=1 +timeout=2 @$B4_SRV www.example AAAA)
+assert_match "$out" "^$FAKE6$" "dig +tcp AAAA, asked of the listener"
+assert_eq "$(peers "$T/tcp53.log" | wc -l)" 0 "the listener got no connection"
+for how in block nonblock; do
+    out=$(shim "$RDNS" "$PY" "$WC" tcp $NS www.example A $how)
+    assert_eq "$?" 0 "python tcp $how: exit status ($out)"
+    assert_match "$(kv "$out" answers)" "^$FAKE4$" "python tcp $how: A"
+    assert_eq "$(kv "$out" rcode)" 0 "python tcp $how: rcode"
+    assert_eq "$(kv "$out" peer)" "$NS:53" "python tcp $how: getpeername"
+    assert_eq "$(kv "$out" id_ok)" 1 "python tcp $how: query id echoed"
+done
+assert_eq "$(kv "$out" connect)" EINPROGRESS "python tcp nonblock: connect"
+out=$(shim "$RDNS" "$PY" "$WC" tcp $B4_SRV www.example AAAA nonblock)
+assert_match "$(kv "$out" answers)" "^$FAKE6$" "python tcp nonblock, asked of the listener: AAAA"
+assert_eq "$(peers "$T/tcp53.log" | wc -l)" 0 "the listener got no connection"
+assert_eq "$(grep -c "$B4_CLI\." "$DL")" 0 "dante got no connection"
+no_leak "dns over tcp"
+
 case_begin "explain udp HOST 53: answered by the shim, or (dns_hijack = false) a datagram"
 out=$("$DIALSHIM" explain -c "$RDNS" udp $NS 53 2>&1)
 assert_match "$out" "dns: queries a program sends to port 53 itself are answered by the shim" "explain"
@@ -134,6 +167,11 @@ out=$(shim "$OFF" dig +short +tries=1 +timeout=2 @$NS www.example)
 assert_eq "$out" "$FAR4" "dig's real answer"
 assert_match "$(dns_queries)" "query\[A\] www\.example from $FAR4" "dnsmasq saw dante's query"
 assert_match "$(cat "$DL")" "udpassociate" "dante's UDP association"
+: >"$DNS_LOG"
+out=$(shim "$OFF" dig +tcp +short +tries=1 +timeout=2 @$NS www.example)
+assert_eq "$out" "$FAR4" "dig +tcp's real answer"
+assert_match "$(dns_queries)" "query\[A\] www\.example from $FAR4" "dnsmasq saw dante's TCP query"
+assert_match "$(cat "$DL")" "tcp/connect .* -> .*$NS\.53" "dante connected to dnsmasq"
 : >"$DNS_LOG"
 
 finish
