@@ -120,6 +120,11 @@ int engine_dup(int oldfd, int newfd, bool new)
     /* A send timeout set through either number is the socket's: neither claims none. */
     v &= ~(uint32_t)FD_NO_SNDTIMEO;
     fdtab_and(oldfd, ~FD_NO_SNDTIMEO);
+    if ((v & FD_KIND_MASK) == FD_TCP && !(v & (FD_PENDING | FD_DIALED))) {
+        /* no record to share yet: a dial that starts on either finds the other */
+        fdtab_or(oldfd, FD_COPIED);
+        v |= FD_COPIED;
+    }
     fdtab_set(newfd, err ? v & ~(FD_ASSOC | FD_APPLIED) : v);
     if (v & FD_ENGINE)
         fakepin_dup(oldfd, newfd);

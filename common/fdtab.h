@@ -39,6 +39,9 @@ enum fd_kind { FD_UNKNOWN = 0, FD_TCP = 1, FD_UDP = 2, FD_OTHER = 3 };
  * setsockopt hook clears it): a blocking socket's dial need not ask the kernel
  * for a send timeout to honour (common/engine.c) */
 #define FD_NO_SNDTIMEO 2048u
+/* TCP copied (dup, dup2, dup3, F_DUPFD) before the engine kept a record of it:
+ * a dial that starts looks for the socket's other numbers (common/pending.c) */
+#define FD_COPIED 4096u
 /* Not an AF_INET/AF_INET6 socket (a socketpair, an inherited unix socket): the
  * engine passes its calls untouched. With kind FD_OTHER. */
 #define FD_FOREIGN (1u << 15)

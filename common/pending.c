@@ -111,6 +111,28 @@ static struct rec *detach(int fd)
     return r;
 }
 
+/* FD was copied before its record existed (fdtab FD_COPIED): every other number
+ * of the same socket holds R too, so reads and epoll are held back on each.
+ * Locked; a scan of the table, made only after a copy. */
+static void attach_copies(struct rec *r, int fd)
+{
+    int high = fdtab_high();
+    struct stat st;
+
+    for (int n = 0; n <= high; n++) {
+        uint32_t v = fdtab_get(n);
+        struct rec *old = rec_of(n);
+        if (n == fd || !(v & FD_COPIED) || (v & FD_KIND_MASK) != FD_TCP || old == r ||
+            (old && old->pending))
+            continue;
+        if (fstat(n, &st) < 0 || st.st_dev != r->dev || st.st_ino != r->ino)
+            continue;
+        if ((old = detach(n)))
+            rec_unref(old);
+        attach(n, r); /* past REC_FDS: the kernel's plain copy */
+    }
+}
+
 static void register_fork(void)
 {
     pthread_atfork(pending_atfork_prepare, pending_atfork_parent, pending_atfork_child);
@@ -232,6 +254,8 @@ int pending_start(int fd, const struct pend_dial *pd, const struct pend_ops *ops
     __atomic_store_n(&r->pending, !err, __ATOMIC_RELAXED);
     if (!err && !attach(fd, r))
         err = ENOMEM;
+    if (!err && (fdtab_get(fd) & FD_COPIED))
+        attach_copies(r, fd);
     if (err) {
         drop_new(r);
         pthread_mutex_unlock(&pending_mu);
@@ -239,7 +263,8 @@ int pending_start(int fd, const struct pend_dial *pd, const struct pend_ops *ops
     }
     r->refs++; /* the driver's */
     __atomic_fetch_add(&n_pending, 1, __ATOMIC_RELAXED);
-    pending_epoll_hide(r, fd);
+    for (int i = 0; i < r->nfds; i++)
+        pending_epoll_hide(r, r->fds[i]);
     pthread_mutex_unlock(&pending_mu);
     if ((err = driver_submit(run, r))) {
         pthread_mutex_lock(&pending_mu);

@@ -8,7 +8,8 @@
  * (common/driver.h) with the same blocking code a blocking socket runs inline,
  * on a duplicate of the program's socket (F_DUPFD_CLOEXEC, a high number), so a
  * program that closes its number and reuses it never meets the dial. One record
- * per dialed socket, reached by every descriptor number that holds it (dup).
+ * per dialed socket, reached by every descriptor number that holds it (dup,
+ * also one made before the connect: fdtab FD_COPIED).
  *
  * Promise: while a dial is pending, fdtab's FD_PENDING is set on each number
  * of the socket: reads and writes give EAGAIN (the hooks read that bit and take

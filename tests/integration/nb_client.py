@@ -54,6 +54,18 @@ errno values by name. Every wait is bounded.
                               (files=); RELEASE, then writable= so_error= reply=;
                               files_ok=<files still open on /dev/null>; the files
                               and the socket closed: fd_after=
+  epollways HOST PORT PROXYLOG RELEASE [closeorig]
+                              a non-blocking socket and, BEFORE connect, a dup of it
+                              and four epoll sets: oneshot (EPOLLOUT|EPOLLONESHOT),
+                              level (EPOLLOUT), edge (EPOLLOUT|EPOLLET) on the
+                              socket, dup (EPOLLOUT) on the dup. connect=; while the
+                              proxy holds the request: early=<sets with an event,
+                              timeout 0>, dup_send= dup_recv=<errno on the dup>;
+                              closeorig: the socket's own number is closed now.
+                              RELEASE; then per set <name>=<events within 8 s>,
+                              oneshot_again=<events of oneshot within 0.3 s more>
+                              (closeorig: only the dup set is waited for);
+                              so_error=<SO_ERROR read on the dup> reply=<read on the dup>
   fakepeer NAME PORT          getaddrinfo(NAME) then a blocking connect to its first
                               address: asked=ip peer=ip:port reply=...
 """
@@ -436,6 +448,39 @@ def closefrom(host, port, plog, release, how):
     out("fd_after", len(after))
 
 
+def epollways(host, port, plog, release, closeorig):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setblocking(False)
+    d = socket.socket(fileno=os.dup(s.fileno()))
+    sets = {}
+    for name, fd, ev in (("oneshot", s, select.EPOLLOUT | select.EPOLLONESHOT),
+                         ("level", s, select.EPOLLOUT),
+                         ("edge", s, select.EPOLLOUT | select.EPOLLET),
+                         ("dup", d, select.EPOLLOUT)):
+        ep = select.epoll()
+        ep.register(fd.fileno(), ev)
+        sets[name] = ep
+    out("connect", ename(s.connect_ex((host, port))))
+    wait_log(plog, "REQ", 1)
+    out("early", ",".join(n for n, ep in sets.items() if ep.poll(0)) or "none")
+    for what, call in (("dup_send", lambda: d.send(b"x")), ("dup_recv", lambda: d.recv(1))):
+        try:
+            call()
+            out(what, "0")
+        except OSError as e:
+            out(what, ename(e.errno))
+    if closeorig:
+        s.close()
+    open(release, "w").close()
+    for name, ep in sets.items():
+        if name == "dup" or not closeorig:
+            out(name, len(ep.poll(8)))
+    if not closeorig:
+        out("oneshot_again", len(sets["oneshot"].poll(0.3)))
+    out("so_error", ename(d.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)))
+    out("reply", read_line(d))
+
+
 def fakepeer(name, port):
     ai = socket.getaddrinfo(name, port, socket.AF_INET, socket.SOCK_STREAM)
     addr = ai[0][4]
@@ -471,6 +516,8 @@ def main():
         sndtimeo(a[1], int(a[2]), a[3], a[4])
     elif cmd == "closefrom":
         closefrom(a[1], int(a[2]), a[3], a[4], a[5])
+    elif cmd == "epollways":
+        epollways(a[1], int(a[2]), a[3], a[4], a[5] if len(a) > 5 else "")
     elif cmd == "fakepeer":
         fakepeer(a[1], int(a[2]))
     else:

@@ -17,6 +17,10 @@
 # pending and then opens files does not close the shim's duplicate and eventfd:
 # the dial completes and the program's files stay its own (fails on the tree
 # before: the dial failed and the driver closed two of the program's files).
+# Every epoll way of waiting: EPOLLONESHOT, level and edge-triggered sets and a
+# dup made BEFORE the connect, each registered before it: no event while the
+# proxy holds the request, one each after (fails on the tree before for the dup:
+# its registration stayed in the kernel and its reads were not held back).
 # Verified to fail on the tree before: connect there returns 0 after the whole
 # handshake (connect=0, again=EISCONN) and getpeername gives the proxy.
 . "$(dirname "$0")/lib.sh"
@@ -175,6 +179,28 @@ for how in closefrom close_range; do
     assert_eq "$(kv "$OUT" reply)" "you are $A4_SRV" "reply through the proxy"
     assert_eq "$(kv "$OUT" files_ok)" "$(kv "$OUT" files)" "files still open on /dev/null at the end"
     assert_eq "$(kv "$OUT" fd_after)" "$(kv "$OUT" fd_base)" "descriptors before and after"
+    assert_eq "$(peers "$LOG")" "$A4_SRV" "connections the far server saw"
+done
+
+for how in keep closeorig; do
+    case_begin "epoll sets registered before connect (oneshot, level, edge, a dup made before connect; $how): nothing while pending, one event each after"
+    # closeorig: the socket's first number is closed while pending; the dial goes on in the dup
+    rm -f "$T/go"
+    : >"$T/rel.log"
+    : >"$LOG"
+    run_shim "$REL" $PY $NB_CLIENT epollways $FAR4 8081 "$T/rel.log" "$T/go" ${how#keep}
+    assert_eq "$(kv "$OUT" connect)" EINPROGRESS "connect"
+    assert_eq "$(kv "$OUT" early)" none "sets with an event while the proxy holds the request"
+    assert_eq "$(kv "$OUT" dup_send)" EAGAIN "send on the dup while pending"
+    assert_eq "$(kv "$OUT" dup_recv)" EAGAIN "recv on the dup while pending"
+    sets="oneshot level edge dup"
+    [ $how = closeorig ] && sets=dup # the others' number is gone
+    for set in $sets; do
+        assert_eq "$(kv "$OUT" $set)" 1 "events of the $set set after the release"
+    done
+    [ $how = keep ] && assert_eq "$(kv "$OUT" oneshot_again)" 0 "events of the oneshot set after its one"
+    assert_eq "$(kv "$OUT" so_error)" 0 "SO_ERROR on the dup"
+    assert_eq "$(kv "$OUT" reply)" "you are $A4_SRV" "reply read on the dup"
     assert_eq "$(peers "$LOG")" "$A4_SRV" "connections the far server saw"
 done
 
