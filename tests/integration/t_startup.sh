@@ -62,4 +62,40 @@ out=$(shim "$T/broken.ini" $PY $PYCLIENT tcp $FAR4 8080 2>"$T/err")
 assert_eq "$(kv "$out" errno)" EACCES "then a connect: errno"
 assert_match "$(cat "$T/err")" "^dialshim: .*broken\\.ini:2: " "then a connect: stderr"
 
+case_begin "DIALSHIM_CONFIG names a missing file: silent without network calls; a connect fails closed, the reason in the log"
+out=$(shim "$T/missing.ini" sh -c 'echo hello' 2>"$T/err")
+assert_eq "$out" hello "stdout"
+assert_eq "$(cat "$T/err")" "" "stderr without network calls"
+out=$(shim "$T/missing.ini" $PY $PYCLIENT tcp $FAR4 8080 2>"$T/err")
+assert_eq "$(kv "$out" errno)" EACCES "then a connect: errno"
+assert_match "$(cat "$T/err")" "^dialshim: .*missing\\.ini:0: cannot open: No such file or directory" "then a connect: stderr"
+assert_saw_nothing "$LOG" "server"
+
+# The shim's own lookup (no DIALSHIM_CONFIG): each place is opened in turn.
+lookup() {
+    in_cli timeout "$CTMO" env -u DIALSHIM_CONFIG -u XDG_CONFIG_HOME LD_PRELOAD="$SHIM" "$@"
+}
+mkdir -p "$T/xdg/dialshim" "$T/home/.config/dialshim" "$T/dirxdg/dialshim/dialshim.ini"
+cp "$CFG" "$T/xdg/dialshim/dialshim.ini"
+cp "$CFG" "$T/home/.config/dialshim/dialshim.ini"
+
+case_begin "no DIALSHIM_CONFIG: \$XDG_CONFIG_HOME/dialshim/dialshim.ini is found and applies (link B)"
+: >"$LOG"
+out=$(lookup XDG_CONFIG_HOME="$T/xdg" HOME="$T/nohome" $PY $PYCLIENT tcp $FAR4 8080 2>"$T/err")
+assert_eq "$(kv "$out" reply)" "you are $B4_CLI" "reply"
+assert_saw "$LOG" $B4_CLI "server"
+
+case_begin "no DIALSHIM_CONFIG nor XDG_CONFIG_HOME: ~/.config/dialshim/dialshim.ini is found and applies (link B)"
+: >"$LOG"
+out=$(lookup HOME="$T/home" $PY $PYCLIENT tcp $FAR4 8080 2>"$T/err")
+assert_eq "$(kv "$out" reply)" "you are $B4_CLI" "reply"
+assert_saw "$LOG" $B4_CLI "server"
+
+case_begin "a directory where \$XDG_CONFIG_HOME's file should be: an unusable file (fail closed), not a missing one"
+: >"$LOG"
+out=$(lookup XDG_CONFIG_HOME="$T/dirxdg" HOME="$T/home" $PY $PYCLIENT tcp $FAR4 8080 2>"$T/err")
+assert_eq "$(kv "$out" errno)" EACCES "errno"
+assert_match "$(cat "$T/err")" "^dialshim: .*dirxdg/dialshim/dialshim\\.ini:0: cannot open: Is a directory" "stderr"
+assert_saw_nothing "$LOG" "server"
+
 finish
