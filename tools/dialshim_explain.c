@@ -132,12 +132,21 @@ static const char *why_text(enum app_reason r)
 }
 
 /* What the shim does with a program's own queries to port 53 (common/dnswire.h). */
-static void explain_dns_wire(const struct conf *c, int dialer)
+static void explain_dns_wire(const struct conf *c, int dialer, bool tcp)
 {
     bool remote;
 
     if (netdb_dialer_way(c, dialer, &remote) != NETDB_FAKE)
         return;
+    if (tcp) {
+        printf("dns: %s\n",
+               c->dns_hijack
+                   ? "a connect to port 53 (DNS over TCP) is answered by the shim from a loopback "
+                     "listener of its own, like a program's datagrams to port 53: no connection "
+                     "leaves, the chain above is not used (dns_hijack = true)"
+                   : "dns_hijack = false: a connect to port 53 goes by the chain above");
+        return;
+    }
     printf("dns: %s\n",
            c->dns_hijack
                ? "queries a program sends to port 53 itself are answered by the shim for names "
@@ -314,7 +323,9 @@ int cmd_explain(const struct opts *o, int argc, char **argv)
         udp_explain(c, di, (uint16_t)port, line, sizeof(line));
         printf("%s\n", line);
         if (port == 53)
-            explain_dns_wire(c, di);
+            explain_dns_wire(c, di, false);
+    } else if (port == 53) {
+        explain_dns_wire(c, di, true);
     }
     if (dst.name)
         explain_name(c, di, host);

@@ -155,11 +155,15 @@ assert_eq "$(peers "$T/tcp53.log" | wc -l)" 0 "the listener got no connection"
 assert_eq "$(grep -c "$B4_CLI\." "$DL")" 0 "dante got no connection"
 no_leak "dns over tcp"
 
-case_begin "explain udp HOST 53: answered by the shim, or (dns_hijack = false) a datagram"
+case_begin "explain udp|tcp HOST 53: answered by the shim, or (dns_hijack = false) a datagram / the chain"
 out=$("$DIALSHIM" explain -c "$RDNS" udp $NS 53 2>&1)
 assert_match "$out" "dns: queries a program sends to port 53 itself are answered by the shim" "explain"
 out=$("$DIALSHIM" explain -c "$OFF" udp $NS 53 2>&1)
 assert_match "$out" "dns: dns_hijack = false" "explain, off"
+out=$("$DIALSHIM" explain -c "$RDNS" tcp $NS 53 2>&1)
+assert_match "$out" "dns: a connect to port 53 \(DNS over TCP\) is answered by the shim" "explain tcp"
+out=$("$DIALSHIM" explain -c "$OFF" tcp $NS 53 2>&1)
+assert_match "$out" "dns: dns_hijack = false: a connect to port 53 goes by the chain above" "explain tcp, off"
 
 case_begin "dns_hijack = false: the query rides dante's UDP relay to dnsmasq, as before"
 : >"$DL"

@@ -139,6 +139,10 @@ far_saw "probe then send" $FAR4
 probe_case "probe, then a non-blocking send" "$P" --send --nonblock
 assert_eq "$(kv "$OUT" ok)" 1 "non-blocking: the reply came back"
 far_saw "probe then non-blocking send" $FAR4
+probe_case "a thread blocked in recv before the first send" "$P" --send --rx-thread
+assert_eq "$(kv "$OUT" ok)" 1 "the blocked thread got the reply, unwrapped"
+assert_eq "$(kv "$OUT" seen)" $FAR4 "blocked thread: the far server saw dante's address"
+far_saw "blocked receiver" $FAR4
 
 case_begin "fail closed at the first send: a proxy that is no SOCKS5 server, or none at all"
 # A TCP listener stands in for the proxy: it logs every connection it gets.

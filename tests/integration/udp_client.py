@@ -23,11 +23,12 @@ datagram with `you are <ip>\\n` followed by the datagram itself.
         connect to HOST PORT, one echo, then connect(AF_UNSPEC) (through libc, as C
         programs do); then getpeername (peer_after=), sendto HOST PORT2 and its reply
         (from2=, seen2=, ok2=), send() with no destination (send_after=)
-    udp_client.py probe HOST PORT [--send] [--nonblock]
+    udp_client.py probe HOST PORT [--send] [--nonblock] [--rx-thread]
         connect only, as a browser's source-address probe does: prints local=IP PORT
         (getsockname), peer=IP PORT (getpeername) and recv_nb= (a MSG_DONTWAIT
         receive: EAGAIN when nothing is heard); with --send then one datagram by
-        send() (errno= if it fails) and its reply (ok=1, seen=IP)
+        send() (errno= if it fails) and its reply (ok=1, seen=IP); with --rx-thread
+        the reply is read by a thread already blocked in recv() before the send
     udp_client.py dup HOST PORT [--connect]
         one echo on the socket, then copies of it by dup (F_DUPFD_CLOEXEC), fcntl
         F_DUPFD, dup2 and dup3, three echoes on each; the original closed, three more
@@ -392,6 +393,13 @@ def do_probe(host, port, flags):
         print("recv_nb=%s" % ename(e.errno))
     if not opt(flags, "send"):
         return 0
+    got = []
+    rx = None
+    if opt(flags, "rx-thread"):
+        import threading
+        rx = threading.Thread(target=lambda: got.append(s.recv(2048)), daemon=True)
+        rx.start()
+        time.sleep(0.3)  # let it block in recv (the outcome does not depend on it)
     if opt(flags, "nonblock"):
         s.setblocking(False)
     try:
@@ -399,13 +407,20 @@ def do_probe(host, port, flags):
     except OSError as e:
         print("errno=%s" % ename(e.errno))
         return 3
-    s.setblocking(True)
-    s.settimeout(3)
-    try:
-        data = s.recv(2048)
-    except OSError as e:
-        print("recv_errno=%s" % ename(e.errno))
-        return 4
+    if rx:
+        rx.join(5)
+        if not got:
+            print("recv_errno=none in the blocked thread")
+            return 4
+        data = got[0]
+    else:
+        s.setblocking(True)
+        s.settimeout(3)
+        try:
+            data = s.recv(2048)
+        except OSError as e:
+            print("recv_errno=%s" % ename(e.errno))
+            return 4
     first, _, rest = data.partition(b"\n")
     print("seen=%s" % first.decode(errors="replace").replace("you are ", ""))
     print("ok=%d" % (rest == b"probe"))
