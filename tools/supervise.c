@@ -70,6 +70,17 @@ static bool all_direct(const struct conf *c, int app)
     return true;
 }
 
+/* Every app of C routes directly: a program of the tree may match any of them
+ * (a child exec'd under another [app]), so io_uring and getpeername are left
+ * alone only then. */
+static bool all_direct_anywhere(const struct conf *c)
+{
+    for (int app = APP_BUILTIN; app < c->n_apps; app++)
+        if (!all_direct(c, app))
+            return false;
+    return true;
+}
+
 void supervise_explain(const struct conf *c, const char *program)
 {
     const char *why = NULL;
@@ -396,7 +407,7 @@ static int supervise(const struct supervise_run *r, const struct conf *c)
                 r->file, miss);
         return EXIT_CANNOT;
     }
-    if (build_filter(!all_direct(c, state.app), &prog) != 0) {
+    if (build_filter(!all_direct_anywhere(c), &prog) != 0) {
         fprintf(stderr, "dialshim: cannot supervise %s: building the seccomp filter failed\n",
                 r->file);
         return EXIT_CANNOT;

@@ -99,6 +99,25 @@ assert_eq "$OUT" "r=-1 errno=38" "io_uring_setup under a proxy route"
 run_tool "$DIRECT" --supervise "$PY" -c "$URING"
 assert_ne "$OUT" "r=-1 errno=38" "io_uring_setup when every route is direct"
 
+case_begin "a child in a proxied [app] under a direct command: no io_uring for it either"
+RINGAPP=$(write_conf ringapp <<EOF
+[dialer p]
+type = socks5
+server = $B4_SRV:1080
+
+[app go]
+match = supervise_go
+dialer = direct
+
+[app ring]
+match = ringconnect
+dialer = p
+EOF
+)
+run_tool "$RINGAPP" "$SUPGO" exec "$BUILD/tests/ringconnect" $FAR4 8081
+assert_eq "$(kv "$OUT" setup)" ENOSYS "the child's io_uring_setup"
+assert_saw_nothing "$LOG" "far server"
+
 case_begin "supervise = never: a Go program under a proxy route is not started; --no-supervise runs it unproxied"
 run_tool "$NEVER" "$SUPGO" dial $FAR4:8081
 assert_eq "$RC" 2 "exit status"
