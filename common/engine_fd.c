@@ -4,6 +4,7 @@
 #include "common/engine.h"
 
 #include "common/addr.h"
+#include "common/dialer/dialer.h"
 #include "common/fakepin.h"
 #include "common/family.h"
 #include "common/fdtab.h"
@@ -228,7 +229,24 @@ bool engine_pending_in_sets(int n, const fd_set *r, const fd_set *w, const fd_se
     return pending_in_sets(n, r, w, e);
 }
 
+/* Whether the program's epoll registrations must be recorded: only when a dial
+ * may hide them or a swap lose them. Asked once (the configuration never
+ * changes); a race computes the same answer twice. */
+static bool epoll_recorded(void)
+{
+    static int known; /* 0: not asked yet, 1: no, 2: yes */
+    int k = __atomic_load_n(&known, __ATOMIC_RELAXED);
+
+    if (!k) {
+        k = state.conf && dialer_may_defer(state.conf) ? 2 : 1;
+        __atomic_store_n(&known, k, __ATOMIC_RELAXED);
+    }
+    return k == 2;
+}
+
 int engine_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
+    if (!epoll_recorded())
+        return sys.epoll_ctl(epfd, op, fd, ev); /* no lock, no record: nothing to hide */
     return pending_epoll_ctl(epfd, op, fd, ev);
 }

@@ -72,3 +72,17 @@ int dialer_dial(struct dial *d)
     dial_refuse(d, "unknown dialer type");
     return EACCES;
 }
+
+bool dialer_may_defer(const struct conf *c)
+{
+    for (int i = 0; i < c->n_resolvers; i++)
+        if (c->resolvers[i].mode == RESOLVER_MODE_FAKE_IP)
+            return true; /* fake addresses: dialed by name, in the background */
+    for (int i = 0; i < c->n_dialers; i++) {
+        const struct conf_dialer *cd = &c->dialers[i];
+        if (cd->type != DIALER_BLOCK &&
+            (cd->type != DIALER_DIRECT || cd->netns[0] || parallel_wanted(cd)))
+            return true;
+    }
+    return false;
+}

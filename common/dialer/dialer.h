@@ -159,6 +159,13 @@ int happy_dial(struct dial *d, const struct dns_addr *addrs, int n, uint16_t por
  * address goes through happy_dial. */
 bool parallel_wanted(const struct conf_dialer *cd);
 
+/* Whether a TCP connect under C may ever run in the background (common/pending.h)
+ * or put another socket under the program's number (a netns, a race, a proxy of
+ * the other family): false when every dialer is direct (no netns, no
+ * network_strategy) or block and no resolver hands out fake addresses. The
+ * configuration never changes once loaded (common/state.h). */
+bool dialer_may_defer(const struct conf *c);
+
 /* Replace FD by SCRATCH (dup3, inside connect), copying the program's options
  * and flags from the old socket (of OLD_FAMILY); SCRATCH is closed, whether the
  * swap succeeds or not. 0 or errno. */
