@@ -1,7 +1,9 @@
 /* supervise_int: what the supervisor's files share (supervise.c: start, filter,
- * wait; supervise_notify.c: the notifications; supervise_call.c: the calls
- * made on the program's behalf; supervise_dns.c: the DNS responder). Nothing
- * else includes it.
+ * wait; supervise_notify.c: the notifications; supervise_arch.c: a call of
+ * another architecture decoded; supervise_call.c and supervise_send.c: the
+ * calls made on the program's behalf; supervise_udp.c: datagrams through a
+ * proxy's UDP ASSOCIATE; supervise_dns.c: the DNS responder). Nothing else
+ * includes it (but the unit test of supervise_arch.c).
  *
  * Promise: `sup` is written before the first worker starts and only read after.
  */
