@@ -58,10 +58,13 @@ int fakeip_shared_addr(const struct fake_table *t, const char *key, bool relayed
         log_debug("fake ip: no %s address for %s from a relayed datagram (%u new ones taken, "
                   "or none free)",
                   t->family == AF_INET ? "IPv4" : "IPv6", key, FAKEIP_RELAYED_MAX);
-    else
+    else if (err == EAGAIN)
         log_warn("fake ip: all %u %s addresses of the shared table were handed out: %s refused "
                  "(EAI_AGAIN)",
                  t->cap, t->family == AF_INET ? "IPv4" : "IPv6", key);
+    else
+        log_warn("fake ip: the shared table's file cannot grow (%s): %s refused (EAI_AGAIN)",
+                 strerror(err), key);
     return EAGAIN; /* the key fits (normalized): what remains is "none left" */
 }
 

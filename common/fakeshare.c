@@ -38,11 +38,27 @@ static void file_name(const struct conf *c, char *out, size_t cap)
     snprintf(out, cap, "fakes-v%d-%08x", FAKESLOT_VERSION, hash_of(c));
 }
 
-/* The file NAME made whole: a temporary file of the final size with HEAD
- * written, linked to NAME only if nobody made it first (then theirs is opened).
- * A descriptor, or -errno. */
-static int create(int dir, const char *name, const struct fakeslot_head *head)
+/* The pages every reader may touch (fakeslot_eager), given to a new file FD
+ * before anyone maps it; HEAD then says which names are backed. 0 or errno. */
+static int back_eager(int fd, struct fakeslot_head *head)
 {
+    uint64_t off, len;
+    int err = 0;
+
+    for (int k = 0; k < 2 && !err; k++) {
+        fakeslot_eager(head, k, &off, &len);
+        if (len)
+            err = posix_fallocate(fd, (off_t)off, (off_t)len);
+    }
+    return err;
+}
+
+/* The file NAME made whole: a temporary file of the final size with its eager
+ * pages backed and HEAD written, linked to NAME only if nobody made it first
+ * (then theirs is opened). A descriptor, or -errno. */
+static int create(int dir, const char *name, const struct fakeslot_head *expect)
+{
+    struct fakeslot_head head = *expect;
     char tmp[64];
     int fd, err = 0;
 
@@ -51,8 +67,11 @@ static int create(int dir, const char *name, const struct fakeslot_head *head)
     if (fd < 0)
         return -errno;
     errno = 0;
-    if (ftruncate(fd, (off_t)head->size) != 0 ||
-        pwrite(fd, head, sizeof(*head), 0) != (ssize_t)sizeof(*head))
+    if (ftruncate(fd, (off_t)head.size) != 0)
+        err = errno;
+    else if ((err = back_eager(fd, &head)) != 0)
+        ;
+    else if (pwrite(fd, &head, sizeof(head), 0) != (ssize_t)sizeof(head))
         err = errno ? errno : EIO;
     else if (linkat(dir, tmp, dir, name, 0) != 0)
         err = errno;
@@ -95,6 +114,18 @@ static int open_table(const struct conf *c, int dir, const struct fakeslot_head 
     return fd;
 }
 
+/* fakeslot's grow: the file system gives the pages now, or says it cannot
+ * (MADV_POPULATE_WRITE fails instead of the SIGBUS a first write would get on
+ * a full tmpfs or disk). Where the call is not there (EINVAL: a kernel before
+ * 5.14; EPERM, ENOSYS: a sandbox's filter), pages come at first touch, as they
+ * would without it. */
+static int populate(void *addr, size_t len)
+{
+    if (madvise(addr, len, MADV_POPULATE_WRITE) == 0)
+        return 0;
+    return errno == EINVAL || errno == EPERM || errno == ENOSYS ? 0 : errno;
+}
+
 int fakeshare_enable(const struct conf *c, const uint8_t base4[4], const uint8_t base6[16],
                      const uint32_t cap[2])
 {
@@ -131,6 +162,7 @@ int fakeshare_enable(const struct conf *c, const uint8_t base4[4], const uint8_t
     }
     fakeslot_view(p, 0, &views[0]);
     fakeslot_view(p, 1, &views[1]);
+    views[0].grow = views[1].grow = populate;
     map_size = size;
     __atomic_store_n(&map, p, __ATOMIC_RELEASE);
     return 0;

@@ -2,19 +2,22 @@
  * one configuration (dialshim.ini(5) FAKE ADDRESSES, state_dir), so a name one
  * process resolved can be connected to from any other.
  *
- * Promise: one file under state_dir ("fakes-v1-HASH": the layout's version, HASH
+ * Promise: one file under state_dir ("fakes-v2-HASH": the layout's version, HASH
  * of the configuration's path and ranges), mode 600 in the checked directory,
  * mapped MAP_SHARED when the library loads (a child of fork keeps the mapping, so
  * a sandbox that forbids opening files later does not cut it off; no descriptor
  * stays open). Its layout and slot logic are common/fakeslot.h: lock-free, so no
  * lock is ever taken and a process killed at any point leaves the table usable
- * and consistent; a lookup, new name or not, is memory accesses and atomics, no
- * system call. The file is created whole (a temporary file of the final size
- * with its header, linked into place: a second creator finds it and uses it),
- * so a reader never sees a half-made header; a file whose header, size or
- * version differ from this build's and configuration's is never read (the
- * caller keeps its own table). The file is sparse: pages exist once names land
- * in them. No hooked function is called.
+ * and consistent. A lookup, reverse or not, is memory accesses and atomics, no
+ * system call; one new name in FAKESLOT_CHUNK also backs the next chunk of names
+ * (madvise MADV_POPULATE_WRITE), so that a full file system refuses the name
+ * (EAGAIN) instead of killing the program with SIGBUS on its first write. The
+ * file is created whole (a temporary file of the final size, the pages every
+ * reader may touch allocated, its header written, then linked into place: a
+ * second creator finds it and uses it), so a reader never sees a half-made
+ * header nor faults on a hole; a file whose header, size or version differ from
+ * this build's and configuration's is never read (the caller keeps its own
+ * table). The rest of the file is sparse. No hooked function is called.
  */
 #ifndef DIALSHIM_FAKESHARE_H
 #define DIALSHIM_FAKESHARE_H

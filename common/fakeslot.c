@@ -32,23 +32,35 @@ size_t fakeslot_layout(struct fakeslot_head *h, const uint8_t base4[4], const ui
     memcpy(h->fam[1].base, base6, 16);
     for (int k = 0; k < 2; k++) {
         struct fakeslot_family *f = &h->fam[k];
-        f->cap = cap[k];
+        f->cap =
+            cap[k] < FAKESLOT_CHUNKS * FAKESLOT_CHUNK ? cap[k] : FAKESLOT_CHUNKS * FAKESLOT_CHUNK;
         f->nindex = 0;
         if (cap[k] == 0)
             continue;
         f->nindex = 1;
-        while (f->nindex < 2 * (uint64_t)cap[k])
+        while (f->nindex < 2 * (uint64_t)f->cap)
             f->nindex <<= 1;
         /* each array on its own pages: the index and the metadata stay dense */
         f->index_off = off;
         off = round_up(off + (uint64_t)f->nindex * 4, 4096);
         f->meta_off = off;
-        off = round_up(off + (uint64_t)cap[k] * sizeof(struct fakeslot_meta), 4096);
+        off = round_up(off + (uint64_t)f->cap * sizeof(struct fakeslot_meta), 4096);
         f->names_off = off;
-        off = round_up(off + (uint64_t)cap[k] * FAKESLOT_NAME, 4096);
+        off = round_up(off + (uint64_t)f->cap * FAKESLOT_NAME, 4096);
     }
     h->size = off;
     return (size_t)off;
+}
+
+void fakeslot_eager(struct fakeslot_head *h, int fam, uint64_t *off, uint64_t *len)
+{
+    struct fakeslot_family *f = &h->fam[fam];
+    uint32_t first = f->cap < FAKESLOT_CHUNK ? f->cap : FAKESLOT_CHUNK;
+
+    *off = f->index_off;
+    *len = f->cap ? f->names_off + (uint64_t)first * FAKESLOT_NAME - f->index_off : 0;
+    if (f->cap)
+        f->backed[0] = 1; /* chunk 0 */
 }
 
 bool fakeslot_matches(const void *map, size_t size, const struct fakeslot_head *expect)
@@ -80,6 +92,7 @@ void fakeslot_view(void *map, int fam, struct fakeslot_view *v)
     v->index = (uint32_t *)((char *)map + f->index_off);
     v->meta = (struct fakeslot_meta *)((char *)map + f->meta_off);
     v->names = (char(*)[FAKESLOT_NAME])((char *)map + f->names_off);
+    v->grow = NULL;
 }
 
 /* The index position a hash starts probing at: FNV's low bits are weak alone. */
@@ -132,6 +145,23 @@ static bool take(const struct fakeslot_view *v, uint32_t *i)
     return false;
 }
 
+/* Pages behind slot I's name before it is first written (a file system that
+ * cannot back a page would otherwise kill the program with SIGBUS there).
+ * Chunks are backed whole, by whoever first needs one; twice is harmless. */
+static int back(const struct fakeslot_view *v, uint32_t i)
+{
+    uint32_t c = i / FAKESLOT_CHUNK, n = v->cap - c * FAKESLOT_CHUNK;
+    int err;
+
+    if (!v->grow || (LOAD(&v->f->backed[c / 8]) & (1u << (c % 8))))
+        return 0;
+    err = v->grow(v->names[c * FAKESLOT_CHUNK],
+                  (size_t)(n < FAKESLOT_CHUNK ? n : FAKESLOT_CHUNK) * FAKESLOT_NAME);
+    if (!err)
+        __atomic_fetch_or(&v->f->backed[c / 8], (uint8_t)(1u << (c % 8)), __ATOMIC_RELEASE);
+    return err;
+}
+
 /* Slot I := KEY, published: the state word goes odd after the bytes. */
 static void fill(const struct fakeslot_view *v, uint32_t i, const char *key, size_t len, uint32_t h)
 {
@@ -168,8 +198,13 @@ int fakeslot_get(const struct fakeslot_view *v, const char *key, uint32_t h, boo
             if (!add)
                 return ENOENT;
             if (mine == UINT32_MAX) {
+                int err;
                 if (!take(v, &mine))
                     return EAGAIN;
+                if ((err = back(v, mine)) != 0) {
+                    give_back(v, mine); /* touches only its metadata */
+                    return err;
+                }
                 fill(v, mine, key, len, h);
             }
             if (CAS(&v->index[p], &e, mine + 1)) {

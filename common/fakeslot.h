@@ -1,6 +1,7 @@
 /* fakeslot: the shared fake-address table's layout and its lock-free slot logic,
  * on memory only (common/fakeshare.c maps the file; unit tests map anonymous
- * shared memory). Pure: no system call, no allocation, no lock.
+ * shared memory). Pure: no system call (but the view's grow), no allocation, no
+ * lock.
  *
  * Promise: one region holds a header (FAKESLOT_HEAD bytes: magic, version, the
  * layout, per family its base address, capacity and counters) and per family
@@ -8,7 +9,9 @@
  * so open addressing stays at most half full) mapping a name's hash to slot + 1,
  * the slots' metadata (a state word and the name's hash) and the slots' names
  * (FAKESLOT_NAME bytes each, NUL-terminated). Slot I is the address base + 1 + I,
- * so address -> name is a direct index.
+ * so address -> name is a direct index. The index and the metadata must have
+ * pages from the start (fakeslot_eager); names get theirs by chunks, before the
+ * first slot of a chunk is written (the view's grow; a failure refuses the name).
  *
  * A name is added by taking a slot nobody references (a counter moved by
  * compare-and-swap, or the stack of slots given back), filling it, publishing it
@@ -30,9 +33,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FAKESLOT_VERSION 1
+#define FAKESLOT_VERSION 2
 #define FAKESLOT_HEAD    4096u
 #define FAKESLOT_NAME    256u
+#define FAKESLOT_CHUNK   256u  /* slots whose names are backed at once (64 KiB) */
+#define FAKESLOT_CHUNKS  1024u /* flags a family: FAKEIP_MAX_SLOTS / FAKESLOT_CHUNK */
 
 /* One family's part of the header; the counters are changed with atomics only. */
 struct fakeslot_family {
@@ -42,7 +47,8 @@ struct fakeslot_family {
     uint64_t index_off, meta_off, names_off;
     uint32_t next; /* slots taken from the never-used end so far */
     uint32_t pad;
-    uint64_t free_head; /* slots given back: (tag << 32) | (slot + 1) */
+    uint64_t free_head;                  /* slots given back: (tag << 32) | (slot + 1) */
+    uint8_t backed[FAKESLOT_CHUNKS / 8]; /* bit I: chunk I's names have pages (grow) */
 };
 
 struct fakeslot_head {
@@ -53,10 +59,9 @@ struct fakeslot_head {
 };
 
 struct fakeslot_meta {
-    uint32_t state; /* generation << 1 | 1 while it holds a published-ready name */
-    uint32_t hash;
+    uint32_t state;     /* generation << 1 | 1 while it holds a published name */
+    uint32_t hash;      /* of the name */
     uint32_t next_free; /* on the stack of slots given back: the next, + 1 */
-    uint32_t pad;
 };
 
 /* A process's view of one family's part of a mapped region. */
@@ -66,12 +71,21 @@ struct fakeslot_view {
     struct fakeslot_meta *meta;
     char (*names)[FAKESLOT_NAME];
     uint32_t cap, mask;
+    /* Back LEN bytes at ADDR with pages before they are first written: 0, or
+     * an errno (the name is refused). NULL: memory that is always backed. */
+    int (*grow)(void *addr, size_t len);
 };
 
 /* Fill H for a region holding CAP[0] IPv4 slots above BASE4 and CAP[1] IPv6 slots
- * above BASE6 (a capacity 0 holds no arrays). Returns the region's size. */
+ * above BASE6 (a capacity 0 holds no arrays; at most FAKESLOT_CHUNKS *
+ * FAKESLOT_CHUNK slots). Returns the region's size. */
 size_t fakeslot_layout(struct fakeslot_head *h, const uint8_t base4[4], const uint8_t base6[16],
                        const uint32_t cap[2]);
+
+/* The bytes of family FAM that must have pages before any reader comes (the
+ * index and the metadata, read anywhere, and the first chunk of names): *OFF
+ * and *LEN (0 for none). Marks that chunk backed in H: the creator backs them. */
+void fakeslot_eager(struct fakeslot_head *h, int fam, uint64_t *off, uint64_t *len);
 
 /* Whether the region at MAP (SIZE bytes) has exactly the layout EXPECT describes
  * (another version or configuration is never read). */

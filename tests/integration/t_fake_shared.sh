@@ -2,7 +2,10 @@
 # Fake addresses shared by all processes of a user (state_dir): a name one process
 # resolved can be connected to from another, through the proxy by name; many
 # processes resolving and connecting at once get one address per name, and a
-# process killed while it works on the table (SIGKILL) leaves it usable.
+# process killed while it works on the table (SIGKILL) leaves it usable; a full
+# range refuses new names in every process and keeps the old ones' addresses; a
+# file of another version is not read; a full file system under state_dir
+# refuses names instead of killing the program (SIGBUS).
 # Verified to fail on the code before the shared table: the second process's
 # connect to the first one's fake address was refused (EHOSTUNREACH, "fake
 # address with no name").
@@ -85,7 +88,7 @@ assert_eq "$(kv "$out" addr)" "$fake" "a third process gets the same address"
 
 case_begin "explain says where the table is"
 out=$("$DIALSHIM" explain -c "$RDNS" far.example 8081 2>&1)
-assert_match "$out" "fake addresses: one table for every process of this user and configuration, in $T/state/fakes-v1-" "explain"
+assert_match "$out" "fake addresses: one table for every process of this user and configuration, in $T/state/fakes-v[0-9]*-" "explain"
 
 case_begin "50 processes resolve and connect at once, one killed mid-way: the others complete"
 : >"$LOG"
@@ -157,7 +160,7 @@ mkdir -m 700 "$T/other"
 OTHER=$(sed "s|^state_dir = .*|state_dir = $T/other|" "$RDNS" | write_conf other)
 a=$(kv "$(shim "$OTHER" "$PY" -c "$GAI" far.example)" addr)
 file=$("$DIALSHIM" explain -c "$OTHER" far.example 8081 2>&1 | sed -n 's/.* in \([^ ]*\) (addresses.*/\1/p')
-assert_match "$file" "^$T/other/fakes-v1-" "the table's file"
+assert_match "$file" "^$T/other/fakes-v[0-9]*-" "the table's file"
 # the header's version (bytes 16..19) made another one's
 printf '\377\377\377\177' | dd of="$file" bs=1 seek=16 conv=notrunc status=none
 out=$(in_cli timeout "$CTMO" env LD_PRELOAD="$SHIM" DIALSHIM_CONFIG="$OTHER" DIALSHIM_LOG=info \
@@ -166,6 +169,47 @@ assert_eq "$(kv "$out" error)" 113 "a connect to the first process's address: EH
 assert_match "$(cat "$T/other.err")" "another version or configuration made it" "the log line"
 out=$(shim "$OTHER" "$PY" -c "$RESOLVE; print('reply=' + socket.create_connection((sys.argv[1], 8081), timeout=5).makefile().readline().strip())" far.example)
 assert_eq "$(kv "$out" reply)" "you are $FAR4" "names still resolve and connect (the process's own table)"
+
+case_begin "a full file system under state_dir: new names are refused (EAI_AGAIN, logged), no SIGBUS"
+# state_dir on a 512 KiB tmpfs of a mount namespace of its own: the table's
+# index, metadata and first names fit, a few more chunks of names, then none.
+mkdir -m 700 "$T/small"
+SMALL=$(write_conf small <<EOF
+[global]
+state_dir = $T/small/d
+fake_ip_range = 198.18.0.0/20
+fake_ip6_range = fc00::/116
+
+[resolver f]
+mode = fake_ip
+
+[dialer d]
+type = direct
+domain_resolver = f
+
+[app all]
+match = *
+dialer = d
+EOF
+)
+MANY='import socket
+n = 0
+try:
+    for i in range(4000):
+        socket.getaddrinfo("m%d.www.example" % i, 80, socket.AF_INET)
+        n += 1
+    print("names=%d" % n)
+except socket.gaierror as e:
+    print("names=%d\ngai=%d" % (n, e.errno))'
+out=$(in_cli timeout "$CTMO" unshare -m --propagation private sh -c '
+    mount -t tmpfs -o size=512k,mode=700 tmpfs "$0" && mkdir -m 700 "$0/d" && exec "$@"' "$T/small" \
+    env LD_PRELOAD="$SHIM" DIALSHIM_CONFIG="$SMALL" DIALSHIM_LOG=info "$PY" -c "$MANY" 2>"$T/small.err")
+rc=$?
+note "$(tail -n 3 "$T/small.err" | tr '\n' '|' | cut -c1-400)"
+assert_eq "$rc" 0 "the program's exit status (135 would be SIGBUS)"
+assert_eq "$(kv "$out" gai)" -3 "the name past the full file system: EAI_AGAIN"
+assert_match "$(kv "$out" names)" '^[0-9]{3,}$' "names that got an address before"
+assert_match "$(cat "$T/small.err")" "the shared table's file cannot grow .*refused" "the log line"
 
 case_begin "without a state_dir each process keeps its own table, and explain says so"
 NOSTATE=$(sed 's/^state_dir = .*/state_dir =/' "$RDNS" | write_conf nostate)

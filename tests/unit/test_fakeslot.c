@@ -136,6 +136,55 @@ START_TEST(other_layouts_are_not_read)
 }
 END_TEST
 
+/* Names get their pages by chunks before a first write: a chunk the file
+ * system cannot back refuses the name with the error and keeps the slot for
+ * the next one; each chunk is asked for once it worked. */
+static int grow_calls[8], grow_fail_chunk = -1;
+
+static int fake_grow(void *addr, size_t len)
+{
+    struct fakeslot_view v;
+    fakeslot_view(region, 0, &v);
+    int c = (int)(((char(*)[FAKESLOT_NAME])addr - v.names) / FAKESLOT_CHUNK);
+
+    ck_assert_uint_eq(len, (size_t)FAKESLOT_CHUNK * FAKESLOT_NAME);
+    grow_calls[c]++;
+    return c == grow_fail_chunk ? EFAULT : 0;
+}
+
+START_TEST(names_are_backed_by_chunks)
+{
+    struct fakeslot_view v;
+    char name[32], buf[FAKESLOT_NAME];
+    uint32_t slot;
+    bool added;
+
+    make_region(4 * FAKESLOT_CHUNK);
+    fakeslot_view(region, 0, &v);
+    v.grow = fake_grow;
+    memset(grow_calls, 0, sizeof(grow_calls));
+    grow_fail_chunk = 2;
+    for (uint32_t i = 0; i < 2 * FAKESLOT_CHUNK; i++) {
+        snprintf(name, sizeof(name), "n%u.example", i);
+        ck_assert_int_eq(fakeslot_get(&v, name, fakeip_hash(name), true, &slot, &added), 0);
+        ck_assert_uint_eq(slot, i);
+    }
+    ck_assert_int_eq(fakeslot_get(&v, "c2.example", fakeip_hash("c2.example"), true, &slot, &added),
+                     EFAULT);
+    ck_assert_int_eq(get("c2.example", false, &slot), ENOENT);
+    grow_fail_chunk = -1;
+    ck_assert_int_eq(fakeslot_get(&v, "c2.example", fakeip_hash("c2.example"), true, &slot, &added),
+                     0);
+    ck_assert_uint_eq(slot, 2 * FAKESLOT_CHUNK); /* the slot given back */
+    ck_assert_str_eq(name_of(slot, buf, sizeof(buf)), "c2.example");
+    ck_assert_int_eq(grow_calls[0], 1);
+    ck_assert_int_eq(grow_calls[1], 1);
+    ck_assert_int_eq(grow_calls[2], 2);
+    ck_assert_int_eq(grow_calls[3], 0);
+    assert_consistent();
+}
+END_TEST
+
 struct worker {
     int id;
     uint32_t slot[NAMES]; /* + 1; 0: none */
@@ -250,6 +299,7 @@ int main(void)
     tcase_add_test(tc, one_slot_per_name);
     tcase_add_test(tc, full_table_refuses_and_keeps_its_names);
     tcase_add_test(tc, other_layouts_are_not_read);
+    tcase_add_test(tc, names_are_backed_by_chunks);
     tcase_add_test(tc, threads_agree_on_one_slot_per_name);
     tcase_add_test(tc, processes_agree_and_survive_a_kill);
     suite_add_tcase(s, tc);
