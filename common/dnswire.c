@@ -175,16 +175,8 @@ static enum dnsresp_way way(void *arg, const char *name)
 static int lookup(void *arg, const char *name, int family, struct dns_addr *out, size_t cap,
                   size_t *n)
 {
-    struct dns_addr all[DNS_MAX_ADDRS];
-    int rc = netdb_lookup("dns (port 53)", name, family, all, n);
-
     (void)arg;
-    if (rc)
-        return rc;
-    if (*n > cap)
-        *n = cap;
-    memcpy(out, all, *n * sizeof(*out));
-    return 0;
+    return netdb_lookup_capped("dns (port 53)", name, family, state.app, out, cap, n);
 }
 
 static bool name_of(void *arg, const struct dns_addr *a, char *name, size_t cap)

@@ -443,12 +443,18 @@ int netdb_lookup(const char *call, const char *name, int family, struct dns_addr
 int netdb_lookup_app(const char *call, const char *name, int family, int app, struct dns_addr *out,
                      size_t *n)
 {
+    return netdb_lookup_capped(call, name, family, app, out, DNS_MAX_ADDRS, n);
+}
+
+int netdb_lookup_capped(const char *call, const char *name, int family, int app,
+                        struct dns_addr *out, size_t cap, size_t *n)
+{
     struct query q = {
         .call = call, .name = name, .family = family, .net = NET_TCP, .as_app = true, .app = app};
     struct answer a;
     int rc = lookup_resolve(&q, &a);
 
-    *n = rc ? 0 : a.n;
+    *n = rc ? 0 : a.n < cap ? a.n : cap;
     memcpy(out, a.addrs, *n * sizeof(*out));
     return rc;
 }

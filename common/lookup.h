@@ -76,6 +76,10 @@ int netdb_lookup(const char *call, const char *name, int family, struct dns_addr
 /* The same under APP's routes (an index into conf->apps, or APP_BUILTIN). */
 int netdb_lookup_app(const char *call, const char *name, int family, int app, struct dns_addr *out,
                      size_t *n);
+/* netdb_lookup_app with room for CAP addresses only (the first CAP): what a DNS
+ * responder's lookup callback (common/dnsresp.h) does. */
+int netdb_lookup_capped(const char *call, const char *name, int family, int app,
+                        struct dns_addr *out, size_t cap, size_t *n);
 
 /* Whether a reverse lookup of SA (LEN bytes) must stay here: the route's proxy
  * gets names, so a PTR query would tell the local resolver what the proxy hides

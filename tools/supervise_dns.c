@@ -94,15 +94,7 @@ static enum dnsresp_way way(void *ctx, const char *name)
 static int lookup(void *ctx, const char *name, int family, struct dns_addr *out, size_t cap,
                   size_t *n)
 {
-    struct dns_addr all[DNS_MAX_ADDRS];
-    int rc = netdb_lookup_app("supervised DNS", name, family, *(const int *)ctx, all, n);
-
-    if (rc)
-        return rc;
-    if (*n > cap)
-        *n = cap;
-    memcpy(out, all, *n * sizeof(*out));
-    return 0;
+    return netdb_lookup_capped("supervised DNS", name, family, *(const int *)ctx, out, cap, n);
 }
 
 static bool name_of(void *ctx, const struct dns_addr *a, char *name, size_t cap)
