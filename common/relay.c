@@ -337,10 +337,12 @@ int relay_waiting(int fd)
 
     if (!a)
         return -1;
-    pthread_mutex_lock(&a->lock);
-    if (a->connected && !is_open(a))
-        d = a->c.dialer;
-    pthread_mutex_unlock(&a->lock);
+    if (!is_open(a)) { /* once open, the common case, it stays so: no lock */
+        pthread_mutex_lock(&a->lock);
+        if (a->connected)
+            d = a->c.dialer;
+        pthread_mutex_unlock(&a->lock);
+    }
     relay_put(a);
     return d;
 }
