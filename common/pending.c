@@ -266,7 +266,7 @@ int pending_start(int fd, const struct pend_dial *pd, const struct pend_ops *ops
     for (int i = 0; i < r->nfds; i++)
         pending_epoll_hide(r, r->fds[i]);
     pthread_mutex_unlock(&pending_mu);
-    if ((err = driver_submit(run, r))) {
+    if ((err = driver_submit(run, r, r->pd->d.dialer))) {
         pthread_mutex_lock(&pending_mu);
         __atomic_store_n(&r->pending, false, __ATOMIC_RELAXED);
         __atomic_fetch_sub(&n_pending, 1, __ATOMIC_RELAXED);

@@ -66,6 +66,14 @@ errno values by name. Every wait is bounded.
                               oneshot_again=<events of oneshot within 0.3 s more>
                               (closeorig: only the dup set is waited for);
                               so_error=<SO_ERROR read on the dup> reply=<read on the dup>
+  crowd SHOST SPORT N HOST PORT PROXYLOG MINREQ
+                              descriptor limit 4096; N non-blocking connects to
+                              SHOST:SPORT (routed to a proxy that holds them),
+                              wait until PROXYLOG has MINREQ `REQ` lines (reqs=),
+                              then one to HOST:PORT (another proxy): other=<1 when
+                              writable within 8 s>, so_error=, reply=, and
+                              stalled_ready=<of the N, how many were reported
+                              ready meanwhile>
   fakepeer NAME PORT          getaddrinfo(NAME) then a blocking connect to its first
                               address: asked=ip peer=ip:port reply=...
 """
@@ -481,6 +489,25 @@ def epollways(host, port, plog, release, closeorig):
     out("reply", read_line(d))
 
 
+def crowd(shost, sport, n, host, port, plog, minreq):
+    import resource
+    resource.setrlimit(resource.RLIMIT_NOFILE, (4096, max(4096, resource.getrlimit(resource.RLIMIT_NOFILE)[1])))
+    stalled = [nb_connect(shost, sport)[0] for _ in range(n)]
+    wait_log(plog, "REQ", minreq, steps=300)
+    out("reqs", log_count(plog, "REQ"))
+    s, rc = nb_connect(host, port)
+    out("connect", ename(rc))
+    out("other", len(wait_writable([s], 8)))
+    out("so_error", ename(s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)))
+    out("reply", read_line(s))
+    p = select.poll()
+    for t in stalled:
+        p.register(t, select.POLLOUT | select.POLLIN)
+    out("stalled_ready", len(p.poll(0)))
+    for t in stalled:
+        t.close()
+
+
 def fakepeer(name, port):
     ai = socket.getaddrinfo(name, port, socket.AF_INET, socket.SOCK_STREAM)
     addr = ai[0][4]
@@ -518,6 +545,8 @@ def main():
         closefrom(a[1], int(a[2]), a[3], a[4], a[5])
     elif cmd == "epollways":
         epollways(a[1], int(a[2]), a[3], a[4], a[5] if len(a) > 5 else "")
+    elif cmd == "crowd":
+        crowd(a[1], int(a[2]), int(a[3]), a[4], int(a[5]), a[6], int(a[7]))
     elif cmd == "fakepeer":
         fakepeer(a[1], int(a[2]))
     else:
