@@ -269,6 +269,7 @@ static int dial_tcp(const struct trap *t, const struct sockaddr *sa, socklen_t l
     err = route(t, sa, len, SOCK_STREAM, &r);
 
     if (!err) {
+        sup_before_dial(t, &r.d);
         err = r.d.host ? resolve_dial(&r.d) : dialer_dial(&r.d);
         r.d.sa = sa;
         if ((!err || err == EINPROGRESS) && inode(t->fd) != before && (err = install(t)))

@@ -36,6 +36,15 @@ extern struct sup sup;
 /* Start the notification workers (supervise_notify.c). 0 or an errno. */
 int sup_workers_start(void);
 
+/* The call being served may wait on the network: another worker receives the
+ * next calls meanwhile (supervise_notify.c). Called before the wait; the calls
+ * that never wait are served without waking another thread. */
+void sup_handoff(void);
+/* Before dialing D for T's connect: sup_handoff unless the dial is a direct
+ * connect that completes within the call (loopback, or a non-blocking socket). */
+struct trap;
+void sup_before_dial(const struct trap *t, const struct dial *d);
+
 /* Start the DNS responder on loopback, with sockets for each app of C whose
  * names are answered here (supervise_dns.c). 0 or an errno. */
 int sup_dns_start(const struct conf *c);

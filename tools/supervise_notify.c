@@ -1,9 +1,16 @@
-/* The supervisor's notifications: a pool of workers, each waiting on the
- * listener for one trapped call and serving it to the end (a proxy handshake
- * included), so that calls of many threads are served at once; more workers
- * start while none is idle, up to MAX_WORKERS. Per call: the destination read
- * from the program's memory, the program's socket taken with pidfd_getfd, both
- * checked to belong to a call still pending, then supervise_call.c. */
+/* The supervisor's notifications. One worker at a time, the receiver, waits on
+ * the listener (two waiting would both be woken by every notification). It
+ * serves a call that cannot wait on the network itself (a direct connect on
+ * loopback or on a non-blocking socket, a unix socket's connect, getpeername)
+ * and goes back to receive: no other thread wakes, and with the listener's
+ * synchronous wake-up the program and the receiver take turns on one CPU.
+ * Before a call that can wait (a proxy handshake, a name, a blocking connect
+ * to another host, a send) it hands the receiving over (sup_handoff): an idle
+ * worker takes it, or a new one starts (up to MAX_WORKERS), so that calls of
+ * many threads are served at once. Per call: the program's socket taken with
+ * pidfd_getfd (the pidfd of each thread kept), the destination read from the
+ * program's memory, both checked to belong to a call still pending, then
+ * supervise_call.c. */
 #include "common/log.h"
 #include "common/state.h"
 #include "tools/supervise_int.h"
@@ -12,7 +19,6 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +39,18 @@
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL
 #endif
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP 1UL
+#endif
 
-static atomic_int idle, workers;
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_wake = PTHREAD_COND_INITIALIZER;
+static bool receiving;          /* a worker holds the receiver's role (pool_lock) */
+static int idle, workers;       /* waiting for the role; all (pool_lock) */
+static _Thread_local bool mine; /* this worker holds it */
 
 int sup_read(pid_t tid, uint64_t addr, void *out, size_t len)
 {
@@ -83,21 +99,78 @@ static pid_t tgid_of(pid_t tid)
     return p ? (pid_t)atoi(p + 6) : -1;
 }
 
+/* ---- the program's descriptors ---- */
+
+/* A pidfd per trapped thread, kept: most calls come from threads seen before.
+ * A kept pidfd names one thread (its number at the time): once that thread is
+ * gone, pidfd_getfd says ESRCH and the number's new owner gets a new pidfd.
+ * Only a thread's own pidfd is kept, never the one of its thread group taken
+ * as a fallback (the number could pass to a thread of another process while
+ * the group lives on). The exited ones wait for their slot to be reused. */
+#define PIDFDS 64
+static struct pidfd_slot {
+    pid_t tid;
+    int fd;
+} pidfds[PIDFDS];
+static unsigned pidfds_next;
+static pthread_mutex_t pidfds_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* TID's pidfd, or -1 with errno; *KEEP: it names TID itself. */
+static int open_pidfd(pid_t tid, bool *keep)
+{
+    int pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+    pid_t tgid;
+
+    *keep = pidfd >= 0;
+    if (pidfd >= 0)
+        return pidfd;
+    tgid = tgid_of(tid);
+    *keep = tgid == tid;
+    return tgid > 0 ? (int)syscall(SYS_pidfd_open, tgid, 0) : -1;
+}
+
+static void keep_pidfd(pid_t tid, int pidfd)
+{
+    struct pidfd_slot *s = &pidfds[pidfds_next++ % PIDFDS];
+
+    if (s->tid)
+        close(s->fd);
+    s->tid = tid;
+    s->fd = pidfd;
+}
+
 /* The program's descriptor FD as a descriptor of ours (sharing the open file
- * description), or -1 with errno. */
+ * description), or -1 with errno. Under pidfds_lock: a kept pidfd is not
+ * closed while in use. */
 static int take_fd(pid_t tid, int fd)
 {
-    int pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD), dup, err;
+    int dup = -1, err = 0, pidfd;
+    bool keep;
 
-    if (pidfd < 0) {
-        pid_t tgid = tgid_of(tid);
-        pidfd = tgid > 0 ? (int)syscall(SYS_pidfd_open, tgid, 0) : -1;
-        if (pidfd < 0)
-            return -1;
+    pthread_mutex_lock(&pidfds_lock);
+    for (int i = 0; i < PIDFDS; i++) {
+        if (pidfds[i].tid != tid)
+            continue;
+        dup = (int)syscall(SYS_pidfd_getfd, pidfds[i].fd, fd, 0);
+        err = errno;
+        if (dup >= 0 || err != ESRCH)
+            goto out;
+        close(pidfds[i].fd); /* that thread is gone: the number has a new owner */
+        pidfds[i].tid = 0;
+        break;
+    }
+    if ((pidfd = open_pidfd(tid, &keep)) < 0) {
+        err = errno;
+        goto out;
     }
     dup = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
     err = errno;
-    close(pidfd);
+    if (keep && (dup >= 0 || err != ESRCH))
+        keep_pidfd(tid, pidfd);
+    else
+        close(pidfd);
+out:
+    pthread_mutex_unlock(&pidfds_lock);
     errno = err;
     return dup;
 }
@@ -144,6 +217,17 @@ static void refuse_opaque(const struct seccomp_notif *n, int err, struct verdict
     v->err = EPERM;
 }
 
+/* The call can wait on the network before it is answered (a TCP connect
+ * decides in sup_before_dial, once routed). */
+static bool may_wait(const struct trap *t)
+{
+    int nr = t->n->data.nr;
+
+    if (nr == SYS_getpeername || !is_inet(t))
+        return nr != SYS_getpeername && nr != SYS_connect;
+    return !(nr == SYS_connect && is_tcp(t));
+}
+
 static void serve(const struct seccomp_notif *n)
 {
     struct trap t = {.n = n, .tid = (pid_t)n->pid, .fd = -1};
@@ -171,6 +255,8 @@ static void serve(const struct seccomp_notif *n)
     len = sizeof(int);
     if (getsockopt(t.fd, SOL_SOCKET, SO_PROTOCOL, &t.proto, &len) < 0)
         t.proto = 0;
+    if (may_wait(&t))
+        sup_handoff();
     snprintf(t.prog, sizeof(t.prog), "%s", state.prog);
     if (t.domain == AF_INET || t.domain == AF_INET6)
         t.app = sup_app_of(t.tid, t.prog, sizeof(t.prog));
@@ -201,8 +287,53 @@ out:
     answer(n->id, &v);
 }
 
+/* ---- the workers ---- */
+
+static void spawn(void);
 static void *worker(void *arg);
 
+void sup_handoff(void)
+{
+    if (!mine)
+        return;
+    mine = false;
+    pthread_mutex_lock(&pool_lock);
+    receiving = false;
+    if (idle > 0)
+        pthread_cond_signal(&pool_wake);
+    else if (workers < MAX_WORKERS)
+        spawn(); /* when none can start, the next to finish receives */
+    pthread_mutex_unlock(&pool_lock);
+}
+
+static bool loopback(const struct sockaddr *sa)
+{
+    const struct in6_addr *a6;
+
+    if (sa->sa_family == AF_INET)
+        return ((const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr)[0] == 127;
+    if (sa->sa_family != AF_INET6)
+        return false;
+    a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+    return IN6_IS_ADDR_LOOPBACK(a6) || (IN6_IS_ADDR_V4MAPPED(a6) && a6->s6_addr[12] == 127);
+}
+
+void sup_before_dial(const struct trap *t, const struct dial *d)
+{
+    const struct conf_dialer *cd = &d->conf->dialers[d->dialer];
+    int flags;
+
+    if (!d->host && cd->type == DIALER_DIRECT && !parallel_wanted(cd)) {
+        if (loopback(d->sa))
+            return; /* the kernel answers within the call */
+        flags = fcntl(t->fd, F_GETFL);
+        if (flags >= 0 && (flags & O_NONBLOCK))
+            return; /* EINPROGRESS at once */
+    }
+    sup_handoff();
+}
+
+/* Under pool_lock. A new worker waits for the receiver's role. */
 static void spawn(void)
 {
     pthread_attr_t a;
@@ -211,45 +342,65 @@ static void spawn(void)
     pthread_attr_init(&a);
     pthread_attr_setstacksize(&a, WORKER_STACK);
     pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    atomic_fetch_add(&workers, 1);
-    atomic_fetch_add(&idle, 1);
-    if (pthread_create(&th, &a, worker, NULL) != 0) {
-        atomic_fetch_sub(&workers, 1);
-        atomic_fetch_sub(&idle, 1);
-    }
+    if (pthread_create(&th, &a, worker, NULL) == 0)
+        workers++;
     pthread_attr_destroy(&a);
+}
+
+/* Receive and serve while the role is this worker's. false: the listener
+ * failed, no more answers can come. */
+static bool receive(void)
+{
+    struct seccomp_notif n;
+
+    while (mine) {
+        memset(&n, 0, sizeof(n));
+        if (ioctl(sup.listener, SECCOMP_IOCTL_NOTIF_RECV, &n) != 0) {
+            if (errno == EINTR || errno == ENOENT)
+                continue;
+            /* The program must not wait forever half-served. */
+            log_error("%s[%d] supervised: the seccomp listener failed (%s): killing the program",
+                      state.prog, (int)sup.child, strerror(errno));
+            kill(sup.child, SIGKILL);
+            return false;
+        }
+        serve(&n);
+    }
+    return true;
 }
 
 static void *worker(void *arg)
 {
-    struct seccomp_notif n;
     sigset_t all;
 
     (void)arg;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL); /* the main thread forwards signals */
+    pthread_mutex_lock(&pool_lock);
     for (;;) {
-        memset(&n, 0, sizeof(n));
-        if (ioctl(sup.listener, SECCOMP_IOCTL_NOTIF_RECV, &n) != 0) {
-            if (errno == EINTR || errno == ENOENT)
-                continue;
-            /* No more answers can come: the program must not wait forever half-served. */
-            log_error("%s[%d] supervised: the seccomp listener failed (%s): killing the program",
-                      state.prog, (int)sup.child, strerror(errno));
-            kill(sup.child, SIGKILL);
-            return NULL;
+        while (receiving) {
+            idle++;
+            pthread_cond_wait(&pool_wake, &pool_lock);
+            idle--;
         }
-        /* The last idle worker took a call: another waits for the next one. */
-        if (atomic_fetch_sub(&idle, 1) == 1 && atomic_load(&workers) < MAX_WORKERS)
-            spawn();
-        serve(&n);
-        atomic_fetch_add(&idle, 1);
+        receiving = mine = true;
+        pthread_mutex_unlock(&pool_lock);
+        if (!receive())
+            return NULL; /* keeping the role: nobody receives any more */
+        pthread_mutex_lock(&pool_lock);
     }
 }
 
 int sup_workers_start(void)
 {
+    int n;
+
+    /* The program's thread wakes the receiver on its own CPU and sleeps, and
+     * the answer wakes it back on the receiver's (Linux 6.6; else as before). */
+    ioctl(sup.listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
+    pthread_mutex_lock(&pool_lock);
     spawn();
-    spawn();
-    return atomic_load(&workers) > 0 ? 0 : EAGAIN;
+    n = workers;
+    pthread_mutex_unlock(&pool_lock);
+    return n > 0 ? 0 : EAGAIN;
 }
