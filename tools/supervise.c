@@ -98,6 +98,18 @@ void supervise_explain(const struct conf *c, const char *program)
                c->supervise == SUPERVISE_NEVER ? "; supervise = never" : "");
 }
 
+/* Every program of the tree gets the same app: forced (-p), or the first
+ * section matches any name. */
+static bool one_app(const struct conf *c, const char *forced)
+{
+    if (forced && *forced)
+        return true;
+    for (int j = 0; c->n_apps > 0 && j < c->apps[0].n_match; j++)
+        if (!strcmp(c->apps[0].match[j], "*"))
+            return true;
+    return false;
+}
+
 int sup_app_of(pid_t tid, char *prog, size_t cap)
 {
     char path[64], exe[PATH_MAX], copy[PATH_MAX];
@@ -108,6 +120,9 @@ int sup_app_of(pid_t tid, char *prog, size_t cap)
     ssize_t n;
     int app;
 
+    /* The name is only shown in lines at warn or below. */
+    if (sup.one_app && !log_enabled(LOG_LVL_WARN))
+        return state.app;
     snprintf(path, sizeof(path), "/proc/%d/exe", (int)tid);
     if ((n = readlink(path, exe, sizeof(exe) - 1)) <= 0)
         return state.app;
@@ -367,6 +382,7 @@ static int load_state(const struct supervise_run *r, struct conf **out)
     state.conf = c;
     state.active = true;
     sup.forced_app = r->app;
+    sup.one_app = one_app(c, r->app);
     if (!realpath(r->file, sup.top_exe))
         sup.top_exe[0] = '\0';
     *out = c;
@@ -432,6 +448,7 @@ static int supervise(const struct supervise_run *r, const struct conf *c)
     /* The responder's thread starts after the fork: the child of a process with
      * threads may only make async-signal-safe calls. The program's first query
      * waits in its trapped connect until the workers run. */
+    sup_hook_waits();
     if (sup.listener >= 0 && sup_dns_start(c) != 0) {
         fprintf(stderr, "dialshim: cannot supervise %s: no DNS responder on loopback: %s\n",
                 r->file, strerror(errno));

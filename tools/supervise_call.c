@@ -109,31 +109,46 @@ static int install(const struct trap *t)
 /* ---- getpeername of proxied sockets ---- */
 
 /* The destination each socket dialed through a proxy or by a fake name asked
- * for, by the socket's inode (the supervisor never sees a close: a bounded ring,
- * the oldest entry reused; sockfs inode numbers are not reused before they wrap). */
-#define PEERS 4096
+ * for, by the socket's inode (the supervisor never sees a close: a bounded
+ * table, the oldest entry of a set reused; sockfs inode numbers are not reused
+ * before they wrap). A set is PEER_WAYS slots from the inode's hash: a connect
+ * looks at those, not at the whole table. */
+#define PEERS     4096
+#define PEER_WAYS 8
 static struct peer {
     ino_t ino;
+    unsigned long seq;
     socklen_t len;
     struct sockaddr_storage sa;
 } peers[PEERS];
-static unsigned peers_next;
+static unsigned long peers_seq;
 static pthread_mutex_t peers_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct peer *peer_slot(ino_t ino, unsigned way)
+{
+    return &peers[(((unsigned long long)ino * 0x9e3779b97f4a7c15ULL >> 52) + way) & (PEERS - 1)];
+}
 
 void sup_peer_note(int fd, const struct sockaddr *sa, socklen_t len)
 {
     ino_t ino = inode(fd);
-    struct peer *p = NULL;
+    struct peer *p = NULL, *old;
 
     if (!ino || len > sizeof(p->sa))
         return;
     pthread_mutex_lock(&peers_lock);
-    for (unsigned i = 0; i < PEERS && !p; i++)
-        if (peers[i].ino == ino)
-            p = &peers[i];
+    old = peer_slot(ino, 0);
+    for (unsigned w = 0; w < PEER_WAYS && !p; w++) {
+        struct peer *q = peer_slot(ino, w);
+        if (q->ino == ino)
+            p = q;
+        else if (q->seq < old->seq)
+            old = q;
+    }
     if (!p)
-        p = &peers[peers_next++ % PEERS];
+        p = old;
     p->ino = ino;
+    p->seq = ++peers_seq;
     p->len = len;
     memcpy(&p->sa, sa, len);
     pthread_mutex_unlock(&peers_lock);
@@ -144,12 +159,14 @@ static bool peer_find(ino_t ino, struct sockaddr_storage *sa, socklen_t *len)
     bool found = false;
 
     pthread_mutex_lock(&peers_lock);
-    for (unsigned i = 0; i < PEERS && !found; i++)
-        if (ino && peers[i].ino == ino) {
-            *sa = peers[i].sa;
-            *len = peers[i].len;
+    for (unsigned w = 0; w < PEER_WAYS && !found && ino; w++) {
+        struct peer *p = peer_slot(ino, w);
+        if (p->ino == ino) {
+            *sa = p->sa;
+            *len = p->len;
             found = true;
         }
+    }
     pthread_mutex_unlock(&peers_lock);
     return found;
 }
@@ -361,7 +378,7 @@ void sup_connect(const struct trap *t, struct verdict *v)
     }
     if (is_tcp(t)) {
         /* A program polling its connect: the kernel's answer, nothing leaves. */
-        if (tcp_busy(t->fd))
+        if (t->busy)
             v->err = connect(t->fd, sa, len) < 0 ? errno : 0;
         else
             v->err = dial_tcp(t, sa, len);

@@ -1,9 +1,10 @@
 /* supervise_int: what the supervisor's files share (supervise.c: start, filter,
- * wait; supervise_notify.c: the notifications; supervise_arch.c: a call of
- * another architecture decoded; supervise_call.c and supervise_send.c: the
- * calls made on the program's behalf; supervise_udp.c: datagrams through a
- * proxy's UDP ASSOCIATE; supervise_dns.c: the DNS responder). Nothing else
- * includes it (but the unit test of supervise_arch.c).
+ * wait; supervise_pool.c: the workers; supervise_notify.c: the notifications;
+ * supervise_arch.c: a call of another architecture decoded; supervise_call.c
+ * and supervise_send.c: the calls made on the program's behalf;
+ * supervise_udp.c: datagrams through a proxy's UDP ASSOCIATE; supervise_dns.c:
+ * the DNS responder). Nothing else includes it (but the unit test of
+ * supervise_arch.c).
  *
  * Promise: `sup` is written before the first worker starts and only read after.
  */
@@ -29,21 +30,26 @@ struct sup {
     pid_t child;            /* the program */
     const char *forced_app; /* -p APP: every program's app */
     uint32_t native_arch;   /* the supervisor's AUDIT_ARCH_* (libseccomp's SCMP_ARCH_*) */
+    bool one_app;           /* every program's app is the command's */
     char top_exe[4096];     /* the command's file, symbolic links resolved */
 };
 extern struct sup sup;
 
-/* Start the notification workers (supervise_notify.c). 0 or an errno. */
+/* Start the notification workers (supervise_pool.c). 0 or an errno. */
 int sup_workers_start(void);
+/* Serve one trapped call and answer it (supervise_notify.c). */
+void sup_serve(const struct seccomp_notif *n);
 
 /* The call being served may wait on the network: another worker receives the
- * next calls meanwhile (supervise_notify.c). Called before the wait; the calls
+ * next calls meanwhile (supervise_pool.c). Called before the wait; the calls
  * that never wait are served without waking another thread. */
 void sup_handoff(void);
 /* Before dialing D for T's connect: sup_handoff unless the dial is a direct
  * connect that completes within the call (loopback, or a non-blocking socket). */
 struct trap;
 void sup_before_dial(const struct trap *t, const struct dial *d);
+/* The dialers' waits (sys.poll) watch the listener too (before any thread). */
+void sup_hook_waits(void);
 
 /* Start the DNS responder on loopback, with sockets for each app of C whose
  * names are answered here (supervise_dns.c). 0 or an errno. */
@@ -71,7 +77,8 @@ struct trap {
     int fd;        /* the duplicate of the program's socket */
     int domain;    /* its SO_DOMAIN */
     int type;      /* its SO_TYPE */
-    int proto;     /* its SO_PROTOCOL */
+    int proto;     /* its SO_PROTOCOL (IPPROTO_TCP for MPTCP too) */
+    bool busy;     /* a TCP socket not CLOSE (tcp_busy, as read on arrival) */
     int app;       /* the calling program's [app] (sup_app_of) */
     char prog[64]; /* and its name, for the log */
 };

@@ -1,22 +1,15 @@
-/* The supervisor's notifications. One worker at a time, the receiver, waits on
- * the listener (two waiting would both be woken by every notification). It
- * serves a call that cannot wait on the network itself (a direct connect on
- * loopback or on a non-blocking socket, a unix socket's connect, getpeername)
- * and goes back to receive: no other thread wakes, and with the listener's
- * synchronous wake-up the program and the receiver take turns on one CPU.
- * Before a call that can wait (a proxy handshake, a name, a blocking connect
- * to another host, a send) it hands the receiving over (sup_handoff): an idle
- * worker takes it, or a new one starts (up to MAX_WORKERS), so that calls of
- * many threads are served at once. Per call: the program's socket taken with
- * pidfd_getfd (the pidfd of each thread kept), the destination read from the
- * program's memory, both checked to belong to a call still pending, then
- * supervise_call.c. */
+/* The supervisor's notifications, one at a time (sup_serve, called by the
+ * workers of supervise_pool.c): the program's socket taken with pidfd_getfd
+ * (the pidfd of each thread kept), the destination read from the program's
+ * memory, both checked to belong to a call still pending, then
+ * supervise_call.c and supervise_send.c; the answer. */
 #include "common/log.h"
 #include "common/state.h"
 #include "tools/supervise_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,9 +20,6 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define MAX_WORKERS  256
-#define WORKER_STACK (512 * 1024)
-
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
@@ -39,18 +29,6 @@
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL
 #endif
-#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
-#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
-#endif
-#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
-#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP 1UL
-#endif
-
-static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t pool_wake = PTHREAD_COND_INITIALIZER;
-static bool receiving;          /* a worker holds the receiver's role (pool_lock) */
-static int idle, workers;       /* waiting for the role; all (pool_lock) */
-static _Thread_local bool mine; /* this worker holds it */
 
 int sup_read(pid_t tid, uint64_t addr, void *out, size_t len)
 {
@@ -217,18 +195,41 @@ static void refuse_opaque(const struct seccomp_notif *n, int err, struct verdict
     v->err = EPERM;
 }
 
-/* The call can wait on the network before it is answered (a TCP connect
- * decides in sup_before_dial, once routed). */
+/* The call can wait in the kernel, where the receiver cannot watch the
+ * listener: a send on an inet stream (a full buffer, a peer that does not
+ * read). Another family's call continues in the program; a TCP connect decides
+ * in sup_before_dial, once routed; the waits of dialers and resolver watch the
+ * listener (wait_or_hand_over). */
 static bool may_wait(const struct trap *t)
 {
-    int nr = t->n->data.nr;
+    int nr = t->nr;
 
-    if (nr == SYS_getpeername || !is_inet(t))
-        return nr != SYS_getpeername && nr != SYS_connect;
-    return !(nr == SYS_connect && is_tcp(t));
+    return nr != SYS_connect && nr != SYS_getpeername && is_inet(t) && !is_udp(t);
 }
 
-static void serve(const struct seccomp_notif *n)
+/* The type and protocol of T's socket. Only a TCP socket answers TCP_INFO
+ * (UDP, raw, SCTP, ping sockets say EOPNOTSUPP or ENOPROTOOPT), with its state
+ * in the first byte: one system call where SO_TYPE, SO_PROTOCOL and tcp_busy
+ * take three, on every connect. */
+static void sock_kind(struct trap *t)
+{
+    uint8_t st = TCP_CLOSE;
+    socklen_t len = sizeof(st);
+
+    if (is_inet(t) && getsockopt(t->fd, IPPROTO_TCP, TCP_INFO, &st, &len) == 0 && len == 1) {
+        t->type = SOCK_STREAM;
+        t->proto = IPPROTO_TCP;
+        t->busy = st != TCP_CLOSE;
+        return;
+    }
+    len = sizeof(int);
+    getsockopt(t->fd, SOL_SOCKET, SO_TYPE, &t->type, &len);
+    len = sizeof(int);
+    if (getsockopt(t->fd, SOL_SOCKET, SO_PROTOCOL, &t->proto, &len) < 0)
+        t->proto = 0;
+}
+
+void sup_serve(const struct seccomp_notif *n)
 {
     struct trap t = {.n = n, .tid = (pid_t)n->pid, .fd = -1};
     struct verdict v = {0};
@@ -250,11 +251,7 @@ static void serve(const struct seccomp_notif *n)
         v.err = errno; /* ENOTSOCK */
         goto out;
     }
-    len = sizeof(int);
-    getsockopt(t.fd, SOL_SOCKET, SO_TYPE, &t.type, &len);
-    len = sizeof(int);
-    if (getsockopt(t.fd, SOL_SOCKET, SO_PROTOCOL, &t.proto, &len) < 0)
-        t.proto = 0;
+    sock_kind(&t);
     if (may_wait(&t))
         sup_handoff();
     snprintf(t.prog, sizeof(t.prog), "%s", state.prog);
@@ -285,122 +282,4 @@ out:
     if (t.fd >= 0)
         close(t.fd);
     answer(n->id, &v);
-}
-
-/* ---- the workers ---- */
-
-static void spawn(void);
-static void *worker(void *arg);
-
-void sup_handoff(void)
-{
-    if (!mine)
-        return;
-    mine = false;
-    pthread_mutex_lock(&pool_lock);
-    receiving = false;
-    if (idle > 0)
-        pthread_cond_signal(&pool_wake);
-    else if (workers < MAX_WORKERS)
-        spawn(); /* when none can start, the next to finish receives */
-    pthread_mutex_unlock(&pool_lock);
-}
-
-static bool loopback(const struct sockaddr *sa)
-{
-    const struct in6_addr *a6;
-
-    if (sa->sa_family == AF_INET)
-        return ((const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr)[0] == 127;
-    if (sa->sa_family != AF_INET6)
-        return false;
-    a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-    return IN6_IS_ADDR_LOOPBACK(a6) || (IN6_IS_ADDR_V4MAPPED(a6) && a6->s6_addr[12] == 127);
-}
-
-void sup_before_dial(const struct trap *t, const struct dial *d)
-{
-    const struct conf_dialer *cd = &d->conf->dialers[d->dialer];
-    int flags;
-
-    if (!d->host && cd->type == DIALER_DIRECT && !parallel_wanted(cd)) {
-        if (loopback(d->sa))
-            return; /* the kernel answers within the call */
-        flags = fcntl(t->fd, F_GETFL);
-        if (flags >= 0 && (flags & O_NONBLOCK))
-            return; /* EINPROGRESS at once */
-    }
-    sup_handoff();
-}
-
-/* Under pool_lock. A new worker waits for the receiver's role. */
-static void spawn(void)
-{
-    pthread_attr_t a;
-    pthread_t th;
-
-    pthread_attr_init(&a);
-    pthread_attr_setstacksize(&a, WORKER_STACK);
-    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&th, &a, worker, NULL) == 0)
-        workers++;
-    pthread_attr_destroy(&a);
-}
-
-/* Receive and serve while the role is this worker's. false: the listener
- * failed, no more answers can come. */
-static bool receive(void)
-{
-    struct seccomp_notif n;
-
-    while (mine) {
-        memset(&n, 0, sizeof(n));
-        if (ioctl(sup.listener, SECCOMP_IOCTL_NOTIF_RECV, &n) != 0) {
-            if (errno == EINTR || errno == ENOENT)
-                continue;
-            /* The program must not wait forever half-served. */
-            log_error("%s[%d] supervised: the seccomp listener failed (%s): killing the program",
-                      state.prog, (int)sup.child, strerror(errno));
-            kill(sup.child, SIGKILL);
-            return false;
-        }
-        serve(&n);
-    }
-    return true;
-}
-
-static void *worker(void *arg)
-{
-    sigset_t all;
-
-    (void)arg;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, NULL); /* the main thread forwards signals */
-    pthread_mutex_lock(&pool_lock);
-    for (;;) {
-        while (receiving) {
-            idle++;
-            pthread_cond_wait(&pool_wake, &pool_lock);
-            idle--;
-        }
-        receiving = mine = true;
-        pthread_mutex_unlock(&pool_lock);
-        if (!receive())
-            return NULL; /* keeping the role: nobody receives any more */
-        pthread_mutex_lock(&pool_lock);
-    }
-}
-
-int sup_workers_start(void)
-{
-    int n;
-
-    /* The program's thread wakes the receiver on its own CPU and sleeps, and
-     * the answer wakes it back on the receiver's (Linux 6.6; else as before). */
-    ioctl(sup.listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
-    pthread_mutex_lock(&pool_lock);
-    spawn();
-    n = workers;
-    pthread_mutex_unlock(&pool_lock);
-    return n > 0 ? 0 : EAGAIN;
 }
