@@ -7,7 +7,10 @@
  * microseconds, and the median of the per-iteration ratios against bare; then
  * the same for the CPU time the child used (user + system from wait4's rusage,
  * which Linux takes from the scheduler's exact runtime): on a loaded machine the
- * wall time mostly measures the wait for a CPU, the child's CPU time does not. */
+ * wall time mostly measures the wait for a CPU, the child's CPU time does not.
+ * Also the median of the child's page faults (ru_minflt + ru_majflt): on virtual
+ * machines a fault costs as much as ten system calls, and the count, unlike the
+ * times, hardly moves with the load of the machine. */
 #define _GNU_SOURCE
 #include <spawn.h>
 #include <stdio.h>
@@ -71,8 +74,8 @@ static double tv_us(struct timeval tv)
     return tv.tv_sec * 1e6 + tv.tv_usec;
 }
 
-/* Wall time; *cpu: the child's user + system time. */
-static double spawn_once(char *prog, char **env, double *cpu)
+/* Wall time; *cpu: the child's user + system time, *faults: its page faults. */
+static double spawn_once(char *prog, char **env, double *cpu, double *faults)
 {
     char *argv[] = {prog, NULL};
     struct rusage ru;
@@ -88,6 +91,7 @@ static double spawn_once(char *prog, char **env, double *cpu)
         exit(1);
     }
     *cpu = tv_us(ru.ru_utime) + tv_us(ru.ru_stime);
+    *faults = (double)(ru.ru_minflt + ru.ru_majflt);
     return now_us() - t0;
 }
 
@@ -105,21 +109,22 @@ int main(int argc, char **argv)
     char **env[5] = {env_with(NULL)};
     for (int v = 1; v < nv; v++)
         env[v] = env_with(argv[2 + v]);
-    double *t[5], *r[5], *c[5], *cr[5], cpu;
+    double *t[5], *r[5], *c[5], *cr[5], *pf[5], cpu, faults;
     for (int v = 0; v < nv; v++) {
         t[v] = calloc(n, sizeof(double));
         r[v] = calloc(n, sizeof(double));
         c[v] = calloc(n, sizeof(double));
         cr[v] = calloc(n, sizeof(double));
+        pf[v] = calloc(n, sizeof(double));
     }
     for (int i = 0; i < 20; i++) /* warm the page cache and the CPU */
         for (int v = 0; v < nv; v++)
-            spawn_once(argv[2], env[v], &cpu);
+            spawn_once(argv[2], env[v], &cpu, &faults);
     for (int i = 0; i < n; i++) {
         /* rotate the order so no variant always runs first */
         for (int j = 0; j < nv; j++) {
             int v = (i + j) % nv;
-            t[v][i] = spawn_once(argv[2], env[v], &c[v][i]);
+            t[v][i] = spawn_once(argv[2], env[v], &c[v][i], &pf[v][i]);
         }
         for (int v = 0; v < nv; v++) {
             r[v][i] = t[v][i] / t[0][i];
@@ -127,7 +132,8 @@ int main(int argc, char **argv)
         }
     }
     for (int v = 0; v < nv; v++)
-        printf("variant=%d median_us=%.1f ratio=%.4f cpu_us=%.1f cpu_ratio=%.4f\n", v,
-               median(t[v], n), median(r[v], n), median(c[v], n), median(cr[v], n));
+        printf("variant=%d median_us=%.1f ratio=%.4f cpu_us=%.1f cpu_ratio=%.4f faults=%.0f\n", v,
+               median(t[v], n), median(r[v], n), median(c[v], n), median(cr[v], n),
+               median(pf[v], n));
     return 0;
 }

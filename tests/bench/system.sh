@@ -49,3 +49,5 @@ row "the same, an empty preloaded library instead of the shim (the floor of any 
     "$(f 0 cpu_us) us" "$(f 2 cpu_us) us" "$(f 2 cpu_ratio), $(f 2 ratio)" "report" yes
 row "the same, the shim with a two-line file (DIALSHIM_CONFIG) instead of the 50 apps: what the shim costs whatever the file: CPU time, wall time" \
     "$(f 0 cpu_us) us" "$(f 3 cpu_us) us" "$(f 3 cpu_ratio), $(f 3 ratio)" "report" yes
+row "the same, page faults per start (median, from wait4; on a virtual machine each costs about ten system calls, and the count hardly moves with the machine's load): bare vs the shim; then the empty preload and the shim with the two-line file" \
+    "$(f 0 faults)" "$(f 1 faults)" "$(f 2 faults), $(f 3 faults)" "report" yes
