@@ -278,7 +278,6 @@ static int dns_stream(const struct trap *t, const struct sockaddr *sa, socklen_t
 static int dial_tcp(const struct trap *t, const struct sockaddr *sa, socklen_t len)
 {
     struct route r;
-    ino_t before = inode(t->fd);
     int err = dns_stream(t, sa, len);
 
     if (err >= 0)
@@ -289,7 +288,7 @@ static int dial_tcp(const struct trap *t, const struct sockaddr *sa, socklen_t l
         sup_before_dial(t, &r.d);
         err = r.d.host ? resolve_dial(&r.d) : dialer_dial(&r.d);
         r.d.sa = sa;
-        if ((!err || err == EINPROGRESS) && inode(t->fd) != before && (err = install(t)))
+        if ((!err || err == EINPROGRESS) && sup_replaced(t->fd) && (err = install(t)))
             dial_refuse(&r.d, "the new socket could not take the program's descriptor");
         if (!err && (r.d.host || state.conf->dialers[r.d.dialer].type != DIALER_DIRECT))
             sup_peer_note(t->fd, sa, len);

@@ -48,8 +48,11 @@ void sup_handoff(void);
  * connect that completes within the call (loopback, or a non-blocking socket). */
 struct trap;
 void sup_before_dial(const struct trap *t, const struct dial *d);
-/* The dialers' waits (sys.poll) watch the listener too (before any thread). */
+/* The dialers' waits (sys.poll, sys.ppoll) watch the listener too, their
+ * dup3 is seen (before any thread). */
 void sup_hook_waits(void);
+/* The dial since sup_before_dial put a new socket at FD (this thread's). */
+bool sup_replaced(int fd);
 
 /* Start the DNS responder on loopback, with sockets for each app of C whose
  * names are answered here (supervise_dns.c). 0 or an errno. */

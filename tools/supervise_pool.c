@@ -71,10 +71,31 @@ static bool loopback(const struct sockaddr *sa)
     return IN6_IS_ADDR_LOOPBACK(a6) || (IN6_IS_ADDR_V4MAPPED(a6) && a6->s6_addr[12] == 127);
 }
 
+static int (*real_dup3)(int old, int fd, int flags);
+static _Thread_local int replaced = -1; /* the descriptor a dial of this thread replaced */
+
+/* The dialers put a new socket in the place of the program's with dup3 only
+ * (dial_swap): seen here, no fstat before and after each dial. */
+static int hooked_dup3(int old, int fd, int flags)
+{
+    int r = real_dup3(old, fd, flags);
+
+    if (r >= 0)
+        replaced = fd;
+    return r;
+}
+
+bool sup_replaced(int fd)
+{
+    return replaced == fd;
+}
+
 void sup_before_dial(const struct trap *t, const struct dial *d)
 {
     const struct conf_dialer *cd = &d->conf->dialers[d->dialer];
     int flags;
+
+    replaced = -1;
 
     /* A proxy's handshake, a name, parallel attempts wait in poll or ppoll:
      * handed over there, only if a call comes meanwhile; at once when other
@@ -163,8 +184,10 @@ void sup_hook_waits(void)
 {
     real_poll = sys.poll;
     real_ppoll = sys.ppoll;
+    real_dup3 = sys.dup3;
     sys.poll = hooked_poll;
     sys.ppoll = hooked_ppoll;
+    sys.dup3 = hooked_dup3;
 }
 
 /* Under pool_lock. A new worker waits for the receiver's role. */
