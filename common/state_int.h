@@ -5,6 +5,7 @@
 #define DIALSHIM_STATE_INT_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -26,5 +27,10 @@ struct state_capture {
 };
 
 extern struct state_capture state_cap;
+
+/* Does TEXT (LEN bytes, a NUL after them) hold a line whose first word starts
+ * with "match" and that holds a '/'? Then the constructor reads /proc/self/exe.
+ * (tests/unit/test_statecap.c checks it against a plain reading.) */
+bool state_wants_exe(const char *text, size_t len);
 
 #endif

@@ -9,6 +9,9 @@
 #include "common/rawfile.h"
 
 #include <errno.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -151,49 +154,55 @@ STARTUP static const char *keep(const char *s)
     return out;
 }
 
-/* The first '/' at or after P, or END: eight bytes at a time (a byte loop over a
- * 50-app file was a quarter of the constructor's instructions), with no libc
- * memchr (see above). */
-STARTUP static const char *next_slash(const char *p, const char *end)
+/* Does the line starting at TEXT + LS begin, after blanks (and a BOM before
+ * line 1), with "match"? Lines as the parser cuts them (conf/line.h); TEXT ends
+ * with a NUL at LEN. */
+STARTUP static bool match_line(const char *text, size_t len, size_t ls)
 {
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    uint64_t w;
+    const char *q = text + ls, *end = text + len;
 
-    for (; end - p >= 8; p += 8) {
-        __builtin_memcpy(&w, p, 8);
-        w ^= ones * '/';
-        if ((w - ones) & ~w & highs)
-            break;
-    }
-    while (p < end && *p != '/')
-        p++;
-    return p;
+    if (ls == 0 && len >= 3 && starts(q, bom, 3))
+        q += 3;
+    while (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\v' || *q == '\f')
+        q++;
+    return end - q >= 5 && starts(q, match_key, 5);
 }
 
 /* Does a match line of the file name a path? Only a path glob needs
  * /proc/self/exe, and reading that link is the dearest system call of a small
  * program's start under the shim (procfs makes an inode for each new process).
  * Conservative: any line whose first word starts with "match" and that holds a
- * slash anywhere counts. Lines as the parser cuts them (conf/line.h: by "\n",
- * a BOM before line 1), but only those holding a slash are looked at: the
- * scan goes from slash to slash. */
-STARTUP static bool wants_exe(const char *text, size_t len)
+ * slash anywhere counts. Each slash's line is looked at; the newlines and
+ * slashes are found sixteen bytes at a time where SSE2 is there (a byte loop
+ * over a 50-app file was most of the constructor's instructions; no libc memchr,
+ * see above), one at a time elsewhere. */
+STARTUP bool state_wants_exe(const char *text, size_t len)
 {
-    const char *end = text + len, *p = text, *q;
+    size_t i = 0, ls = 0; /* ls: where the line of text[i] starts */
 
-    while ((p = next_slash(p, end)) < end) {
-        q = p;
-        while (q > text && q[-1] != '\n')
-            q--;
-        if (q == text && len >= 3 && starts(q, bom, 3))
-            q += 3;
-        while (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\v' || *q == '\f')
-            q++;
-        if (end - q >= 5 && starts(q, match_key, 5))
-            return true;
-        while (p < end && *p != '\n') /* the line's other slashes */
-            p++;
+#if defined(__SSE2__)
+    const __m128i nl = _mm_set1_epi8('\n'), sl = _mm_set1_epi8('/');
+
+    for (; len - i >= 16; i += 16) {
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(text + i));
+        unsigned s = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(b, sl));
+        unsigned n = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(b, nl));
+
+        for (; s; s &= s - 1) {
+            unsigned before = n & ((s & -s) - 1); /* newlines before this slash */
+
+            if (match_line(text, len, before ? i + 32 - (size_t)__builtin_clz(before) : ls))
+                return true;
+        }
+        if (n)
+            ls = i + 32 - (size_t)__builtin_clz(n);
     }
+#endif
+    for (; i < len; i++)
+        if (text[i] == '\n')
+            ls = i + 1;
+        else if (text[i] == '/' && match_line(text, len, ls))
+            return true;
     return false;
 }
 
@@ -394,5 +403,5 @@ STARTUP void state_capture(void)
         state_cap.used += state_cap.len + 1;
     /* DIALSHIM_APP wins over any match; an unreadable file matches nothing. */
     who_am_i(!(state_cap.app && *state_cap.app) && state_cap.text &&
-             wants_exe(state_cap.text, state_cap.len));
+             state_wants_exe(state_cap.text, state_cap.len));
 }
