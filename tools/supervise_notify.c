@@ -187,11 +187,11 @@ static const char *call_name(int nr)
 
 /* A program we may not look into (not dumpable, another user's after exec): its
  * call is refused, never let through. */
-static void refuse_opaque(const struct seccomp_notif *n, int err, struct verdict *v)
+static void refuse_opaque(const struct trap *t, int err, struct verdict *v)
 {
     log_warn("%s[%d] supervised %s: cannot read the program's memory or socket (%s): refused "
              "with EPERM",
-             state.prog, (int)n->pid, call_name(n->data.nr), strerrorname_np(err));
+             state.prog, (int)t->tid, call_name(t->nr), strerrorname_np(err));
     v->err = EPERM;
 }
 
@@ -240,7 +240,7 @@ void sup_serve(const struct seccomp_notif *n)
     t.fd = take_fd(t.tid, (int)t.a[0]);
     if (t.fd < 0) {
         if (errno == EPERM || errno == EACCES)
-            refuse_opaque(n, errno, &v);
+            refuse_opaque(&t, errno, &v);
         else
             v.err = errno == ESRCH ? EPERM : errno; /* EBADF as the kernel says it */
         goto out;
