@@ -54,8 +54,11 @@ void sup_handoff(void)
     receiving = false;
     if (idle > 0)
         pthread_cond_signal(&pool_wake);
-    else if (workers < MAX_WORKERS)
-        spawn(); /* when none can start, the next to finish receives */
+    /* One to receive and one spare: the next hand-over of a burst wakes a
+     * thread instead of waiting for one to start. When none can start, the
+     * next to finish receives. */
+    for (int i = idle; i < 2 && workers < MAX_WORKERS; i++)
+        spawn();
     pthread_mutex_unlock(&pool_lock);
 }
 
@@ -258,6 +261,7 @@ int sup_workers_start(void)
     ioctl(sup.listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
     pthread_mutex_lock(&pool_lock);
     spawn();
+    spawn(); /* a spare for the first hand-over */
     n = workers;
     pthread_mutex_unlock(&pool_lock);
     return n > 0 ? 0 : EAGAIN;
