@@ -181,7 +181,19 @@ STARTUP bool state_wants_exe(const char *text, size_t len)
     size_t i = 0, ls = 0; /* ls: where the line of text[i] starts */
 
 #if defined(__SSE2__)
-    const __m128i nl = _mm_set1_epi8('\n'), sl = _mm_set1_epi8('/');
+    /* from STARTUP_STR, not the constant pool _mm_set1_epi8 would use: that
+     * lies in .rodata, whose page the start would fault in for these 32 bytes */
+    static const char nls[16] STARTUP_STR
+        __attribute__((aligned(16))) = {'\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n',
+                                        '\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n'};
+    static const char sls[16] STARTUP_STR __attribute__((aligned(16))) = {
+        '/', '/', '/', '/', '/', '/', '/', '/', '/', '/', '/', '/', '/', '/', '/', '/'};
+    const char *n16 = nls, *s16 = sls;
+    __m128i nl, sl;
+
+    __asm__("" : "+r"(n16), "+r"(s16)); /* or the compiler folds them into the pool */
+    nl = _mm_load_si128((const __m128i *)(const void *)n16);
+    sl = _mm_load_si128((const __m128i *)(const void *)s16);
 
     for (; len - i >= 16; i += 16) {
         __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(text + i));
@@ -385,7 +397,7 @@ STARTUP void state_capture(void)
     char *path;
     int fd;
 
-    state.path = state.exe = "";
+    state.path = state.exe = nothing;
     env_scan(&v);
     state_cap.log = v.log ? keep(v.log) : NULL;
     state_cap.log_file = v.log_file ? keep(v.log_file) : NULL;
