@@ -348,9 +348,25 @@ static int open_once(struct dial *d, bool recorded)
     return err;
 }
 
-int associate_open(struct dial *d, bool *created)
+/* The socket may take D's association: it relays through no other dialer
+ * (HAVE: the one it relays through, or -1) and D's chain can associate. */
+static int relay_usable(struct dial *d, int have)
 {
     char why[300];
+    int err;
+
+    if (have >= 0 && have != d->dialer) {
+        snprintf(d->why, sizeof(d->why), "the socket already relays through %s",
+                 d->conf->dialers[have].name);
+        return EPERM;
+    }
+    if ((err = associate_check(d->conf, d->dialer, why, sizeof(why))))
+        snprintf(d->why, sizeof(d->why), "%s", why);
+    return err;
+}
+
+int associate_open(struct dial *d, bool *created)
+{
     bool opened;
     int err, have;
 
@@ -364,15 +380,8 @@ int associate_open(struct dial *d, bool *created)
     for (;;) {
         if ((have = relay_state(d->fd, &opened)) == d->dialer && opened)
             return 0;
-        if (have >= 0 && have != d->dialer) {
-            snprintf(d->why, sizeof(d->why), "the socket already relays through %s",
-                     d->conf->dialers[have].name);
-            return EPERM;
-        }
-        if ((err = associate_check(d->conf, d->dialer, why, sizeof(why)))) {
-            snprintf(d->why, sizeof(d->why), "%s", why);
+        if ((err = relay_usable(d, have)))
             return err;
-        }
         err = open_once(d, have == d->dialer);
         /* EEXIST: another thread's first datagram won: use its association */
         if (err != EEXIST && err != ENOENT)
@@ -421,19 +430,11 @@ int associate_dial(struct dial *d)
         .host = d->host, .sa = d->sa, .port = addr_port(d->sa), .view = d->sa, .view_len = d->len};
     struct sockaddr_storage local;
     socklen_t len = sizeof(local);
-    char why[300];
     bool opened;
     int err, have = relay_state(d->fd, &opened);
 
-    if (have >= 0 && have != d->dialer) {
-        snprintf(d->why, sizeof(d->why), "the socket already relays through %s",
-                 d->conf->dialers[have].name);
-        return EPERM;
-    }
-    if ((err = associate_check(d->conf, d->dialer, why, sizeof(why)))) {
-        snprintf(d->why, sizeof(d->why), "%s", why);
+    if ((err = relay_usable(d, have)))
         return err;
-    }
     /* The association opens with the first datagram: a connect alone (a source
      * address probe) costs the proxy nothing. */
     if (!opened && (err = hold(d)))
