@@ -100,7 +100,7 @@ static int connect_by_name(struct dial *d, int maker, int first, long long deadl
  * options. An IPv4 socket cannot reach an IPv6 proxy: a scratch socket takes its
  * place. *PROXY_FAULT: the failure is the proxy's (refused, unreachable, no answer). */
 static int connect_first(struct dial *d, int maker, int first_i, long long deadline,
-                         bool *proxy_fault)
+                         bool *proxy_fault, bool *in_flight)
 {
     const struct conf *c = d->conf;
     const struct conf_dialer *first = &c->dialers[first_i];
@@ -136,7 +136,11 @@ static int connect_first(struct dial *d, int maker, int first_i, long long deadl
         return 0; /* loopback, or TCP Fast Open deferring the SYN to our first write */
     if (errno != EINPROGRESS)
         return errno;
-    return io_wait_connected(d->fd, deadline);
+    /* The first hop's first message waits for the connection (its send gets
+     * EAGAIN until then, or the connect's error): a poll saved on a proxy on
+     * loopback, whose connection is made before connect returns. */
+    *in_flight = true;
+    return 0;
 }
 
 /* A fresh socket like the program's, swapped in, for a lockstep retry. */
@@ -179,6 +183,19 @@ static int fault_of(const struct hop_ctx *h, int i, int n, int err)
     return i + 1 < n ? i + 1 : -1;
 }
 
+/* The connection to the chain's first proxy (dialer FIRST) failed with ERR: D's
+ * reason says so. Returns ERR. */
+static int connect_failed(struct dial *d, int first, int err)
+{
+    const struct conf_dialer *p = &d->conf->dialers[first];
+    char was[200];
+
+    snprintf(was, sizeof(was), "%.190s", d->why[0] ? d->why : strerror(err));
+    snprintf(d->why, sizeof(d->why), "connecting to %s (%s:%u): %s", p->name, p->server.host,
+             p->server.port, was);
+    return err;
+}
+
 /* CH's proxies one after the other. *FAULT: the hop whose proxy failed, or -1. */
 static int run_chain(struct dial *d, const struct chain *ch, long long deadline, bool *retry,
                      const struct chain_end *end, int *fault)
@@ -186,19 +203,14 @@ static int run_chain(struct dial *d, const struct chain *ch, long long deadline,
     const struct conf *c = d->conf;
     const int *hops = ch->hops, n = ch->n, maker = ch->maker;
     struct hop_ctx h = {.fd = d->fd, .deadline = deadline};
-    bool tried_pipelined, proxy_fault = false;
-    int err = connect_first(d, maker, hops[0], deadline, &proxy_fault);
+    bool tried_pipelined, proxy_fault = false, in_flight = false;
+    int err = connect_first(d, maker, hops[0], deadline, &proxy_fault, &in_flight);
 
     *retry = false;
     *fault = err && proxy_fault && !dial_abandoned(d) ? 0 : -1;
     learn_load(c);
-    if (err) {
-        char was[200];
-        snprintf(was, sizeof(was), "%.190s", d->why[0] ? d->why : strerror(err));
-        snprintf(d->why, sizeof(d->why), "connecting to %s (%s:%u): %s", c->dialers[hops[0]].name,
-                 c->dialers[hops[0]].server.host, c->dialers[hops[0]].server.port, was);
-        return err;
-    }
+    if (err)
+        return connect_failed(d, hops[0], err);
     for (int i = 0; i < n; i++) {
         const struct conf_dialer *next = i + 1 < n ? &c->dialers[hops[i + 1]] : NULL;
         struct target t;
@@ -223,6 +235,7 @@ static int run_chain(struct dial *d, const struct chain *ch, long long deadline,
         h.chose_userpass = false;
         h.proven = learn_proven(hops[i]);
         h.dest_failed = false;
+        h.wrote = false;
         memset(&h.perr, 0, sizeof(h.perr));
         tried_pipelined = h.pipelined && h.p->type == DIALER_SOCKS5;
         err = hop_handshake(&h, &t);
@@ -230,6 +243,11 @@ static int run_chain(struct dial *d, const struct chain *ch, long long deadline,
             learn_pipelined(c, hops[i]);
         if (!err && h.chose_userpass)
             learn_userpass(c, hops[i]);
+        if (err && i == 0 && in_flight && !h.wrote) {
+            /* The connection to the first proxy was never made. */
+            *fault = dial_abandoned(d) ? -1 : 0;
+            return connect_failed(d, hops[0], err);
+        }
         if (err) {
             /* Another thread may have learned it meanwhile: this connect still
              * deserves its own lockstep retry. Not a dial the program gave up

@@ -98,3 +98,12 @@ int hop_handshake(struct hop_ctx *h, const struct target *t)
         return EINVAL;
     }
 }
+
+int hop_write(struct hop_ctx *h, const uint8_t *buf, size_t n)
+{
+    int err = io_write_all(h->fd, buf, n, h->deadline);
+
+    if (!err)
+        h->wrote = true;
+    return err;
+}

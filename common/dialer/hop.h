@@ -32,6 +32,7 @@ struct hop_ctx {
     bool dest_failed;         /* out: the proxy reported a failure of the target, not its own */
     uint8_t cmd;              /* SOCKS5 command for this hop; 0 is CONNECT */
     struct proto_addr *bound; /* SOCKS5: where the reply's BND.ADDR goes, or NULL */
+    bool wrote;               /* out: a message of this hop went out (hop_write) */
 };
 
 /* The reply a hop waits for, and what its parser makes of it. */
@@ -59,6 +60,11 @@ int hop_exchange(struct hop_ctx *h, uint8_t *buf, size_t cap, struct hop_reply *
 
 /* The handshake of H->p's protocol, ending in a tunnel to T. */
 int hop_handshake(struct hop_ctx *h, const struct target *t);
+
+/* Send one of H's messages whole (io_write_all to H's deadline); 0 or an errno.
+ * The first hop's first message may also be what waits for the connection to
+ * the proxy to be made (common/dialer/detour.c): h->wrote tells them apart. */
+int hop_write(struct hop_ctx *h, const uint8_t *buf, size_t n);
 
 int hop_socks5(struct hop_ctx *h, const struct target *t); /* hop_socks5.c */
 int hop_socks4(struct hop_ctx *h, const struct target *t); /* hop_socks4.c */

@@ -27,7 +27,7 @@ int hop_http(struct hop_ctx *h, const struct target *t)
                             h->p->has_auth ? h->p->password : NULL);
     if (n < 0)
         err = EINVAL;
-    else if (!(err = io_write_all(h->fd, buf, n, h->deadline)))
+    else if (!(err = hop_write(h, buf, n)))
         err = hop_exchange(h, buf, HTTP_HEADER_MAX, &r);
     explicit_bzero(buf, HTTP_HEADER_MAX); /* the request may carry a password */
     free(buf);

@@ -18,7 +18,7 @@ int hop_socks4(struct hop_ctx *h, const struct target *t)
         snprintf(h->perr.why, sizeof(h->perr.why), "SOCKS4 cannot carry an IPv6 destination");
         return EAFNOSUPPORT;
     }
-    if ((err = io_write_all(h->fd, buf, n, h->deadline)))
+    if ((err = hop_write(h, buf, n)))
         return err;
     return hop_exchange(h, buf, sizeof(buf), &r);
 }

@@ -18,8 +18,7 @@ static int lockstep(struct hop_ctx *h, const struct target *t)
     ssize_t n = socks5_encode_greeting(buf, sizeof(buf), r.userpass);
     int err;
 
-    if ((err = io_write_all(h->fd, buf, n, h->deadline)) ||
-        (err = hop_exchange(h, buf, sizeof(buf), &r)))
+    if ((err = hop_write(h, buf, n)) || (err = hop_exchange(h, buf, sizeof(buf), &r)))
         return err;
     if (r.u.method.method == SOCKS5_METHOD_USERPASS) {
         char ubuf[CONF_CRED_MAX];
@@ -30,8 +29,7 @@ static int lockstep(struct hop_ctx *h, const struct target *t)
         if (n < 0)
             return EINVAL;
         r.kind = HOP_SOCKS5_AUTH;
-        if ((err = io_write_all(h->fd, buf, n, h->deadline)) ||
-            (err = hop_exchange(h, buf, sizeof(buf), &r)))
+        if ((err = hop_write(h, buf, n)) || (err = hop_exchange(h, buf, sizeof(buf), &r)))
             return err;
     }
     n = socks5_encode_request(buf, sizeof(buf), h->cmd ? h->cmd : SOCKS5_CMD_CONNECT, t->host,
@@ -39,8 +37,7 @@ static int lockstep(struct hop_ctx *h, const struct target *t)
     if (n < 0)
         return EINVAL;
     r.kind = HOP_SOCKS5_REPLY;
-    if ((err = io_write_all(h->fd, buf, n, h->deadline)) ||
-        (err = hop_exchange(h, buf, sizeof(buf), &r)))
+    if ((err = hop_write(h, buf, n)) || (err = hop_exchange(h, buf, sizeof(buf), &r)))
         return err;
     if (h->bound)
         *h->bound = r.u.socks5.bound;
@@ -77,7 +74,7 @@ static int pipelined(struct hop_ctx *h, const struct target *t)
     if (n < 0)
         return EINVAL;
     memset(&rep, 0, sizeof(rep));
-    if ((err = io_write_all(h->fd, buf, n, h->deadline)))
+    if ((err = hop_write(h, buf, n)))
         return err;
     for (;;) {
         r = socks5_parse_pipelined(buf, have, auth, &rep, &h->perr);
