@@ -390,42 +390,6 @@ int pending_connect_again(int fd)
     return e;
 }
 
-bool pending_so_error(int fd, int *err)
-{
-    struct rec *r;
-    bool ours = false;
-
-    pthread_mutex_lock(&pending_mu);
-    if ((r = rec_of(fd)) && (r->pending || r->err)) {
-        *err = r->pending ? EINPROGRESS : r->err;
-        __atomic_store_n(&r->err, r->pending ? r->err : 0, __ATOMIC_RELAXED);
-        ours = true;
-    }
-    pthread_mutex_unlock(&pending_mu);
-    return ours;
-}
-
-int pending_peer(int fd, struct sockaddr *sa, socklen_t *len, int *ret)
-{
-    struct rec *r;
-    int answered = 0;
-
-    pthread_mutex_lock(&pending_mu);
-    if ((r = rec_of(fd)) && (r->pending || !r->ok)) {
-        /* pending, or failed: not connected, whatever the proxy connection was */
-        errno = ENOTCONN;
-        *ret = -1;
-        answered = 1;
-    } else if (r && r->peerlen) {
-        memcpy(sa, &r->peer, *len < r->peerlen ? *len : r->peerlen);
-        *len = r->peerlen;
-        *ret = 0;
-        answered = 1;
-    }
-    pthread_mutex_unlock(&pending_mu);
-    return answered;
-}
-
 void pending_record_peer(int fd, const struct sockaddr *sa, socklen_t len)
 {
     struct rec *r;
@@ -484,32 +448,6 @@ void pending_dup(int oldfd, int newfd)
     if ((r = rec_of(oldfd)))
         attach(newfd, r); /* a ninth copy is the kernel's plain socket */
     pthread_mutex_unlock(&pending_mu);
-}
-
-int pending_waitfd(int fd)
-{
-    struct rec *r;
-    int w = -1;
-
-    pthread_mutex_lock(&pending_mu);
-    /* (relaxed atomics under the lock: what the wait hooks read is plain for
-     * ThreadSanitizer, which does not see this lock from inside its poll) */
-    if ((r = rec_of(fd)) && __atomic_load_n(&r->pending, __ATOMIC_RELAXED))
-        w = r->efd;
-    pthread_mutex_unlock(&pending_mu);
-    return w;
-}
-
-bool pending_failed(int fd)
-{
-    struct rec *r;
-    bool f;
-
-    pthread_mutex_lock(&pending_mu);
-    f = (r = rec_of(fd)) && !__atomic_load_n(&r->pending, __ATOMIC_RELAXED) &&
-        __atomic_load_n(&r->err, __ATOMIC_RELAXED);
-    pthread_mutex_unlock(&pending_mu);
-    return f;
 }
 
 void pending_atfork_prepare(void)

@@ -40,7 +40,7 @@ START_TEST(examples)
     ck_assert(wants("match = /usr/bin/curl\n"));
     ck_assert(wants("[app a]\n  \tmatch = curl, /opt/*/bin/x\ndialer = d\n"));
     ck_assert(wants("\xef\xbb\xbfmatch = /x"));
-    ck_assert(!wants("[app a]\nmatch = curl\nroute = cidr:10.1.0.0/16 -> direct\n"));
+    ck_assert(!wants("[app a]\nmatch = curl\nroute = cidr:198.51.100.0/24 -> direct\n"));
     ck_assert(!wants("; match = /usr/bin/curl\n"));
     ck_assert(!wants("xmatch = /a\n"));
     ck_assert(!wants(""));
