@@ -341,8 +341,13 @@ static long async_wait_ms(int fd, uint32_t fst, int *fl)
         return -1;
     if (*fl & O_NONBLOCK)
         return 0;
-    if ((fst & FD_NO_SNDTIMEO) || sys.getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) < 0 ||
-        (!tv.tv_sec && !tv.tv_usec))
+    /* A forked child runs a blocking dial in its own thread, as before the send
+     * timeout was honoured: a thread started after a fork of a threaded program is
+     * outside what POSIX allows until exec, and the sanitizers' runtimes hang or
+     * complain there (t_stress_fork under ASan and TSan). Non-blocking sockets
+     * have no other way. */
+    if ((fst & FD_NO_SNDTIMEO) || pending_forked() ||
+        sys.getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) < 0 || (!tv.tv_sec && !tv.tv_usec))
         return -1;
     return tv.tv_sec * 1000L + (tv.tv_usec + 999) / 1000;
 }

@@ -28,6 +28,13 @@ static int n_pending;
 static int n_recs;
 static pid_t owner;
 
+static bool forked;
+
+bool pending_forked(void)
+{
+    return __atomic_load_n(&forked, __ATOMIC_RELAXED);
+}
+
 int pending_count(void)
 {
     return __atomic_load_n(&n_pending, __ATOMIC_RELAXED);
@@ -472,6 +479,7 @@ void pending_atfork_child(void)
     pthread_cond_init(&pending_cv, NULL);
     driver_atfork_child();
     __atomic_store_n(&owner, getpid(), __ATOMIC_RELAXED);
+    __atomic_store_n(&forked, true, __ATOMIC_RELAXED);
     for (int fd = 0; fd < cap_fds; fd++) {
         struct rec *r = byfd[fd];
         if (!r || !r->pending)

@@ -70,6 +70,9 @@ int pending_start(int fd, const struct pend_dial *pd, const struct pend_ops *ops
  * only then). */
 bool pending_foreign_pid(void);
 
+/* This process is a fork child (pending_atfork_child ran): a relaxed load. */
+bool pending_forked(void);
+
 /* Dials in flight in this process (a relaxed load: the wait hooks' fast path). */
 int pending_count(void);
 
