@@ -198,12 +198,10 @@ void driver_atfork_parent(void)
  * parent owns. */
 void driver_atfork_child(void)
 {
-    while (head) {
-        struct job *j = head;
-        head = j->next;
-        free(j);
-    }
-    tail = NULL;
+    /* The parent's queued jobs are left to leak, not freed: this runs inside
+     * fork, where an allocator lock another thread of the parent held stays held
+     * in the child (the sanitizers' allocators do not take theirs around fork). */
+    head = tail = NULL;
     threads = idle = n_keys = 0;
     pthread_mutex_init(&mu, NULL);
     pthread_cond_init(&cv, NULL);

@@ -371,6 +371,10 @@ static int decide_and_dial(int fd, uint32_t fst, const struct sockaddr *sa, sock
         return dial_routed(fd, fst, sa, len, c.dialer, c.rule, -1, -1);
     c.wait_ms =
         cd->type != DIALER_BLOCK || fakeip_is_fake(sa, len) ? async_wait_ms(fd, fst, &c.fl) : -1;
+    /* A send timeout no shorter than the dial's own bound can never expire first:
+     * the dial then runs here, with the same outcome and no thread. */
+    if (c.wait_ms > 0 && (uint32_t)c.wait_ms >= conf_connect_timeout(state.conf, c.dialer))
+        c.wait_ms = -1;
     r = bigstack_call(routed_on_bigstack, &c);
     return r < 0 ? ENOMEM : r; /* no stack to dial on: fail closed */
 }

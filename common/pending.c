@@ -387,6 +387,7 @@ int pending_connect_again(int fd)
     } else if (r->err) {
         e = r->err;
         __atomic_store_n(&r->err, 0, __ATOMIC_RELAXED);
+        pending_forked_log(r);
     } else if (r->ok) {
         e = EISCONN;
     } else {
@@ -457,6 +458,16 @@ void pending_dup(int oldfd, int newfd)
     pthread_mutex_unlock(&pending_mu);
 }
 
+void pending_forked_log(struct rec *r)
+{
+    if (!r->forked_abort)
+        return;
+    r->forked_abort = false;
+    log_warn("%s[%d] tcp: a dial pending when the process forked fails in the child "
+             "(ECONNABORTED); the parent's continues",
+             state.prog, (int)getpid());
+}
+
 void pending_atfork_prepare(void)
 {
     driver_atfork_prepare();
@@ -487,9 +498,7 @@ void pending_atfork_child(void)
         if (r->dupfd >= 0) {
             sys.close(r->dupfd);
             r->dupfd = -1;
-            log_warn("%s[%d] tcp: a dial pending when the process forked fails in the child "
-                     "(ECONNABORTED); the parent's continues",
-                     state.prog, (int)getpid());
+            r->forked_abort = true;
         }
         r->finishing = false;
         __atomic_store_n(&r->pending, false, __ATOMIC_RELAXED);

@@ -18,6 +18,7 @@ bool pending_so_error(int fd, int *err)
     pthread_mutex_lock(&pending_mu);
     if ((r = rec_of(fd)) && (r->pending || r->err)) {
         *err = r->pending ? EINPROGRESS : r->err;
+        pending_forked_log(r);
         __atomic_store_n(&r->err, r->pending ? r->err : 0, __ATOMIC_RELAXED);
         ours = true;
     }

@@ -33,6 +33,7 @@ struct rec {
     const struct pend_ops *ops;
     struct rec *prev, *next; /* the records with descriptors (pending_own.c) */
     bool listed;
+    bool forked_abort; /* failed by a fork: not logged yet (pending_forked_log) */
 };
 
 extern pthread_mutex_t pending_mu;
@@ -40,6 +41,12 @@ extern pthread_cond_t pending_cv; /* a record's bookkeeping ended */
 
 /* The record FD's number holds, or NULL. */
 struct rec *rec_of(int fd);
+
+/* R's dial failed in this fork child (ECONNABORTED): say so once, now that the
+ * program asks. Not from the fork handler itself: a child of a threaded program
+ * must not take the log's lock there (another thread of the parent may have held
+ * it at the fork). Called with pending_mu held. */
+void pending_forked_log(struct rec *r);
 
 /* R loses a holder (a number, the driver, a waiter); the last frees it and its
  * eventfd. */
