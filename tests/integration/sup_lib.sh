@@ -31,3 +31,20 @@ run_tool() {
     [ -n "$ERR" ] && printf '%s\n' "$ERR" | head -n 20 | sed 's/^/    #   log: /' >&2
     return 0
 }
+
+# sup_lab_up: names_lab_up, torn down on exit together with the server
+# namespace's /etc/netns directory (SRV_ETC, for its resolv.conf), and the Go
+# client built.
+sup_lab_up() {
+    SRV_ETC=/etc/netns/$SRV
+    names_lab_up
+    trap sup_down EXIT
+    sup_build_go
+}
+
+sup_down() {
+    local rc=$?
+    rm -rf "$SRV_ETC"
+    (exit "$rc")
+    names_down
+}

@@ -13,16 +13,7 @@
 . "$IT_DIR/proxy_lib.sh"
 . "$IT_DIR/names_lib.sh"
 . "$IT_DIR/sup_lib.sh"
-SRV_ETC=/etc/netns/$SRV
-sup_down() {
-    local rc=$?
-    rm -rf "$SRV_ETC"
-    (exit "$rc")
-    names_down
-}
-names_lab_up
-trap sup_down EXIT
-sup_build_go
+sup_lab_up
 printf 'nameserver %s\noptions timeout:1 attempts:1\n' "$A4_SRV" >"$NETNS_ETC/resolv.conf"
 mkdir -p "$SRV_ETC" && printf 'nameserver %s\n' "$A4_SRV" >"$SRV_ETC/resolv.conf"
 dns_start --address=/v4.example/203.0.113.2

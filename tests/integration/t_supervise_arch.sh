@@ -16,16 +16,7 @@
 . "$IT_DIR/proxy_lib.sh"
 . "$IT_DIR/names_lib.sh"
 . "$IT_DIR/sup_lib.sh"
-SRV_ETC=/etc/netns/$SRV
-sup_down() {
-    local rc=$?
-    rm -rf "$SRV_ETC"
-    (exit "$rc")
-    names_down
-}
-names_lab_up
-trap sup_down EXIT
-sup_build_go
+sup_lab_up
 GO386=$BUILD/tests/supervise_go386
 if [ ! -x "$GO386" ] || [ "$IT_DIR/supervise_go386.go" -nt "$GO386" ]; then
     mkdir -p "$T/gopath"
