@@ -193,6 +193,8 @@ void sup_getpeername(const struct trap *t, struct verdict *v)
         v->err = v->err == EFAULT ? EFAULT : EPERM;
     else if (have < 0)
         v->err = EINVAL;
+    else if (!sup_valid(t->n->id)) /* after the reads, before the writes: see sup_serve */
+        v->err = EINTR;
     else if ((v->err = sup_write(t->tid, t->a[1], &sa, (size_t)have < len ? (size_t)have : len)) ||
              (v->err = sup_write(t->tid, t->a[2], &len, sizeof(len))))
         v->err = v->err == EFAULT ? EFAULT : EPERM;
@@ -364,6 +366,8 @@ void sup_connect(const struct trap *t, struct verdict *v)
         v->cont = true; /* not ours to route: see the top of this file */
         return;
     }
+    /* The one check of this call, after its last read (the socket taken in
+     * sup_serve, the sockaddr here): valid now, valid then (sup_serve). */
     if ((v->err = read_sockaddr(t, t->a[1], len, &ss)) || !sup_valid(n->id))
         return;
     if (ss.ss_family == AF_UNSPEC && len >= sizeof(sa_family_t) && !is_udp(t)) {

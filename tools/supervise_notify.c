@@ -1,7 +1,8 @@
 /* The supervisor's notifications, one at a time (sup_serve, called by the
  * workers of supervise_pool.c): the program's socket taken with pidfd_getfd
  * (the pidfd of each thread kept), the destination read from the program's
- * memory, both checked to belong to a call still pending, then
+ * memory, both checked to belong to a call still pending (one
+ * SECCOMP_IOCTL_NOTIF_ID_VALID after both: see sup_serve), then
  * supervise_call.c and supervise_send.c; the answer. */
 #include "common/log.h"
 #include "common/state.h"
@@ -245,8 +246,13 @@ void sup_serve(const struct seccomp_notif *n)
             v.err = errno == ESRCH ? EPERM : errno; /* EBADF as the kernel says it */
         goto out;
     }
-    if (!sup_valid(n->id))
-        goto out;
+    /* No SECCOMP_IOCTL_NOTIF_ID_VALID here: each call checks it once, after its
+     * last read of the program (sup_connect, sup_sendto, send_one,
+     * sup_getpeername) and before acting. A notification once invalid never
+     * becomes valid again, so a valid answer then proves the thread was still
+     * waiting in the call during pidfd_getfd too: the descriptor and the memory
+     * were the trapped thread's, not those of a thread that reused its number.
+     * Until that check only reads happen here (the socket's options, /proc). */
     if (getsockopt(t.fd, SOL_SOCKET, SO_DOMAIN, &t.domain, &len) < 0) {
         v.err = errno; /* ENOTSOCK */
         goto out;

@@ -148,9 +148,11 @@ void sup_sendto(const struct trap *t, struct verdict *v)
         v->err = ENOMEM;
         return;
     }
-    if ((v->err = sup_read(t->tid, t->a[1], data, len)) == 0 && sup_valid(n->id))
-        v->err = send_to(t, "sendto", t->a[4] ? (struct sockaddr *)&ss : NULL, alen, flags, &to,
-                         &tolen, &r);
+    /* The one check of this call, after its last read: see sup_serve. */
+    if ((v->err = sup_read(t->tid, t->a[1], data, len)) == 0)
+        v->err = !sup_valid(n->id) ? EINTR
+                                   : send_to(t, "sendto", t->a[4] ? (struct sockaddr *)&ss : NULL,
+                                             alen, flags, &to, &tolen, &r);
     if (v->err == SUP_RELAY) {
         struct iovec iov = {data, len};
         struct msghdr m = {.msg_name = &ss, .msg_namelen = alen, .msg_iov = &iov, .msg_iovlen = 1};
@@ -197,7 +199,7 @@ static ssize_t send_one(const struct trap *t, const char *call, uint64_t msgaddr
         return -ENOMEM;
     if ((err = read_iovs(t, (uint64_t)(uintptr_t)m.msg_iov, m.msg_iovlen, data, &len)))
         r = -err;
-    else if (!sup_valid(t->n->id))
+    else if (!sup_valid(t->n->id)) /* after the last read: see sup_serve */
         r = -EINTR;
     else if ((err = send_to(t, call, m.msg_name ? (struct sockaddr *)&ss : NULL, m.msg_namelen,
                             flags, &to, &tolen, &rt)) == SUP_RELAY) {
