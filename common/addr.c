@@ -1,6 +1,7 @@
 #include "common/addr.h"
 
 #include "common/v4mapped.h"
+#include "common/hotpath.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -26,7 +27,7 @@ char *addr_format(const struct sockaddr *sa, char *buf, size_t cap)
     return buf;
 }
 
-uint16_t addr_port(const struct sockaddr *sa)
+HOT_PATH uint16_t addr_port(const struct sockaddr *sa)
 {
     if (sa->sa_family == AF_INET)
         return ntohs(((const struct sockaddr_in *)sa)->sin_port);
@@ -54,8 +55,8 @@ bool addr_is_inet(const struct sockaddr *sa, socklen_t len)
     return min && len >= min;
 }
 
-const struct sockaddr *addr_read(const struct sockaddr *sa, socklen_t len, int family,
-                                 struct sockaddr_in6 *buf, socklen_t *outlen)
+HOT_PATH const struct sockaddr *addr_read(const struct sockaddr *sa, socklen_t len, int family,
+                                          struct sockaddr_in6 *buf, socklen_t *outlen)
 {
     socklen_t min = addr_min_len(family),
               full = family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);

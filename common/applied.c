@@ -1,4 +1,5 @@
 #include "common/applied.h"
+#include "common/hotpath.h"
 
 #include "common/dialer/dialer.h"
 #include "common/fdtab.h"
@@ -6,7 +7,7 @@
 
 #include <string.h>
 
-int applied_maker(const struct conf *c, int dialer)
+HOT_PATH int applied_maker(const struct conf *c, int dialer)
 {
     int hops[16], maker = -1;
 
@@ -20,7 +21,7 @@ int applied_maker(const struct conf *c, int dialer)
 }
 
 /* The dialer sets nothing on the socket (interfaces raced per attempt count as set). */
-static bool sets_nothing(const struct conf_dialer *d)
+HOT_PATH static bool sets_nothing(const struct conf_dialer *d)
 {
     return sockopt_none(d) && !parallel_wanted(d);
 }
@@ -46,7 +47,7 @@ static bool same_options(const struct conf_dialer *a, const struct conf_dialer *
            a->ip_transparent == b->ip_transparent && strcmp(a->netns, b->netns) == 0;
 }
 
-enum applied_need applied_need(const struct conf *c, uint32_t fst, int maker)
+HOT_PATH enum applied_need applied_need(const struct conf *c, uint32_t fst, int maker)
 {
     int had = applied_dialer(fst);
 
@@ -58,14 +59,14 @@ enum applied_need applied_need(const struct conf *c, uint32_t fst, int maker)
     return sets_nothing(&c->dialers[had]) ? APPLIED_SET : APPLIED_CLASH;
 }
 
-uint32_t applied_bits(int maker)
+HOT_PATH uint32_t applied_bits(int maker)
 {
     /* an index too large to record: FD_APPLIED alone, which clashes with any other dialer */
     return FD_APPLIED |
            (maker >= 0 && maker < 0xfff ? (uint32_t)(maker + 1) << FD_DIALER_SHIFT : 0);
 }
 
-void applied_mark(int fd, int maker)
+HOT_PATH void applied_mark(int fd, int maker)
 {
     fdtab_update(fd, FD_DIALER_MASK, applied_bits(maker));
 }

@@ -13,6 +13,7 @@
 #include "common/reentry.h"
 #include "common/state.h"
 #include "common/sys.h"
+#include "common/hotpath.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -298,15 +299,17 @@ static const char *addr_text(const struct sockaddr *sa, char *buf, size_t cap)
     return addr_format(sa, buf, cap);
 }
 
-bool dnswire_connect(int fd, const struct sockaddr *sa, socklen_t len, bool tcp, int *err)
+/* dnswire_connect's work once the destination is a name server's port: kept
+ * apart, so that every other connect passes with two loads and a compare. */
+RARE_PATH static bool connect_dns(int fd, const struct sockaddr *sa, socklen_t len, bool tcp,
+                                  int *err)
 {
     struct sockaddr_storage r;
     socklen_t rl;
     char ns[ADDR_STRLEN];
     bool remote;
 
-    if (!dnswire_on() || addr_port(sa) != 53 || reentry_nested() ||
-        netdb_name_way("", 53, true, &remote) != NETDB_FAKE)
+    if (reentry_nested() || netdb_name_way("", 53, true, &remote) != NETDB_FAKE)
         return false;
     if (tcp)
         return dnswire_tcp_connect(fd, sa, len, err);
@@ -322,6 +325,11 @@ bool dnswire_connect(int fd, const struct sockaddr *sa, socklen_t len, bool tcp,
     log_info("%s[%d] connect fd %d to %s (DNS): answered by the shim (fake_ip), no query leaves%s",
              state.prog, (int)getpid(), fd, addr_text(sa, ns, sizeof(ns)), *err ? ": failed" : "");
     return true;
+}
+
+HOT_PATH bool dnswire_connect(int fd, const struct sockaddr *sa, socklen_t len, bool tcp, int *err)
+{
+    return dnswire_on() && addr_port(sa) == 53 && connect_dns(fd, sa, len, tcp, err);
 }
 
 /* MSG's payload, gathered into BUF (CAP bytes). */

@@ -19,6 +19,7 @@
 #include "common/state.h"
 #include "common/sys.h"
 #include "common/relay.h"
+#include "common/hotpath.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -51,7 +52,7 @@ static uint32_t kind_of(int sotype, int protocol)
 
 /* The socket's kind: from the table when our socket() made it, else from the
  * kernel (a socket made before the shim was loaded, a socketpair: not inet, FD_FOREIGN). */
-uint32_t fd_state(int fd)
+HOT_PATH uint32_t fd_state(int fd)
 {
     uint32_t v = fdtab_get(fd);
     int type, proto, domain;
@@ -72,7 +73,19 @@ uint32_t fd_state(int fd)
     return fdtab_get(fd);
 }
 
-int engine_socket(int domain, int type, int protocol)
+/* The number's last socket was closed behind our back (a raw syscall, a close
+ * the shim did not see): what the shim kept for it goes. */
+static void forget_stale(int fd)
+{
+    if (fdtab_get(fd) & FD_ASSOC)
+        relay_close(fd);
+    if (fdtab_get(fd) & (FD_PENDING | FD_DIALED))
+        pending_close(fd, false);
+    if (fdtab_get(fd) & FD_EPOLL)
+        pending_epoll_closed(fd);
+}
+
+HOT_PATH int engine_socket(int domain, int type, int protocol)
 {
     const struct conf_dialer *d = &state.conf->dialers[state.app_dialer];
     uint32_t kind = kind_of(type, protocol);
@@ -90,18 +103,15 @@ int engine_socket(int domain, int type, int protocol)
     if (fd < 0)
         fd = kind == FD_OTHER ? other_socket(domain, type, protocol, &kind)
                               : sys.socket(domain, type, protocol);
-    if (fd >= 0 && (fdtab_get(fd) & FD_ASSOC))
-        relay_close(fd); /* the number's last socket was closed behind our back */
-    if (fd >= 0 && (fdtab_get(fd) & (FD_PENDING | FD_DIALED)))
-        pending_close(fd, false);
-    if (fd >= 0 && (fdtab_get(fd) & FD_EPOLL))
-        pending_epoll_closed(fd);
-    if (fd >= 0)
-        fdtab_set(fd, kind == FD_TCP ? kind | FD_NO_SNDTIMEO : kind);
+    if (fd < 0)
+        return -1;
+    if (fdtab_get(fd) & (FD_ASSOC | FD_PENDING | FD_DIALED | FD_EPOLL))
+        forget_stale(fd);
+    fdtab_set(fd, kind == FD_TCP ? kind | FD_NO_SNDTIMEO : kind);
     return fd;
 }
 
-int engine_close(int fd)
+HOT_PATH int engine_close(int fd)
 {
     uint32_t v = fdtab_get(fd);
 
@@ -125,7 +135,7 @@ int engine_close(int fd)
  * *MAKER the dialer whose options it will carry (-1: none, a block). Returns 0,
  * or an errno (EACCES for TCP, EPERM for datagrams) with D->why set when the
  * socket carries another dialer's options that the new one's cannot replace. */
-int options_ready(struct dial *d, uint32_t fst, int *maker)
+HOT_PATH int options_ready(struct dial *d, uint32_t fst, int *maker)
 {
     const struct conf *c = d->conf;
     int had = applied_dialer(fst);
@@ -150,14 +160,15 @@ int options_ready(struct dial *d, uint32_t fst, int *maker)
     }
 }
 
-/* Route a dial: D's dialer (by the name a fake address stands for, into NAME)
- * and options. Returns 0, or an errno with the decision logged. */
-static int dial_prepare(struct dial *d, struct dest *dst, char *name, uint32_t fst, int *rule,
-                        int *maker, const struct timespec *t0)
+/* Route a dial: D's dialer (by the name the fake address in DST stands for,
+ * into NAME; DST NULL: not a fake address) and options. Returns 0, or an errno
+ * with the decision logged. */
+HOT_PATH static int dial_prepare(struct dial *d, struct dest *dst, char *name, uint32_t fst,
+                                 int *rule, int *maker, const struct timespec *t0)
 {
     int err;
 
-    if (fakeip_is_fake(d->sa, d->len)) {
+    if (dst) {
         /* A fake address stands for a name: route by the name, never the address. */
         if (!fakeip_lookup(d->sa, d->len, name, FAKEIP_NAME_MAX)) {
             d->dialer = route_pick(state.conf, state.app, dst, rule);
@@ -176,9 +187,9 @@ static int dial_prepare(struct dial *d, struct dest *dst, char *name, uint32_t f
 
 /* After the dial of D (ERR) for the program's FD, which the program connected to
  * SA: the fdtab bits, the pins, the views, the log line. */
-static void dial_finish(int fd, uint32_t fst, struct dial *d, const struct sockaddr *sa,
-                        socklen_t len, int rule, int err, bool had_options, int maker,
-                        const struct timespec *t0)
+HOT_PATH static void dial_finish(int fd, uint32_t fst, struct dial *d, const struct sockaddr *sa,
+                                 socklen_t len, int rule, int err, bool had_options, int maker,
+                                 const struct timespec *t0)
 {
     const char *host = d->host;
 
@@ -257,20 +268,32 @@ static int dial_async(const struct dial *d, uint32_t fst, int rule, int maker,
     return err ? err : EINPROGRESS;
 }
 
-/* Route and dial one socket; returns 0 or an errno, logs the decision. DIALER
- * and RULE: the route of SA, already picked (a fake address is routed here, by
- * its name). WAIT_MS < 0: the dial runs here; else (unless refused on the spot)
- * in the background, and the program waits for it WAIT_MS (0: a non-blocking
- * socket, EINPROGRESS at once; > 0: a blocking one's SO_SNDTIMEO). */
-static int dial_routed(int fd, uint32_t fst, const struct sockaddr *sa, socklen_t len, int dialer,
-                       int rule, long wait_ms, int fl)
+/* One connect of the program, as decide_and_dial routed it. */
+struct routed_call {
+    int fd, dialer, rule, fl;
+    uint32_t fst;
+    const struct sockaddr *sa;
+    socklen_t len;
+    long wait_ms;
+    bool fake;       /* SA is a fake address: routed again here, by its name */
+    struct dest dst; /* SA's route key */
+};
+
+/* Route and dial one socket; returns 0 or an errno, logs the decision. C->dialer
+ * and C->rule: the route of C->sa, already picked (a fake address is routed here,
+ * by its name). C->wait_ms < 0: the dial runs here; else (unless refused on the
+ * spot) in the background, and the program waits for it that long (0: a
+ * non-blocking socket, EINPROGRESS at once; > 0: a blocking one's SO_SNDTIMEO). */
+HOT_PATH static int dial_routed(struct routed_call *c)
 {
     struct timespec t0 = {0, 0};
-    struct dest dst = {
-        .sa = sa, .port = addr_port(sa), .net = (fst & FD_KIND_MASK) == FD_UDP ? NET_UDP : NET_TCP};
+    const struct sockaddr *sa = c->sa;
+    int fd = c->fd, rule = c->rule, fl = c->fl, err, maker;
+    uint32_t fst = c->fst;
+    socklen_t len = c->len;
+    long wait_ms = c->wait_ms;
     struct dial d;
     char name[FAKEIP_NAME_MAX];
-    int err, maker;
     bool had_options;
 
     /* Every field but the explanation's buffer, which only needs its first byte:
@@ -281,15 +304,15 @@ static int dial_routed(int fd, uint32_t fst, const struct sockaddr *sa, socklen_
     d.fd = fd;
     d.sa = sa;
     d.len = len;
-    d.type = dst.net == NET_UDP ? SOCK_DGRAM : SOCK_STREAM;
+    d.type = c->dst.net == NET_UDP ? SOCK_DGRAM : SOCK_STREAM;
     d.applied = fst & FD_APPLIED;
-    d.dialer = dialer;
+    d.dialer = c->dialer;
     d.fl = fl;
     d.fl_known = fl >= 0;
 
     if (log_enabled(LOG_LVL_INFO) || wait_ms >= 0)
         clock_gettime(CLOCK_MONOTONIC, &t0);
-    if ((err = dial_prepare(&d, &dst, name, fst, &rule, &maker, &t0)))
+    if ((err = dial_prepare(&d, c->fake ? &c->dst : NULL, name, fst, &rule, &maker, &t0)))
         return err;
     if (wait_ms >= 0 && state.conf->dialers[d.dialer].type != DIALER_BLOCK) {
         err = dial_async(&d, fst, rule, maker, &t0);
@@ -304,26 +327,16 @@ static int dial_routed(int fd, uint32_t fst, const struct sockaddr *sa, socklen_
     if ((fdtab_get(fd) & FD_EPOLL) && (!err || err == EINPROGRESS) &&
         state.conf->dialers[d.dialer].netns[0])
         pending_epoll_swapped(fd);
-    d.host = dst.name;
+    d.host = c->dst.name;
     dial_finish(fd, fst, &d, sa, len, rule, err, had_options, maker, &t0);
     if (!err && d.type == SOCK_STREAM && (fdtab_get(fd) & FD_ENGINE))
         pending_record_peer(fd, sa, len); /* getpeername: the destination, not the proxy */
     return err;
 }
 
-struct routed_call {
-    int fd, dialer, rule, fl;
-    uint32_t fst;
-    const struct sockaddr *sa;
-    socklen_t len;
-    long wait_ms;
-};
-
 static int routed_on_bigstack(void *arg)
 {
-    struct routed_call *c = arg;
-
-    return dial_routed(c->fd, c->fst, c->sa, c->len, c->dialer, c->rule, c->wait_ms, c->fl);
+    return dial_routed(arg);
 }
 
 /* How long the program waits for a TCP dial that may run in the background
@@ -357,20 +370,28 @@ static long async_wait_ms(int fd, uint32_t fst, int *fl)
  * stack of its own, so that a program's thread with a small stack pays only for
  * the hook (common/bigstack.h), or in the background for a non-blocking socket
  * (common/pending.h). */
-static int decide_and_dial(int fd, uint32_t fst, const struct sockaddr *sa, socklen_t len)
+HOT_PATH static int decide_and_dial(int fd, uint32_t fst, const struct sockaddr *sa, socklen_t len)
 {
-    struct dest dst = {
-        .sa = sa, .port = addr_port(sa), .net = (fst & FD_KIND_MASK) == FD_UDP ? NET_UDP : NET_TCP};
-    struct routed_call c = {.fd = fd, .fst = fst, .sa = sa, .len = len, .fl = -1};
+    struct routed_call c = {
+        .fd = fd,
+        .fst = fst,
+        .sa = sa,
+        .len = len,
+        .fl = -1,
+        .wait_ms = -1,
+        .fake = fakeip_is_fake(sa, len),
+        .dst = {.sa = sa,
+                .port = addr_port(sa),
+                .net = (fst & FD_KIND_MASK) == FD_UDP ? NET_UDP : NET_TCP},
+    };
     const struct conf_dialer *cd;
     int r;
 
-    c.dialer = route_pick(state.conf, state.app, &dst, &c.rule);
+    c.dialer = route_pick(state.conf, state.app, &c.dst, &c.rule);
     cd = &state.conf->dialers[c.dialer];
-    if (!fakeip_is_fake(sa, len) && cd->type == DIALER_DIRECT && !parallel_wanted(cd))
-        return dial_routed(fd, fst, sa, len, c.dialer, c.rule, -1, -1);
-    c.wait_ms =
-        cd->type != DIALER_BLOCK || fakeip_is_fake(sa, len) ? async_wait_ms(fd, fst, &c.fl) : -1;
+    if (!c.fake && cd->type == DIALER_DIRECT && !parallel_wanted(cd))
+        return dial_routed(&c);
+    c.wait_ms = cd->type != DIALER_BLOCK || c.fake ? async_wait_ms(fd, fst, &c.fl) : -1;
     /* A send timeout no shorter than the dial's own bound can never expire first:
      * the dial then runs here, with the same outcome and no thread. */
     if (c.wait_ms > 0 && (uint32_t)c.wait_ms >= conf_connect_timeout(state.conf, c.dialer))
@@ -394,14 +415,14 @@ static bool tcp_busy(int fd)
  * whose options the socket carries (a program polling its non-blocking connect),
  * or the socket is not closed (nothing can leave for a new destination). Anything
  * else is routed again. */
-static bool tcp_again(int fd, uint32_t fst, const struct sockaddr *sa, socklen_t len)
+HOT_PATH static bool tcp_again(int fd, uint32_t fst, const struct sockaddr *sa, socklen_t len)
 {
-    struct dest dst = {.sa = sa, .port = addr_port(sa), .net = NET_TCP};
     int rule, dialer;
 
     if (!(fst & FD_APPLIED))
         return false;
     if (!(fst & FD_ENGINE) && !fakeip_is_fake(sa, len)) {
+        struct dest dst = {.sa = sa, .port = addr_port(sa), .net = NET_TCP};
         dialer = route_pick(state.conf, state.app, &dst, &rule);
         if (dialer == applied_dialer(fst) && state.conf->dialers[dialer].type == DIALER_DIRECT)
             return true;
@@ -419,7 +440,7 @@ int refuse_short(const char *call, int fd, const struct sockaddr *sa, socklen_t 
     return -1;
 }
 
-int engine_connect(int fd, const struct sockaddr *sa, socklen_t len)
+HOT_PATH int engine_connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
     const struct sockaddr *orig = sa;
     struct sockaddr_in6 buf;
@@ -506,28 +527,6 @@ int before_send(int fd, uint32_t fst, int flags, const struct sockaddr *to, sock
     }
     log_decision(err ? LOG_LVL_WARN : LOG_LVL_INFO, &d, rule, err, &t0);
     return err;
-}
-
-int engine_getpeername(int fd, struct sockaddr *sa, socklen_t *len)
-{
-    int r;
-
-    if ((fdtab_get(fd) & (FD_PENDING | FD_DIALED)) && sa && len && pending_peer(fd, sa, len, &r))
-        return r;
-    if (fdtab_get(fd) & FD_FAMILY)
-        return family_peer(fd, sa, len);
-    if (sa && len && relay_peer(fd, sa, len))
-        return 0;
-    if (sa && len && (fdtab_get(fd) & FD_DNS) && dnswire_peer(fd, sa, len))
-        return 0;
-    return sys.getpeername(fd, sa, len);
-}
-
-int engine_getsockname(int fd, struct sockaddr *sa, socklen_t *len)
-{
-    if (fdtab_get(fd) & FD_FAMILY)
-        return family_local(fd, sa, len);
-    return sys.getsockname(fd, sa, len);
 }
 
 int engine_unseen(const char *call, int err)

@@ -1,10 +1,12 @@
 /* The descriptor side of the engine: connect(AF_UNSPEC) on a socket the shim knows,
- * copies of a descriptor (dup, dup2, dup3, F_DUPFD) and closes the shim did not see.
+ * copies of a descriptor (dup, dup2, dup3, F_DUPFD), closes the shim did not see,
+ * and the names (getpeername, getsockname) of the sockets it changed.
  * Declared in common/engine.h with the rest of the engine's entry points. */
 #include "common/engine.h"
 
 #include "common/addr.h"
 #include "common/dialer/dialer.h"
+#include "common/dnswire.h"
 #include "common/fakepin.h"
 #include "common/family.h"
 #include "common/fdtab.h"
@@ -249,4 +251,28 @@ int engine_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
     if (!epoll_recorded())
         return sys.epoll_ctl(epfd, op, fd, ev); /* no lock, no record: nothing to hide */
     return pending_epoll_ctl(epfd, op, fd, ev);
+}
+
+/* getpeername and getsockname: what the program connected to, in the family it
+ * made the socket in. */
+int engine_getpeername(int fd, struct sockaddr *sa, socklen_t *len)
+{
+    int r;
+
+    if ((fdtab_get(fd) & (FD_PENDING | FD_DIALED)) && sa && len && pending_peer(fd, sa, len, &r))
+        return r;
+    if (fdtab_get(fd) & FD_FAMILY)
+        return family_peer(fd, sa, len);
+    if (sa && len && relay_peer(fd, sa, len))
+        return 0;
+    if (sa && len && (fdtab_get(fd) & FD_DNS) && dnswire_peer(fd, sa, len))
+        return 0;
+    return sys.getpeername(fd, sa, len);
+}
+
+int engine_getsockname(int fd, struct sockaddr *sa, socklen_t *len)
+{
+    if (fdtab_get(fd) & FD_FAMILY)
+        return family_local(fd, sa, len);
+    return sys.getsockname(fd, sa, len);
 }

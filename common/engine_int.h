@@ -18,9 +18,18 @@
  * it, else from the kernel (not inet: FD_OTHER | FD_FOREIGN). */
 uint32_t fd_state(int fd);
 
-/* One line per decision: program, pid, destination, app, rule, chain, result, time. */
-void log_decision(enum log_level l, const struct dial *d, int rule, int err,
-                  const struct timespec *t0);
+/* One line per decision: program, pid, destination, app, rule, chain, result, time.
+ * The level test is inline: most connects log nothing, and the line's work (and
+ * its stack) stays out of the fast path. */
+void log_decision_line(enum log_level l, const struct dial *d, int rule, int err,
+                       const struct timespec *t0);
+
+static inline void log_decision(enum log_level l, const struct dial *d, int rule, int err,
+                                const struct timespec *t0)
+{
+    if (log_enabled(l))
+        log_decision_line(l, d, rule, err, t0);
+}
 
 /* Before dialer D->dialer takes D->fd: D->applied as the socket's options stand,
  * *MAKER the dialer whose options it will carry (-1: none). Returns 0, or an

@@ -16,16 +16,14 @@ static const char *app_name(void)
 
 /* One line per decision: program, pid, destination, app, rule, chain, result, time
  * (log_format = json: the same as members of one object). */
-void log_decision(enum log_level l, const struct dial *d, int rule, int err,
-                  const struct timespec *t0)
+void log_decision_line(enum log_level l, const struct dial *d, int rule, int err,
+                       const struct timespec *t0)
 {
     const struct conf *c = state.conf;
     char dst[ADDR_STRLEN], rbuf[160], chain[256];
     const char *why = dial_why(d), *result;
     double ms;
 
-    if (!log_enabled(l))
-        return;
     if (rule >= 0)
         snprintf(rbuf, sizeof(rbuf), "#%d %s", rule + 1, c->apps[state.app].rules[rule].text);
     else

@@ -1,4 +1,5 @@
 #include "common/fakerange.h"
+#include "common/hotpath.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -47,7 +48,7 @@ static bool in_range6(const uint8_t *a)
     return (a[whole] & m) == range.net6[whole];
 }
 
-bool fakeip_is_fake_addr(int family, const void *addr)
+HOT_PATH bool fakeip_is_fake_addr(int family, const void *addr)
 {
     if (family == AF_INET)
         return in_range4(addr);
@@ -60,7 +61,8 @@ bool fakeip_is_fake_addr(int family, const void *addr)
 }
 
 /* The family and address bytes of SA, or false when it is too short or not IP. */
-bool fakerange_sockaddr(const struct sockaddr *sa, socklen_t len, int *family, const void **addr)
+HOT_PATH bool fakerange_sockaddr(const struct sockaddr *sa, socklen_t len, int *family,
+                                 const void **addr)
 {
     if (!sa || len < (socklen_t)sizeof(sa_family_t))
         return false;
@@ -77,7 +79,7 @@ bool fakerange_sockaddr(const struct sockaddr *sa, socklen_t len, int *family, c
     return false;
 }
 
-bool fakeip_is_fake(const struct sockaddr *sa, socklen_t len)
+HOT_PATH bool fakeip_is_fake(const struct sockaddr *sa, socklen_t len)
 {
     int family;
     const void *addr;

@@ -1,4 +1,5 @@
 #include "common/fdtab.h"
+#include "common/hotpath.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -6,8 +7,8 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 
-static uint32_t *table;
-static unsigned long table_len;
+uint32_t *fdtab_words;
+unsigned long fdtab_len;
 static int high = -1;
 
 /* Cap the reservation: 4 bytes a descriptor, 16 Mi descriptors = 64 MiB of
@@ -20,7 +21,7 @@ int fdtab_init(void)
     unsigned long n = 1ul << 16;
     void *p;
 
-    if (table)
+    if (fdtab_words)
         return 0;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY && rl.rlim_max > n)
         n = rl.rlim_max;
@@ -30,31 +31,22 @@ int fdtab_init(void)
              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         return errno;
-    table_len = n;
-    __atomic_store_n(&table, p, __ATOMIC_RELEASE);
+    fdtab_len = n;
+    __atomic_store_n(&fdtab_words, p, __ATOMIC_RELEASE);
     return 0;
 }
 
-uint32_t fdtab_get(int fd)
+HOT_PATH static uint32_t *slot(int fd)
 {
-    uint32_t *t = __atomic_load_n(&table, __ATOMIC_ACQUIRE);
+    uint32_t *t = __atomic_load_n(&fdtab_words, __ATOMIC_ACQUIRE);
 
-    if (!t || fd < 0 || (unsigned long)fd >= table_len)
-        return FD_UNKNOWN;
-    return __atomic_load_n(&t[fd], __ATOMIC_RELAXED);
-}
-
-static uint32_t *slot(int fd)
-{
-    uint32_t *t = __atomic_load_n(&table, __ATOMIC_ACQUIRE);
-
-    if (!t || fd < 0 || (unsigned long)fd >= table_len)
+    if (!t || fd < 0 || (unsigned long)fd >= fdtab_len)
         return NULL;
     return &t[fd];
 }
 
 /* A non-zero word at FD: the table's scans must reach it. */
-static void raise_high(int fd)
+HOT_PATH static void raise_high(int fd)
 {
     int h = __atomic_load_n(&high, __ATOMIC_RELAXED);
 
@@ -63,7 +55,7 @@ static void raise_high(int fd)
         ;
 }
 
-void fdtab_set(int fd, uint32_t v)
+HOT_PATH void fdtab_set(int fd, uint32_t v)
 {
     uint32_t *w = slot(fd);
 
@@ -74,7 +66,7 @@ void fdtab_set(int fd, uint32_t v)
         raise_high(fd);
 }
 
-uint32_t fdtab_or(int fd, uint32_t bits)
+HOT_PATH uint32_t fdtab_or(int fd, uint32_t bits)
 {
     uint32_t *w = slot(fd);
 
@@ -85,14 +77,14 @@ uint32_t fdtab_or(int fd, uint32_t bits)
     return __atomic_fetch_or(w, bits, __ATOMIC_RELAXED);
 }
 
-uint32_t fdtab_and(int fd, uint32_t mask)
+HOT_PATH uint32_t fdtab_and(int fd, uint32_t mask)
 {
     uint32_t *w = slot(fd);
 
     return w ? __atomic_fetch_and(w, mask, __ATOMIC_RELAXED) : FD_UNKNOWN;
 }
 
-uint32_t fdtab_update(int fd, uint32_t clear, uint32_t set)
+HOT_PATH uint32_t fdtab_update(int fd, uint32_t clear, uint32_t set)
 {
     uint32_t *w = slot(fd), old;
 

@@ -53,7 +53,20 @@ enum fd_kind { FD_UNKNOWN = 0, FD_TCP = 1, FD_UDP = 2, FD_OTHER = 3 };
  * lookup reads FD_UNKNOWN. */
 int fdtab_init(void);
 
-uint32_t fdtab_get(int fd);
+/* The table's words and length (fdtab.c's; only fdtab_get reads them outside):
+ * the lookup is inline, as every hook makes several. */
+extern uint32_t *fdtab_words;
+extern unsigned long fdtab_len;
+
+static inline uint32_t fdtab_get(int fd)
+{
+    uint32_t *t = __atomic_load_n(&fdtab_words, __ATOMIC_ACQUIRE);
+
+    if (!t || fd < 0 || (unsigned long)fd >= fdtab_len)
+        return FD_UNKNOWN;
+    return __atomic_load_n(&t[fd], __ATOMIC_RELAXED);
+}
+
 void fdtab_set(int fd, uint32_t v);
 
 /* Set / clear the bits BITS of FD's word in one atomic step: two threads marking

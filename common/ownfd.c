@@ -2,6 +2,7 @@
 
 #include "common/reentry.h"
 #include "common/sys.h"
+#include "common/hotpath.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +21,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct own *owns;
 static int n_owns, cap_owns;
 
-int ownfd_count(void)
+HOT_PATH int ownfd_count(void)
 {
     return __atomic_load_n(&n_owns, __ATOMIC_RELAXED);
 }
@@ -135,7 +136,7 @@ void ownfd_close(int *where)
     *where = -1;
 }
 
-void ownfd_evict(int fd)
+HOT_PATH void ownfd_evict(int fd)
 {
     struct own *o;
     int moved;

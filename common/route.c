@@ -1,4 +1,5 @@
 #include "common/route.h"
+#include "common/hotpath.h"
 
 #include <string.h>
 #include <strings.h>
@@ -177,7 +178,7 @@ int route_app_dialer(const struct conf *c, int app)
     return app >= 0 ? c->apps[app].dialer : conf_dialer_index(c, "direct");
 }
 
-int route_pick(const struct conf *c, int app, const struct dest *d, int *rule)
+HOT_PATH int route_pick(const struct conf *c, int app, const struct dest *d, int *rule)
 {
     *rule = -1;
     if (app >= 0) {

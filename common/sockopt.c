@@ -3,6 +3,7 @@
 #include "common/dialer/dialer.h"
 #include "common/netns.h"
 #include "common/sys.h"
+#include "common/hotpath.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -27,14 +28,14 @@ bool sockopt_none(const struct conf_dialer *d)
            !d->disable_tcp_keep_alive && !d->ip_transparent && !d->netns[0];
 }
 
-static int set_int(int fd, int level, int name, int value)
+HOT_PATH static int set_int(int fd, int level, int name, int value)
 {
     return sys.setsockopt(fd, level, name, &value, sizeof(value)) < 0 ? errno : 0;
 }
 
 /* Hand the socket to a local "protector" (Android VpnService style) and wait for
  * its one-byte answer, so it can exempt the socket from a VPN before we connect. */
-static int protect(const char *path, int fd, uint32_t timeout_ms)
+RARE_PATH static int protect(const char *path, int fd, uint32_t timeout_ms)
 {
     struct sockaddr_un sun = {.sun_family = AF_UNIX};
     char cbuf[CMSG_SPACE(sizeof(int))] = {0};
@@ -64,7 +65,7 @@ static int protect(const char *path, int fd, uint32_t timeout_ms)
     return err == EAGAIN || err == EWOULDBLOCK || err == EINPROGRESS ? ETIMEDOUT : err;
 }
 
-static int bind_source(const struct conf_dialer *d, int fd, int family)
+HOT_PATH static int bind_source(const struct conf_dialer *d, int fd, int family)
 {
     union {
         struct sockaddr_in in4;
@@ -89,7 +90,7 @@ static int bind_source(const struct conf_dialer *d, int fd, int family)
 
 /* Only what a key asks: a program's own SO_KEEPALIVE and timings stay as they are
  * when none is set (sing-box would switch keep-alive on for every connection). */
-static int keep_alive(const struct conf_dialer *d, int fd, const char **failed)
+HOT_PATH static int keep_alive(const struct conf_dialer *d, int fd, const char **failed)
 {
     if (d->disable_tcp_keep_alive) {
         *failed = "disable_tcp_keep_alive";
@@ -110,7 +111,7 @@ static int keep_alive(const struct conf_dialer *d, int fd, const char **failed)
 
 /* IP_TRANSPARENT lets the bind below take a non-local address; the kernel wants
  * CAP_NET_ADMIN (or CAP_NET_RAW) for it, and the reason says so. */
-static int transparent(int fd, int family, const char **failed)
+RARE_PATH static int transparent(int fd, int family, const char **failed)
 {
     int err = family == AF_INET6 ? set_int(fd, IPPROTO_IPV6, IPV6_TRANSPARENT, 1)
                                  : set_int(fd, IPPROTO_IP, IP_TRANSPARENT, 1);
@@ -125,7 +126,7 @@ static int transparent(int fd, int family, const char **failed)
  * registration of the old socket does not follow it: the non-blocking dial
  * re-makes the registrations it learned. A socket the program bound itself is
  * refused: its address belongs to this namespace. */
-static int enter_netns(const struct conf_dialer *d, int fd, const char **failed)
+RARE_PATH static int enter_netns(const struct conf_dialer *d, int fd, const char **failed)
 {
     int domain = 0, type = 0, proto = 0, scratch, err;
     socklen_t len = sizeof(int);
@@ -162,7 +163,8 @@ static int enter_netns(const struct conf_dialer *d, int fd, const char **failed)
         }                                                                                          \
     } while (0)
 
-int sockopt_apply(const struct conf_dialer *d, int fd, int family, int type, const char **failed)
+HOT_PATH int sockopt_apply(const struct conf_dialer *d, int fd, int family, int type,
+                           const char **failed)
 {
     bool has_bind =
         (family == AF_INET && d->has_inet4_bind) || (family == AF_INET6 && d->has_inet6_bind);

@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "common/nobss.h"
 #include "common/support.h"
+#include "common/hotpath.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -204,7 +205,7 @@ void state_atfork_child(void)
     dns_atfork_child();
 }
 
-enum gate state_gate(int family)
+HOT_PATH enum gate state_gate(int family)
 {
     if (family != AF_INET && family != AF_INET6 && family != AF_UNSPEC)
         return GATE_PASS;

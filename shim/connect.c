@@ -7,6 +7,7 @@
 #include "common/fdtab.h"
 #include "common/sys.h"
 #include "shim/init.h"
+#include "common/hotpath.h"
 
 #include <errno.h>
 
@@ -25,7 +26,7 @@ static int disconnect(int fd, const struct sockaddr *sa, socklen_t len)
     return r;
 }
 
-HOOK int connect(int fd, const struct sockaddr *sa, socklen_t len)
+HOT_PATH HOOK int connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
     int r, saved = errno;
 

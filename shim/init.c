@@ -4,6 +4,7 @@
 #include "common/nobss.h"
 #include "common/state.h"
 #include "common/sys.h"
+#include "common/hotpath.h"
 
 #include <dlfcn.h>
 #include <link.h>
@@ -144,11 +145,12 @@ static void load(void)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
-bool shim_enter(void)
+HOT_PATH bool shim_enter(void)
 {
-    shim_resolve();
-    /* Once loaded, one load of a flag, not a pthread_once call, on every hook. */
+    /* Once loaded (the table is resolved before), one load of a flag, not a
+     * pthread_once call into libc, on every hook. */
     if (!__atomic_load_n(&loaded, __ATOMIC_ACQUIRE)) {
+        shim_resolve();
         if (shim_depth > 0)
             return false; /* called from load() itself, signals blocked: libc's own */
         pthread_once(&load_once, load);

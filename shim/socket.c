@@ -12,12 +12,13 @@
 #include "common/ownfd.h"
 #include "common/sys.h"
 #include "shim/init.h"
+#include "common/hotpath.h"
 
 #include <errno.h>
 #include <linux/close_range.h>
 #include <unistd.h>
 
-HOOK int socket(int domain, int type, int protocol)
+HOT_PATH HOOK int socket(int domain, int type, int protocol)
 {
     int r;
 
@@ -37,14 +38,14 @@ HOOK int socket(int domain, int type, int protocol)
 }
 
 /* Bookkeeping only, no entry: the option is the kernel's whatever we note. */
-HOOK int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+HOT_PATH HOOK int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
     if (level == SOL_SOCKET && (name == SO_SNDTIMEO_OLD || name == SO_SNDTIMEO_NEW))
         fdtab_and(fd, ~FD_NO_SNDTIMEO);
     RETURN_REAL(setsockopt, -1, fd, level, name, val, len);
 }
 
-HOOK int close(int fd)
+HOT_PATH HOOK int close(int fd)
 {
     int r;
 

@@ -5,6 +5,7 @@
 #include "common/monotime.h"
 #include "common/sockopt.h"
 #include "common/sys.h"
+#include "common/hotpath.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,7 +34,7 @@ static int connect_bounded(int fd, const struct sockaddr *sa, socklen_t len, uin
     return err;
 }
 
-int default_prepare(struct dial *d)
+HOT_PATH int default_prepare(struct dial *d)
 {
     const char *opt = NULL;
     int err;
@@ -47,7 +48,7 @@ int default_prepare(struct dial *d)
     return err;
 }
 
-int default_dial(struct dial *d, uint32_t timeout_ms)
+HOT_PATH int default_dial(struct dial *d, uint32_t timeout_ms)
 {
     int err = default_prepare(d);
 

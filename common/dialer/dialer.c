@@ -2,6 +2,7 @@
 
 #include "common/addr.h"
 #include "common/reentry.h"
+#include "common/hotpath.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -36,7 +37,7 @@ static bool nested_refused(struct dial *d, const struct conf_dialer *cd)
     return true;
 }
 
-int dialer_dial(struct dial *d)
+HOT_PATH int dialer_dial(struct dial *d)
 {
     const struct conf_dialer *cd = &d->conf->dialers[d->dialer];
 

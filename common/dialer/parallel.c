@@ -14,6 +14,7 @@
 #include "common/sockopt.h"
 #include "common/sys.h"
 #include "common/v4mapped.h"
+#include "common/hotpath.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -323,7 +324,7 @@ static int plan(const struct conf_dialer *cd, const struct dns_addr *addrs, int 
     return k;
 }
 
-bool parallel_wanted(const struct conf_dialer *cd)
+HOT_PATH bool parallel_wanted(const struct conf_dialer *cd)
 {
     return cd->network_strategy != NETSTRAT_DEFAULT || cd->n_network_type ||
            cd->n_fallback_network_type;
