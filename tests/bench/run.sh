@@ -80,6 +80,18 @@ for r in $(seq "$ROUNDS"); do
     for v in $order; do echo "$r $v $(run $v)" >> "$T/conns"; done
 done
 
+# a process's first network call, alone: where the shim finds the real
+# functions and reads its configuration (the rates above start after it)
+first() { # variant -> "first_us faults"
+    case $1 in
+    own)  ip netns exec "$NS" $B/connbench first 127.0.0.1 $PORT own ;;
+    shim) ip netns exec "$NS" env $SHIM $B/connbench first 127.0.0.1 $PORT ;;
+    esac | awk -F= '{ v[$1] = $2 } END { print v["first_us"], v["first_faults"] }'
+}
+for r in $(seq "${BENCH_FIRSTS:-101}"); do
+    for v in own shim; do echo "$v $(first $v)" >> "$T/first"; done
+done
+
 # process start: /bin/true spawned directly, bare, under the shim with the
 # configuration above, and under an empty preloaded library (what any LD_PRELOAD
 # costs: the floor), interleaved run by run
@@ -100,10 +112,10 @@ for part in ${BENCH_PARTS-rtt socks5 resolve udp mem nb browser supervise system
     echo "<!-- $part: $(($(date +%s) - s)) s -->" >>"$T/rows-$part"
 done
 
-python3 - "$T/conns" "$T/start" "$N" "$ROUNDS" "$T/rows-direct" ${BENCH_PARTS-rtt socks5 resolve udp mem nb browser supervise system group} <<'PY' | tee $B/bench.md
+python3 - "$T/conns" "$T/start" "$N" "$ROUNDS" "$T/rows-direct" "$T/first" ${BENCH_PARTS-rtt socks5 resolve udp mem nb browser supervise system group} <<'PY' | tee $B/bench.md
 import os, statistics, sys
 conns, start, n, rounds = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
-direct_note, parts = sys.argv[5], sys.argv[6:]
+direct_note, first, parts = sys.argv[5], sys.argv[6], sys.argv[7:]
 v, by_round = {}, {}
 for line in open(conns):
     r, k, x = line.split()
@@ -128,6 +140,16 @@ row("connects/s, direct dialer with mark + bind address, vs the program setting 
 r2 = paired("shim", "bare")
 row("connects/s vs a bare program that sets no options (includes the options' own cost)",
     f"{m['bare']:.0f}/s", f"{m['shim']:.0f}/s", r2, "report", True)
+fu, ff = {}, {}
+for line in open(first):
+    k, us, fl = line.split()
+    fu.setdefault(k, []).append(float(us))
+    ff.setdefault(k, []).append(int(fl))
+fo, fs = statistics.median(fu["own"]), statistics.median(fu["shim"])
+row("a process's first network call, alone (once per process: the shim finds the real functions "
+    f"and reads its configuration; the rates above start after it): median of "
+    f"{len(fu['own'])} processes, page faults {statistics.median(ff['own']):.0f} vs "
+    f"{statistics.median(ff['shim']):.0f}", f"{fo:.0f} us", f"{fs:.0f} us", fs / fo, "report", True)
 r3 = s[1][1]
 row("process start, /bin/true spawned directly, bare vs under the shim with the configuration "
     "above (median of the per-run time ratios, runs interleaved)", f"{s[0][0]:.0f} us",
