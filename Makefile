@@ -77,7 +77,7 @@ SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HEADERS  := $(wildcard common/*.h common/dialer/*.h common/proto/*.h conf/*.h shim/*.h tools/*.h)
 
-.PHONY: all deps demo check unit doccheck integration bench install uninstall clean format fuzz layercheck deb debcheck
+.PHONY: all deps demo check unit doccheck integration bench install uninstall clean format fuzz layercheck deb debcheck shim-ldflags
 
 all: $(BUILD)/libdialshim.so $(BUILD)/dialshim
 
@@ -114,11 +114,17 @@ $(BUILD)/libcore.a: $(CORE_OBJ)
 # -T shim/start.ld: the data written at every start in as few pages as can be, and
 # no .bss (tools/startcheck.sh, run by `make layercheck`, checks the result; not in
 # sanitizer builds, whose instrumented data lies where the sanitizer puts it).
+# (tests/bench/system.sh links its empty library with SHIM_LDFLAGS too: `make
+# shim-ldflags` prints them.)
+SHIM_LDFLAGS := -Wl,-z,lazy -Wl,-T,shim/start.ld -Wl,-z,nodelete -Wl,-z,noseparate-code \
+                -Wl,-fini=dialshim_no_fini
 $(BUILD)/libdialshim.so: $(SHIM_OBJ) $(BUILD)/libcore.a shim/exports.map shim/start.ld $(DEP_ARCHIVES)
 	$(CC) $(CFLAGS) -shared -o $@ $(SHIM_OBJ) $(BUILD)/libcore.a \
-	    -Wl,--version-script=shim/exports.map -Wl,--exclude-libs,ALL -Wl,-z,lazy -Wl,-T,shim/start.ld \
-	    -Wl,-z,nodelete -Wl,-z,noseparate-code -Wl,-fini=dialshim_no_fini -Wl,-soname,libdialshim.so \
-	    $(LDLIBS)
+	    -Wl,--version-script=shim/exports.map -Wl,--exclude-libs,ALL $(SHIM_LDFLAGS) \
+	    -Wl,-soname,libdialshim.so $(LDLIBS)
+
+shim-ldflags:
+	@echo $(SHIM_LDFLAGS)
 
 # The tool alone carries the seccomp supervisor (tools/supervise*.c, libseccomp): it
 # makes the program's calls itself, by their libc names, so it stays out of the archive
@@ -134,7 +140,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcore.a $(DEP_ARCHIVES) $(HEADERS)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libcore.a $(CHECK_LIBS) $(LDLIBS)
 
 # Small C clients of the integration tests (tests/integration/*.c), one program each.
-PROBE_BIN := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(wildcard tests/integration/*.c))
+# Those named lib*.c are preloaded libraries (tests/integration/libearly.c).
+PROBE_LIB_SRC := $(wildcard tests/integration/lib*.c)
+PROBE_BIN := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(filter-out $(PROBE_LIB_SRC),$(wildcard tests/integration/*.c))) \
+             $(patsubst tests/integration/%.c,$(BUILD)/tests/%.so,$(PROBE_LIB_SRC))
+
+$(BUILD)/tests/lib%.so: tests/integration/lib%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -shared -o $@ $< -lpthread
 
 $(BUILD)/tests/%: tests/integration/%.c
 	@mkdir -p $(dir $@)

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/auxv.h>
 #include <sys/resource.h>
 #include <stdlib.h>
 #include <ucontext.h>
@@ -93,9 +94,18 @@ static __attribute__((noinline)) bool run_on(struct call *c)
 #endif
 
 #ifndef BIGSTACK_OFF
-/* The top of the main thread's stack (the loader's); its stack grows on demand up
- * to RLIMIT_STACK, 8 MiB by default, so a call made there needs no other. */
-extern void *__libc_stack_end;
+/* The top of the main thread's stack, near enough: the kernel puts the
+ * executable's name (AT_EXECFN) there, above the arguments and the environment.
+ * That stack grows on demand up to RLIMIT_STACK, 8 MiB by default, so a call made
+ * there needs no other. Not __libc_stack_end, the frames' exact top: that symbol
+ * of the dynamic loader made the library need ld-linux-x86-64.so.2, whose
+ * versions are checked and symbol looked up at every process start. The window
+ * below this top loses what the arguments and environment take, so a call made
+ * that deep takes the other stack: the safe side. */
+static uintptr_t main_top(void)
+{
+    return (uintptr_t)getauxval(AT_EXECFN);
+}
 
 /* 1: the main thread's stack may grow past MAIN_STACK_SURE; 0: not (a small
  * ulimit -s); -1: not asked yet (the answer is the same for every thread). */
@@ -104,7 +114,7 @@ static int main_grows = -1;
 static bool on_main_stack(void)
 {
     char here;
-    uintptr_t top = (uintptr_t)__libc_stack_end, at = (uintptr_t)&here;
+    uintptr_t top = main_top(), at = (uintptr_t)&here;
     int grows = __atomic_load_n(&main_grows, __ATOMIC_RELAXED);
     struct rlimit rl;
 

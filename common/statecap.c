@@ -168,52 +168,93 @@ STARTUP static bool match_line(const char *text, size_t len, size_t ls)
     return end - q >= 5 && starts(q, match_key, 5);
 }
 
+#if defined(__SSE2__)
+/* Sixteen copies of a byte, from STARTUP_STR, not the constant pool that
+ * _mm_set1_epi8 would use: that lies in .rodata, whose page the start would
+ * fault in for these bytes. */
+static const char newlines[16] STARTUP_STR __attribute__((aligned(16))) = {
+    '\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n'};
+static const char slashes[16] STARTUP_STR __attribute__((aligned(16))) = {
+    '/', '/', '/', '/', '/', '/', '/', '/', '/', '/', '/', '/', '/', '/', '/', '/'};
+
+STARTUP static __m128i sixteen(const char *copies)
+{
+    __asm__("" : "+r"(copies)); /* or the compiler folds it into the pool */
+    return _mm_load_si128((const __m128i *)(const void *)copies);
+}
+#endif
+
+/* Where the line holding TEXT[AT] starts, looking back no further than FLOOR
+ * (a position already known to be on an earlier line, or 0): sixteen bytes at a
+ * time where SSE2 is there. */
+STARTUP static size_t line_start(const char *text, size_t at, size_t floor)
+{
+#if defined(__SSE2__)
+    __m128i nl = sixteen(newlines);
+
+    for (; at - floor >= 16; at -= 16) {
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(text + at - 16));
+        unsigned n = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(b, nl));
+
+        if (n) /* the last newline of the sixteen */
+            return at - 16 + 32 - (size_t)__builtin_clz(n);
+    }
+#endif
+    while (at > floor && text[at - 1] != '\n')
+        at--;
+    return at;
+}
+
+/* Does the line of the slash at TEXT[AT] start with "match"? PREV: the previous
+ * slash looked at (its line already answered), or SIZE_MAX. A line with many
+ * slashes is looked at once. */
+STARTUP static bool slash_matches(const char *text, size_t len, size_t at, size_t *prev)
+{
+    bool first = *prev == SIZE_MAX;
+    size_t floor = first ? 0 : *prev + 1, ls = line_start(text, at, floor);
+
+    *prev = at;
+    if (!first && ls == floor)
+        return false; /* no newline since the previous slash: its line, answered no */
+    return match_line(text, len, ls);
+}
+
 /* Does a match line of the file name a path? Only a path glob needs
  * /proc/self/exe, and reading that link is the dearest system call of a small
  * program's start under the shim (procfs makes an inode for each new process).
  * Conservative: any line whose first word starts with "match" and that holds a
- * slash anywhere counts. Each slash's line is looked at; the newlines and
- * slashes are found sixteen bytes at a time where SSE2 is there (a byte loop
- * over a 50-app file was most of the constructor's instructions; no libc memchr,
- * see above), one at a time elsewhere. */
+ * slash anywhere counts. The slashes are found 64 bytes at a time where SSE2 is
+ * there (a byte loop over a 50-app file was most of the constructor's
+ * instructions; no libc memchr, see above), one at a time elsewhere; each one's
+ * line start is found by looking back, no further than the slash before it. */
 STARTUP bool state_wants_exe(const char *text, size_t len)
 {
-    size_t i = 0, ls = 0; /* ls: where the line of text[i] starts */
+    size_t i = 0, prev = SIZE_MAX;
 
 #if defined(__SSE2__)
-    /* from STARTUP_STR, not the constant pool _mm_set1_epi8 would use: that
-     * lies in .rodata, whose page the start would fault in for these 32 bytes */
-    static const char nls[16] STARTUP_STR
-        __attribute__((aligned(16))) = {'\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n',
-                                        '\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n'};
-    static const char sls[16] STARTUP_STR __attribute__((aligned(16))) = {
-        '/', '/', '/', '/', '/', '/', '/', '/', '/', '/', '/', '/', '/', '/', '/', '/'};
-    const char *n16 = nls, *s16 = sls;
-    __m128i nl, sl;
+    __m128i sl = sixteen(slashes);
 
-    __asm__("" : "+r"(n16), "+r"(s16)); /* or the compiler folds them into the pool */
-    nl = _mm_load_si128((const __m128i *)(const void *)n16);
-    sl = _mm_load_si128((const __m128i *)(const void *)s16);
+    for (; len - i >= 64; i += 64) {
+        const __m128i *p = (const __m128i *)(const void *)(text + i);
+        __m128i e0 = _mm_cmpeq_epi8(_mm_loadu_si128(p), sl);
+        __m128i e1 = _mm_cmpeq_epi8(_mm_loadu_si128(p + 1), sl);
+        __m128i e2 = _mm_cmpeq_epi8(_mm_loadu_si128(p + 2), sl);
+        __m128i e3 = _mm_cmpeq_epi8(_mm_loadu_si128(p + 3), sl);
+        uint64_t s;
 
-    for (; len - i >= 16; i += 16) {
-        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(text + i));
-        unsigned s = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(b, sl));
-        unsigned n = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(b, nl));
-
-        for (; s; s &= s - 1) {
-            unsigned before = n & ((s & -s) - 1); /* newlines before this slash */
-
-            if (match_line(text, len, before ? i + 32 - (size_t)__builtin_clz(before) : ls))
+        if (!_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(e0, e1), _mm_or_si128(e2, e3))))
+            continue;
+        s = (uint64_t)(unsigned)_mm_movemask_epi8(e0) |
+            (uint64_t)(unsigned)_mm_movemask_epi8(e1) << 16 |
+            (uint64_t)(unsigned)_mm_movemask_epi8(e2) << 32 |
+            (uint64_t)(unsigned)_mm_movemask_epi8(e3) << 48;
+        for (; s; s &= s - 1)
+            if (slash_matches(text, len, i + (size_t)__builtin_ctzll(s), &prev))
                 return true;
-        }
-        if (n)
-            ls = i + 32 - (size_t)__builtin_clz(n);
     }
 #endif
     for (; i < len; i++)
-        if (text[i] == '\n')
-            ls = i + 1;
-        else if (text[i] == '/' && match_line(text, len, ls))
+        if (text[i] == '/' && slash_matches(text, len, i, &prev))
             return true;
     return false;
 }

@@ -7,16 +7,19 @@
 #include "common/hotpath.h"
 
 #include <dlfcn.h>
+#include <limits.h>
 #include <link.h>
 #include <stdint.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/futex.h>
 
 static pthread_once_t resolve_once = PTHREAD_ONCE_INIT;
-static pthread_once_t capture_once START_DATA("0") = PTHREAD_ONCE_INIT;
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 
 /* Where this library's code lies, to recognise a lookup that found us again. */
@@ -112,9 +115,55 @@ void shim_resolve(void)
     pthread_once(&resolve_once, resolve);
 }
 
-static void capture(void)
+/* The constructor's capture, done once: CAPTURE_NONE, _RUNNING, _WAITED (running,
+ * and a thread waits for it) or _DONE. Not pthread_once: glibc's ends with a
+ * futex wake whether or not any thread waits, one system call more in every
+ * process start, after a lazy binding of pthread_once itself. A thread waits here
+ * only when a library initialised before this one started it and it made a
+ * hooked call during our constructor; it has looked the real functions up
+ * (shim_enter), so both sides can reach futex(2) through the table. */
+enum { CAPTURE_NONE, CAPTURE_RUNNING, CAPTURE_WAITED, CAPTURE_DONE };
+static int capture_once START_DATA("0");
+
+static void capture_futex(int op, int val)
 {
+    if (sys.syscall)
+        sys.syscall(SYS_futex, &capture_once, op, val, NULL);
+    else if (op == FUTEX_WAIT_PRIVATE)
+        sched_yield();
+}
+
+static void capture_wait(void)
+{
+    int v = __atomic_load_n(&capture_once, __ATOMIC_ACQUIRE);
+
+    while (v != CAPTURE_DONE) {
+        if (v == CAPTURE_RUNNING &&
+            !__atomic_compare_exchange_n(&capture_once, &v, CAPTURE_WAITED, false, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE))
+            continue;
+        capture_futex(FUTEX_WAIT_PRIVATE, CAPTURE_WAITED);
+        v = __atomic_load_n(&capture_once, __ATOMIC_ACQUIRE);
+    }
+}
+
+/* With the constructor, at the front of the code (common/statecap.c says why). */
+__attribute__((section(".text.startup.dialshim"))) static void capture(void)
+{
+    int v = CAPTURE_NONE;
+
+    if (__atomic_load_n(&capture_once, __ATOMIC_ACQUIRE) == CAPTURE_DONE)
+        return;
+    if (!__atomic_compare_exchange_n(&capture_once, &v, CAPTURE_RUNNING, false, __ATOMIC_ACQUIRE,
+                                     __ATOMIC_ACQUIRE)) {
+        capture_wait();
+        return;
+    }
     state_capture();
+    if (__atomic_exchange_n(&capture_once, CAPTURE_DONE, __ATOMIC_ACQ_REL) == CAPTURE_WAITED) {
+        shim_resolve();
+        capture_futex(FUTEX_WAKE_PRIVATE, INT_MAX);
+    }
 }
 
 /* Set when load() is done: a nested hook must not wait in pthread_once. */
@@ -133,7 +182,7 @@ static void load(void)
 
     block_signals(&old);
     shim_depth++;
-    pthread_once(&capture_once, capture);
+    capture();
     /* Parsing the file is the deepest work of a process's first call: on a stack
      * of its own, so a first call from a thread with a small stack fits (without
      * the memory for one, here). */
@@ -170,5 +219,5 @@ HOT_PATH bool shim_enter(void)
  * is created here. */
 __attribute__((constructor)) static void shim_constructor(void)
 {
-    pthread_once(&capture_once, capture);
+    capture();
 }

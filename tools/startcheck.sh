@@ -10,6 +10,9 @@
 #   write fault and a mapping at every start;
 # - .data.rel.ro, .got or .dynamic lies outside GNU_RELRO (the script must not
 #   take the relocated read-only data out of RELRO);
+# - the library needs another object than libc.so.6 (each one's versions are
+#   checked, its symbols looked up, at every start: ld-linux-x86-64.so.2 came
+#   with __libc_stack_end and the general-dynamic TLS model's __tls_get_addr);
 # - a relocation outside RELRO, or the constructor's data (state, capture_once,
 #   crtbegin's completed flag), lies beyond the two pages from .got.plt on: each
 #   further page written at start is one more copy-on-write fault.
@@ -22,6 +25,12 @@ readelf -lW "$lib" | awk -v lib="$lib" '
         bad = 1
     }
     END { exit bad }'
+
+needed=$(readelf -dW "$lib" | awk '$2 == "(NEEDED)" && $5 != "[libc.so.6]" { printf " %s", $5 }')
+if [ -n "$needed" ]; then
+    echo "startcheck: $lib: needs more than libc.so.6:$needed" >&2
+    exit 1
+fi
 
 relro=$(readelf -lW "$lib" | awk -v lib="$lib" '$1 == "GNU_RELRO" { print $3, $6 }')
 set -- $relro
@@ -56,7 +65,7 @@ done
 # .rodata (a vector the compiler put in its constant pool, say) is one more fault
 # at every start. Loads from the GOT and the data segment are fine.
 rw=$(readelf -lW "$lib" | awk '$1 == "LOAD" && $7 ~ /W/ { print $3; exit }')
-for f in shim_constructor state_capture state_wants_exe match_line keep join state_env \
+for f in shim_constructor capture state_capture state_wants_exe slash_matches line_start match_line keep join state_env \
     state_secure state_find_config rawfile_open rawfile_stat rawfile_pread rawfile_close; do
     objdump -d --no-show-raw-insn --disassemble="$f" "$lib" |
         awk -v f="$f" -v rw=$(($rw)) -v lib="$lib" '

@@ -193,7 +193,9 @@ static bool was_tried(const struct tried *t, int member)
 /* A per-thread generator is enough to spread connections; no secret depends on it. */
 static uint32_t random_u32(void)
 {
-    static __thread uint64_t s;
+    /* initial-exec: the general model's __tls_get_addr made the library need
+     * ld-linux-x86-64.so.2, whose versions are checked at every process start */
+    static __thread uint64_t s __attribute__((tls_model("initial-exec")));
 
     if (!s)
         s = (uint64_t)monotime_ms() * 0x9e3779b97f4a7c15ULL ^ (uintptr_t)&s;

@@ -3,9 +3,11 @@
 # markdown rows on stdout, details on stderr.
 #
 # /bin/true, which no app matches, spawned bare, under the shim, under an empty
-# preloaded library (the floor of any preload) and under the shim with a
-# two-line file (its cost whatever the file), interleaved run by run
-# (startbench.c). The configuration is where a machine-wide one lives:
+# preloaded library linked with the compiler's default flags (the floor of any
+# preload), under an empty library linked with the shim's own flags (`make
+# shim-ldflags`: the floor of ours; the rest is what the shim's size and its
+# constructor cost) and under the shim with a two-line file (its cost whatever
+# the file), interleaved run by run (startbench.c). The configuration is where a machine-wide one lives:
 # /etc/dialshim.ini, 50 [app] sections (tests/integration/system_ini.sh,
 # default_app = direct), found by the shim's own lookup (no DIALSHIM_CONFIG, a
 # HOME without a per-user file). /etc is an overlay inside a mount namespace of
@@ -25,6 +27,8 @@ N=${BENCH_SYSTEM_STARTS:-1500}
 cc -O2 -Wall -Wextra -Werror -o "$BT/startbench" "$BENCH_DIR/startbench.c" || exit 1
 echo 'int dialshim_bench_empty;' >"$BT/empty.c"
 cc -O2 -shared -fPIC -o "$BT/empty.so" "$BT/empty.c" || exit 1
+flags=$(make -s -C "$ROOT" shim-ldflags) || exit 1
+(cd "$ROOT" && cc -O2 -shared -fPIC -o "$BT/empty-ours.so" "$BT/empty.c" $flags) || exit 1
 mkdir -p "$BT/up" "$BT/work" "$BT/home"
 system_ini 50 curl 192.0.2.250:1080 >"$BT/up/dialshim.ini"
 printf '[global]\nlog_level = warn\n' >"$BT/tiny.ini"
@@ -34,7 +38,7 @@ unshare -m --propagation private sh -c '
     shift 2
     exec "$@"' sh "$BT/up" "$BT/work" \
     env -u DIALSHIM_CONFIG -u DIALSHIM_APP -u DIALSHIM_LOG -u XDG_CONFIG_HOME HOME="$BT/home" \
-    "$BT/startbench" "$N" /bin/true "$SHIM" "$BT/empty.so" "DIALSHIM_CONFIG=$BT/tiny.ini@$SHIM" \
+    "$BT/startbench" "$N" /bin/true "$SHIM" "$BT/empty.so" "DIALSHIM_CONFIG=$BT/tiny.ini@$SHIM" "$BT/empty-ours.so" \
     >"$BT/start" || {
     echo "<!-- system: startbench failed -->"
     exit 1
@@ -47,7 +51,9 @@ row "process start, /bin/true matched by no app of a 50-app /etc/dialshim.ini (d
 row "the same, wall time from spawn to exit" "$(f 0 median_us) us" "$(f 1 median_us) us" "$wall" "report" yes
 row "the same, an empty preloaded library instead of the shim (the floor of any LD_PRELOAD): CPU time, wall time" \
     "$(f 0 cpu_us) us" "$(f 2 cpu_us) us" "$(f 2 cpu_ratio), $(f 2 ratio)" "report" yes
+row "the same, an empty library linked with the shim's flags (make shim-ldflags: the floor of ours, the rest of the shim's figure is its size and its constructor): CPU time, wall time" \
+    "$(f 0 cpu_us) us" "$(f 4 cpu_us) us" "$(f 4 cpu_ratio), $(f 4 ratio)" "report" yes
 row "the same, the shim with a two-line file (DIALSHIM_CONFIG) instead of the 50 apps: what the shim costs whatever the file: CPU time, wall time" \
     "$(f 0 cpu_us) us" "$(f 3 cpu_us) us" "$(f 3 cpu_ratio), $(f 3 ratio)" "report" yes
-row "the same, page faults per start (median, from wait4; on a virtual machine each costs about ten system calls, and the count hardly moves with the machine's load): bare vs the shim; then the empty preload and the shim with the two-line file" \
-    "$(f 0 faults)" "$(f 1 faults)" "$(f 2 faults), $(f 3 faults)" "report" yes
+row "the same, page faults per start (median, from wait4; on a virtual machine each costs about ten system calls, and the count hardly moves with the machine's load): bare vs the shim; then the empty preload, the shim with the two-line file and the empty library with the shim's flags" \
+    "$(f 0 faults)" "$(f 1 faults)" "$(f 2 faults), $(f 3 faults), $(f 4 faults)" "report" yes

@@ -28,9 +28,11 @@ fi
 for tool in ip python3 curl nc timeout; do
     command -v "$tool" >/dev/null 2>&1 || { echo "FAIL - integration: $tool not installed (make deps)"; echo "0 passed, 1 failed"; exit 1; }
 done
-# the C clients (tests/integration/*.c), rebuilt when their source changed
+# the C clients (tests/integration/*.c, lib*.c preloaded libraries), rebuilt
+# when their source changed
 for src in "$IT_DIR"/*.c; do
     bin=$BUILD/tests/$(basename "$src" .c)
+    case $src in */lib*.c) bin=$bin.so ;; esac
     make -s -C "$ROOT" "$bin" >/dev/null 2>&1 || echo "# could not build $bin" >&2
 done
 [ -f "${SHIM:-$BUILD/libdialshim.so}" ] || echo "# note: ${SHIM:-$BUILD/libdialshim.so} missing: the shim runs are bare runs" >&2

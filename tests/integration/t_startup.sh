@@ -71,6 +71,32 @@ assert_eq "$(kv "$out" errno)" EACCES "then a connect: errno"
 assert_match "$(cat "$T/err")" "^dialshim: .*missing\\.ini:0: cannot open: No such file or directory" "then a connect: stderr"
 assert_saw_nothing "$LOG" "server"
 
+case_begin "a program that never touches the network: the start adds the file's four system calls and no futex call"
+# strace sees what the kernel was asked, from /bin/true's execve on (env's own
+# calls come before), and /bin/true alone makes no futex call. The file's calls
+# prove the shim ran; pthread_once's unconditional wake at the end of the
+# constructor was one more system call in every process start.
+printf '[global]\nlog_level = warn\n' >"$T/tiny.ini"
+timeout "$CTMO" strace -f -qq -o "$T/strace" env LD_PRELOAD="$SHIM" DIALSHIM_CONFIG="$T/tiny.ini" /bin/true
+assert_eq "$?" 0 "exit status"
+awk '/execve\("\/bin\/true"/ { on = 1 } on' "$T/strace" >"$T/true.strace"
+assert_eq "$(grep -c 'tiny\.ini' "$T/true.strace")" 1 "calls naming the file (one openat)"
+assert_eq "$(grep -c 'futex(' "$T/true.strace")" 0 "futex calls of /bin/true"
+assert_eq "$(awk '/tiny\.ini/ { seen = 1; next } seen' "$T/true.strace" |
+    grep -cE '^[0-9]+ +(newfstatat|pread64|close)\(3')" 3 "fstat, pread and close of the file after it"
+
+case_begin "a connect from another library's constructor, on its own thread while the shim's constructor runs: link B"
+# libearly.so is preloaded after the shim, so initialised before it; its thread's
+# connect reaches the shim before, during or after the shim's constructor reads
+# the file, and must get the file's policy whichever comes first.
+: >"$LOG"
+EARLY=$BUILD/tests/libearly.so
+out=$(in_cli timeout "$CTMO" env LD_PRELOAD="$SHIM $EARLY" DIALSHIM_CONFIG="$CFG" EARLY_TO=$FAR4:8080 \
+    /bin/true 2>"$T/err")
+assert_eq "$?" 0 "exit status ($(head -c 300 "$T/err"))"
+assert_eq "$(kv "$out" early_reply)" "you are $B4_CLI" "reply to the early connect"
+assert_saw "$LOG" $B4_CLI "server"
+
 # The shim's own lookup (no DIALSHIM_CONFIG): each place is opened in turn.
 lookup() {
     in_cli timeout "$CTMO" env -u DIALSHIM_CONFIG -u XDG_CONFIG_HOME LD_PRELOAD="$SHIM" "$@"

@@ -44,9 +44,9 @@ START_TEST(examples)
     ck_assert(!wants("; match = /usr/bin/curl\n"));
     ck_assert(!wants("xmatch = /a\n"));
     ck_assert(!wants(""));
-    /* a slash at every place of a 16-byte block, its line starting in an earlier one */
-    for (int pad = 0; pad < 40; pad++) {
-        char buf[128];
+    /* a slash at every place of a 64-byte block, its line starting in an earlier one */
+    for (int pad = 0; pad < 140; pad++) {
+        char buf[256];
         int n = snprintf(buf, sizeof(buf), "route = a\nmatch = %*s/x\nroute = b/c\n", pad, "p");
         ck_assert_int_lt(n, (int)sizeof(buf));
         ck_assert(wants(buf));
