@@ -34,6 +34,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifndef AF_SMC
+#define AF_SMC 43
+#endif
 #ifndef IPPROTO_MPTCP
 #define IPPROTO_MPTCP 262
 #endif
@@ -51,7 +54,8 @@ static uint32_t kind_of(int sotype, int protocol)
 }
 
 /* The socket's kind: from the table when our socket() made it, else from the
- * kernel (a socket made before the shim was loaded, a socketpair: not inet, FD_FOREIGN). */
+ * kernel (a socket made before the shim was loaded, a socketpair: not inet, FD_FOREIGN;
+ * AF_SMC: FD_OTHER). */
 HOT_PATH uint32_t fd_state(int fd)
 {
     uint32_t v = fdtab_get(fd);
@@ -68,7 +72,11 @@ HOT_PATH uint32_t fd_state(int fd)
     len = sizeof(int);
     if (sys.getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) < 0)
         proto = 0;
-    v = domain == AF_INET || domain == AF_INET6 ? kind_of(type, proto) : FD_OTHER | FD_FOREIGN;
+    /* AF_SMC (shared-memory communications) connects to inet addresses and falls
+     * back to TCP when the peer has no SMC: routed like the other inet kinds. */
+    v = domain == AF_INET || domain == AF_INET6 ? kind_of(type, proto)
+        : domain == AF_SMC                      ? FD_OTHER
+                                                : FD_OTHER | FD_FOREIGN;
     fdtab_or(fd, v);
     return fdtab_get(fd);
 }

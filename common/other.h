@@ -1,5 +1,5 @@
 /* other: inet sockets that are neither TCP nor UDP: UDP-Lite, ICMP ping sockets,
- * raw sockets, SCTP, DCCP. No proxy carries them and no name reaches them, so
+ * raw sockets, SCTP, DCCP, and AF_SMC sockets (which connect to inet addresses). No proxy carries them and no name reaches them, so
  * each destination they are connected or sent to is routed: to a direct dialer
  * it goes with that dialer's options (interface, mark, source address, as for
  * UDP), anywhere else it is refused with a log line. Raw and SCTP sockets can

@@ -375,7 +375,9 @@ void sup_connect(const struct trap *t, struct verdict *v)
         v->err = connect(t->fd, (struct sockaddr *)&ss, len) < 0 ? errno : 0;
         return;
     }
-    if (!(sa = addr_read((struct sockaddr *)&ss, len, t->domain, &buf, &len))) {
+    /* an AF_SMC socket reads its destination by the address's own family */
+    if (!(sa = addr_read((struct sockaddr *)&ss, len,
+                         t->domain == AF_SMC ? ss.ss_family : t->domain, &buf, &len))) {
         v->err = EINVAL;
         return;
     }

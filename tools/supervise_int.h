@@ -122,19 +122,34 @@ int sup_write(pid_t tid, uint64_t addr, const void *in, size_t len);
 /* The notification is still pending (the thread waits in the call). */
 bool sup_valid(uint64_t id);
 
-static inline bool is_inet(const struct trap *t)
+#ifndef AF_SMC
+#define AF_SMC 43
+#endif
+
+/* An AF_INET or AF_INET6 socket. */
+static inline bool is_ip(const struct trap *t)
 {
     return t->domain == AF_INET || t->domain == AF_INET6;
 }
 
+/* A socket that reaches inet addresses: IP, and AF_SMC (shared-memory
+ * communications, which connects to inet addresses and falls back to TCP when
+ * the peer has none). An AF_SMC socket is neither TCP nor UDP here: routed like
+ * the other inet kinds (direct routes only). */
+static inline bool is_inet(const struct trap *t)
+{
+    return is_ip(t) || t->domain == AF_SMC;
+}
+
 static inline bool is_tcp(const struct trap *t)
 {
-    return t->type == SOCK_STREAM && (t->proto == 0 || t->proto == IPPROTO_TCP || t->proto == 262);
+    return is_ip(t) && t->type == SOCK_STREAM &&
+           (t->proto == 0 || t->proto == IPPROTO_TCP || t->proto == 262);
 }
 
 static inline bool is_udp(const struct trap *t)
 {
-    return t->type == SOCK_DGRAM && (t->proto == 0 || t->proto == IPPROTO_UDP);
+    return is_ip(t) && t->type == SOCK_DGRAM && (t->proto == 0 || t->proto == IPPROTO_UDP);
 }
 
 /* SA (LEN bytes at ADDR of the program) into SS: 0, or the errno to answer

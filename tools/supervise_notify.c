@@ -217,7 +217,7 @@ static void sock_kind(struct trap *t)
     uint8_t st = TCP_CLOSE;
     socklen_t len = sizeof(st);
 
-    if (is_inet(t) && getsockopt(t->fd, IPPROTO_TCP, TCP_INFO, &st, &len) == 0 && len == 1) {
+    if (is_ip(t) && getsockopt(t->fd, IPPROTO_TCP, TCP_INFO, &st, &len) == 0 && len == 1) {
         t->type = SOCK_STREAM;
         t->proto = IPPROTO_TCP;
         t->busy = st != TCP_CLOSE;
@@ -261,7 +261,7 @@ void sup_serve(const struct seccomp_notif *n)
     if (may_wait(&t))
         sup_handoff();
     snprintf(t.prog, sizeof(t.prog), "%s", state.prog);
-    if (t.domain == AF_INET || t.domain == AF_INET6)
+    if (is_inet(&t))
         t.app = sup_app_of(t.tid, t.prog, sizeof(t.prog));
     else
         t.app = state.app;

@@ -65,7 +65,10 @@ int send_to(const struct trap *t, const char *call, const struct sockaddr *sa, s
     /* TCP otherwise ignores the address of a send; anything else sends only
      * where a route lets it go. */
     if (!is_tcp(t)) {
-        if (route(t, sa, len, SOCK_DGRAM, r) || r->d.host ||
+        /* network: rules see datagram kinds as udp, connection kinds (SCTP,
+         * DCCP, SMC) as tcp, as the shim's other_route does */
+        int as = t->type == SOCK_DGRAM || t->type == SOCK_RAW ? SOCK_DGRAM : SOCK_STREAM;
+        if (route(t, sa, len, as, r) || r->d.host ||
             state.conf->dialers[r->d.dialer].type != DIALER_DIRECT) {
             log_info("%s[%d] supervised %s on a socket of type %d, protocol %d: only direct "
                      "routes: EACCES",

@@ -15,6 +15,8 @@ system calls go through ctypes, so they reach the libc functions the shim hooks.
     route_client.py ping HOST                              an ICMP ping socket
     route_client.py raw HOST                               a raw ICMP socket
     route_client.py sctp                                   an SCTP socket
+    route_client.py smc connect|fastopen HOST PORT         an AF_SMC socket (socket=EAFNOSUPPORT
+                                                           where the kernel has no SMC)
     route_client.py sys connect|sendto|sendmsg|socket HOST PORT   syscall(SYS_...)
 """
 import ctypes
@@ -210,6 +212,25 @@ def udplite(mode, host, port):
         out(result=ename(e.errno))
 
 
+def smc(mode, host, port):
+    """AF_SMC (43) connects to inet addresses and falls back to TCP when the peer
+    has no SMC: a reply means a TCP connection reached the server."""
+    try:
+        s = mksock(43, socket.SOCK_STREAM, 1 if fam(host) == socket.AF_INET6 else 0)
+    except OSError as e:
+        return out(socket=ename(e.errno))
+    addr = sa(host, int(port))  # raw: Python's socket module knows no AF_SMC address
+    if mode == "connect":
+        r = res(libc.connect(s.fileno(), addr, len(addr)))
+        if not isinstance(r, str):
+            r = res(libc.send(s.fileno(), b"x", 1, 0))
+    else:
+        r = res(libc.sendto(s.fileno(), b"x", 1, MSG_FASTOPEN, addr, len(addr)))
+    out(result=r if isinstance(r, str) else "ok")
+    if not isinstance(r, str):
+        out(reply=reply_of(s))
+
+
 def echo_request():
     body = struct.pack("!BBHHH", 8, 0, 0, 0x1234, 1) + b"dialshim"
     c = sum(struct.unpack("!%dH" % (len(body) // 2), body))
@@ -339,6 +360,8 @@ def main(argv):
         icmp(socket.SOCK_RAW, *args)
     elif cmd == "sctp":
         sctp()
+    elif cmd == "smc":
+        smc(*args)
     elif cmd == "sys":
         raw_sys(*args)
     elif cmd == "sys_udp":

@@ -278,6 +278,23 @@ assert_eq "$(kv "$out" reply)" echo-reply "echo ($out)"
 out=$(shim "$ALLDIRECT" $PY $LEAK sctp)
 assert_ne "$(kv "$out" socket)" EACCES "SCTP socket: the kernel's own answer"
 
+# AF_SMC connects to inet addresses and falls back to TCP when the server has no
+# SMC: a way out where the kernel has it (Debian's loads its module on demand).
+# Run where a bare AF_SMC client reaches the direct server; else one SKIP line.
+probe=$(bare $PY $LEAK smc connect $FAR4 8083)
+if [ "$(kv "$probe" reply)" != "you are $A4_CLI" ]; then
+    case_begin "SKIP AF_SMC socket: none reaches a TCP server on this kernel (${probe//$'\n'/ })"
+else
+    case_begin "AF_SMC socket to a blocked port: connect EACCES, MSG_FASTOPEN EPERM, nothing arrives"
+    out=$(shim "$CFG" $PY $LEAK smc connect $FAR4 8080)
+    assert_eq "$(kv "$out" result)" EACCES "connect"
+    out=$(shim "$CFG" $PY $LEAK smc fastopen $FAR4 8080)
+    assert_eq "$(kv "$out" result)" EPERM "sendto(MSG_FASTOPEN)"
+    out=$(shim "$CFG" $PY $LEAK smc connect $FAR6 8080)
+    assert_eq "$(kv "$out" result)" EACCES "connect IPv6"
+    assert_saw_nothing "$BLK" "blocked server"
+fi
+
 # ---------------------------------------------------------------- 7: syscall()
 
 case_begin "syscall(SYS_connect / SYS_sendto / SYS_sendmsg) to blocked destinations: refused, nothing arrives"
