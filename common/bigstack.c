@@ -102,9 +102,17 @@ static __attribute__((noinline)) bool run_on(struct call *c)
  * versions are checked and symbol looked up at every process start. The window
  * below this top loses what the arguments and environment take, so a call made
  * that deep takes the other stack: the safe side. */
+static uintptr_t main_top_seen; /* getauxval scans the auxiliary vector: once */
+
 static uintptr_t main_top(void)
 {
-    return (uintptr_t)getauxval(AT_EXECFN);
+    uintptr_t top = __atomic_load_n(&main_top_seen, __ATOMIC_RELAXED);
+
+    if (!top) {
+        top = (uintptr_t)getauxval(AT_EXECFN);
+        __atomic_store_n(&main_top_seen, top, __ATOMIC_RELAXED);
+    }
+    return top;
 }
 
 /* 1: the main thread's stack may grow past MAIN_STACK_SURE; 0: not (a small
