@@ -106,6 +106,15 @@ static void add_proxy(struct imp *im, struct pc *pc, int line, char **t, int n)
                  t[0], p->server, IMP_VALUE_MAX);
         return;
     }
+    /* HTTP Basic authentication joins them as user:pass: a ':' in the user name
+     * moves the split (proxychains-ng sends it all the same). */
+    if (n >= 4 && strcmp(t[0], "http") == 0 && strchr(t[3], ':')) {
+        imp_warn(im, line,
+                 "http proxy %s: a user name with ':' cannot be sent by HTTP Basic "
+                 "authentication: left out",
+                 p->server);
+        return;
+    }
     if (n == 4)
         imp_warn(im, line, "%s proxy %s: a user name without a password: the user name is kept",
                  t[0], p->server);

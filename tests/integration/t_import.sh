@@ -112,6 +112,22 @@ done
 assert_eq "$(count_lines "$T/rr1.log" "tcp/connect \\[: 198\.51\.100\.1\.[0-9]+ 198\.51\.100\.2\.1101 -> .* 198\.51\.100\.2\.1102")" 2 "rr1 first, then rr2"
 assert_eq "$(count_lines "$T/rr2.log" "tcp/connect \\[: 198\.51\.100\.1\.[0-9]+ 198\.51\.100\.2\.1102 -> .* 198\.51\.100\.2\.1101")" 2 "rr2 first, then rr1"
 
+case_begin "proxychains.conf, an http proxy whose user name holds ':' (Basic authentication cannot carry it): left out with a comment, check accepts the output, curl is refused and the web server sees nothing"
+cat >"$T/colon.conf" <<EOF
+strict_chain
+[ProxyList]
+http $B4_SRV 3128 us:er secret
+EOF
+: >"$WLOG.before"
+cp "$WLOG" "$WLOG.before"
+import colon
+assert_eq "$IRC" 0 "import's exit status"
+assert_eq "$CHECK" "ok: 0 dialers, 1 apps" "dialshim check on the output"
+assert_match "$(cat "$T/colon.ini")" "^; line 3: http proxy .*: a user name with ':' cannot be sent" "the comment"
+code=$(in_cli timeout 10 "$DIALSHIM" -c "$T/colon.ini" -- $CURL http://$FAR4:8080/ 2>"$T/run.err")
+assert_eq "$code" 000 "curl's answer"
+assert_eq "$(wc -l <"$WLOG")" "$(wc -l <"$WLOG.before")" "lines in the web server's log"
+
 case_begin "a file of neither format: exit 2, nothing on stdout, FILE:0 on stderr"
 printf 'hello world\n' >"$T/neither.conf"
 out=$(in_cli timeout 10 "$DIALSHIM" import "$T/neither.conf" 2>"$T/neither.err")
