@@ -1,6 +1,7 @@
 #include "common/bigstack.h"
 
 #include "common/reentry.h"
+#include "common/nobss.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -102,7 +103,7 @@ static __attribute__((noinline)) bool run_on(struct call *c)
  * versions are checked and symbol looked up at every process start. The window
  * below this top loses what the arguments and environment take, so a call made
  * that deep takes the other stack: the safe side. */
-static uintptr_t main_top_seen; /* getauxval scans the auxiliary vector: once */
+static uintptr_t main_top_seen FIRST_DATA; /* getauxval scans the auxiliary vector: once */
 
 static uintptr_t main_top(void)
 {
@@ -117,7 +118,7 @@ static uintptr_t main_top(void)
 
 /* 1: the main thread's stack may grow past MAIN_STACK_SURE; 0: not (a small
  * ulimit -s); -1: not asked yet (the answer is the same for every thread). */
-static int main_grows = -1;
+static int main_grows FIRST_DATA = -1;
 
 static bool on_main_stack(void)
 {

@@ -1,5 +1,6 @@
 #include "common/fdtab.h"
 #include "common/hotpath.h"
+#include "common/nobss.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -7,9 +8,9 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 
-uint32_t *fdtab_words;
-unsigned long fdtab_len;
-static int high = -1;
+uint32_t *fdtab_words FIRST_DATA;
+unsigned long fdtab_len FIRST_DATA;
+static int high FIRST_DATA = -1;
 
 /* Cap the reservation: 4 bytes a descriptor, 16 Mi descriptors = 64 MiB of
  * address space, never of memory (MAP_NORESERVE, untouched pages cost nothing). */

@@ -4,6 +4,7 @@
 #include "common/ownfd.h"
 #include "common/reentry.h"
 #include "common/sys.h"
+#include "common/nobss.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,17 +15,17 @@
 #include <syslog.h>
 #include <unistd.h>
 
-enum log_level log_level_now = LOG_LVL_WARN;
-enum log_format log_format_now = LOG_FORMAT_TEXT;
+enum log_level log_level_now FIRST_DATA = LOG_LVL_WARN;
+enum log_format log_format_now FIRST_DATA = LOG_FORMAT_TEXT;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug", "trace"};
 
 /* -1: syslog; otherwise the fd lines go to. A file lives at a high number and is
  * recognised before each line (common/ownfd.h): a program that closed it behind
  * our back and opened a file of its own never gets our lines in that file. */
-static int log_fd = 2;
-static char *log_path; /* the file, to open it again after such a close */
-static int reopening;  /* one thread at a time opens it again */
+static int log_fd FIRST_DATA = 2;
+static char *log_path FIRST_DATA; /* the file, to open it again after such a close */
+static int reopening FIRST_DATA;  /* one thread at a time opens it again */
 
 static int open_file(const char *path)
 {

@@ -10,10 +10,11 @@
 #include "common/sys.h"
 
 #include "common/reentry.h"
+#include "common/nobss.h"
 
 #include <stdarg.h>
 
-struct sys_table sys;
+struct sys_table sys FIRST_DATA;
 __thread int shim_depth __attribute__((tls_model("initial-exec")));
 
 #define LIBC(ret, name, params, args)                                                              \

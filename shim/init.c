@@ -19,11 +19,11 @@
 #include <unistd.h>
 #include <linux/futex.h>
 
-static pthread_once_t resolve_once = PTHREAD_ONCE_INIT;
-static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static pthread_once_t resolve_once FIRST_DATA = PTHREAD_ONCE_INIT;
+static pthread_once_t load_once FIRST_DATA = PTHREAD_ONCE_INIT;
 
 /* Where this library's code lies, to recognise a lookup that found us again. */
-static uintptr_t self_lo, self_hi;
+static uintptr_t self_lo FIRST_DATA, self_hi FIRST_DATA;
 
 static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
 {
@@ -167,7 +167,7 @@ __attribute__((section(".text.startup.dialshim"))) static void capture(void)
 }
 
 /* Set when load() is done: a nested hook must not wait in pthread_once. */
-static bool loaded;
+static bool loaded FIRST_DATA;
 
 static int load_on_bigstack(void *arg)
 {
