@@ -139,13 +139,6 @@ int sup_app_of(pid_t tid, char *prog, size_t cap)
 
 /* ---- what the kernel must have ---- */
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd 438
-#endif
-
 /* NULL when the supervisor can run here, else what is missing. */
 static const char *missing_feature(void)
 {

@@ -15,6 +15,7 @@
 #include "common/fakeip.h"
 #include "common/log.h"
 #include "common/route.h"
+#include "tools/seccomp_compat.h"
 
 #include <linux/seccomp.h>
 #include <time.h>
