@@ -70,6 +70,15 @@ int io_write_all(int fd, const uint8_t *buf, size_t n, long long deadline)
 
 int io_read_to(int fd, uint8_t *buf, size_t *have, size_t want, long long deadline)
 {
+    /* A reply's first bytes are seldom there when we ask: the proxy has to be
+     * scheduled (and, for a CONNECT, to connect) first. Waiting before the first
+     * read saves a read that would only say EAGAIN; its later bytes came with
+     * the first ones, and are read at once. */
+    if (*have == 0 && want > 0) {
+        int err = io_wait(fd, POLLIN, deadline);
+        if (err)
+            return err;
+    }
     while (*have < want) {
         ssize_t r = sys.recv(fd, buf + *have, want - *have, 0);
         if (r > 0) {

@@ -21,7 +21,8 @@ int io_wait_connected(int fd, long long deadline);
 /* Send the N bytes at BUF (MSG_NOSIGNAL): 0, ETIMEDOUT or an errno. */
 int io_write_all(int fd, const uint8_t *buf, size_t n, long long deadline);
 
-/* Read until BUF holds WANT bytes (*HAVE already there), never more. Returns 0,
+/* Read until BUF holds WANT bytes (*HAVE already there), never more; with
+ * nothing there yet it waits for input before the first read. Returns 0,
  * ETIMEDOUT, an errno, or ECONNRESET on EOF. */
 int io_read_to(int fd, uint8_t *buf, size_t *have, size_t want, long long deadline);
 
