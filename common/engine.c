@@ -22,14 +22,10 @@
 #include "common/hotpath.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -193,11 +189,9 @@ HOT_PATH static int dial_prepare(struct dial *d, struct dest *dst, char *name, u
     return err;
 }
 
-/* After the dial of D (ERR) for the program's FD, which the program connected to
- * SA: the fdtab bits, the pins, the views, the log line. */
-HOT_PATH static void dial_finish(int fd, uint32_t fst, struct dial *d, const struct sockaddr *sa,
-                                 socklen_t len, int rule, int err, bool had_options, int maker,
-                                 const struct timespec *t0)
+HOT_PATH void dial_finish(int fd, uint32_t fst, struct dial *d, const struct sockaddr *sa,
+                          socklen_t len, int rule, int err, bool had_options, int maker,
+                          const struct timespec *t0)
 {
     const char *host = d->host;
 
@@ -229,51 +223,6 @@ HOT_PATH static void dial_finish(int fd, uint32_t fst, struct dial *d, const str
     } else if (!had_options) {
         log_decision(LOG_LVL_INFO, d, rule, err, t0);
     }
-}
-
-/* The driver's half of a non-blocking dial (common/pending.h): the same dialers,
- * on the duplicate. */
-static int async_run(struct pend_dial *pd)
-{
-    return pd->d.host ? resolve_dial(&pd->d) : dialer_dial(&pd->d);
-}
-
-static void async_done(int fd, struct pend_dial *pd, int err)
-{
-    pd->d.host = pd->host[0] ? pd->host : NULL;
-    dial_finish(fd, pd->fst, &pd->d, (const struct sockaddr *)&pd->sa, pd->d.len, pd->rule, err,
-                pd->had_options, pd->maker, &pd->t0);
-}
-
-static const struct pend_ops async_ops = {async_run, async_done};
-
-/* Start D in the background; 0 (the program gets EINPROGRESS) or an errno. */
-static int dial_async(const struct dial *d, uint32_t fst, int rule, int maker,
-                      const struct timespec *t0)
-{
-    struct pend_dial *pd = malloc(sizeof(*pd));
-    int err;
-
-    if (!pd)
-        return ENOMEM;
-    memset(pd, 0, offsetof(struct pend_dial, d.why));
-    memcpy(&pd->d, d, offsetof(struct dial, why));
-    pd->d.why[0] = '\0';
-    memcpy(&pd->sa, d->sa, d->len);
-    pd->host[0] = '\0';
-    if (d->host)
-        snprintf(pd->host, sizeof(pd->host), "%s", d->host);
-    pd->fst = fst;
-    pd->rule = rule;
-    pd->maker = maker;
-    pd->had_options = d->applied;
-    pd->t0 = *t0;
-    err = pending_start(d->fd, pd, &async_ops);
-    free(pd);
-    if (err)
-        log_warn("%s[%d] tcp fd %d: a non-blocking dial could not start (%s): refused", state.prog,
-                 (int)getpid(), d->fd, strerror(err));
-    return err ? err : EINPROGRESS;
 }
 
 /* One connect of the program, as decide_and_dial routed it. */
@@ -345,32 +294,6 @@ HOT_PATH static int dial_routed(struct routed_call *c)
 static int routed_on_bigstack(void *arg)
 {
     return dial_routed(arg);
-}
-
-/* How long the program waits for a TCP dial that may run in the background
- * (the slow path only: one fcntl, whose answer *FL keeps for the dial, -1 when
- * not read; one getsockopt for a blocking socket that may have SO_SNDTIMEO): 0 for a non-blocking
- * socket, a blocking one's SO_SNDTIMEO in ms, -1: the dial runs inline (a blocking socket without
- * it, a dial nested in a signal handler). */
-static long async_wait_ms(int fd, uint32_t fst, int *fl)
-{
-    struct timeval tv = {0, 0};
-    socklen_t len = sizeof(tv);
-
-    *fl = -1;
-    if ((fst & FD_KIND_MASK) != FD_TCP || reentry_nested() || (*fl = sys.fcntl(fd, F_GETFL)) < 0)
-        return -1;
-    if (*fl & O_NONBLOCK)
-        return 0;
-    /* A forked child runs a blocking dial in its own thread, as before the send
-     * timeout was honoured: a thread started after a fork of a threaded program is
-     * outside what POSIX allows until exec, and the sanitizers' runtimes hang or
-     * complain there (t_stress_fork under ASan and TSan). Non-blocking sockets
-     * have no other way. */
-    if ((fst & FD_NO_SNDTIMEO) || pending_forked() ||
-        sys.getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) < 0 || (!tv.tv_sec && !tv.tv_usec))
-        return -1;
-    return tv.tv_sec * 1000L + (tv.tv_usec + 999) / 1000;
 }
 
 /* A direct dial to an address runs here; every other dial (a name, a proxy chain,

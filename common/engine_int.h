@@ -1,6 +1,7 @@
-/* engine_int: what the engine's two files share (engine.c: sockets, connects,
- * descriptors; datagram.c: sends with a destination, and the sends and receives
- * of sockets with a SOCKS5 association). Nothing else includes it.
+/* engine_int: what the engine's files share (engine.c: sockets and connects;
+ * engine_async.c: dials in the background; engine_fd.c: descriptors; engine_log.c:
+ * the decision lines; datagram.c: sends with a destination, and the sends and
+ * receives of sockets with a SOCKS5 association). Nothing else includes it.
  *
  * Promise: the same as common/engine.h for each function here.
  */
@@ -10,6 +11,7 @@
 #include "common/dialer/dialer.h"
 #include "common/log.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -36,6 +38,23 @@ static inline void log_decision(enum log_level l, const struct dial *d, int rule
  * errno (EACCES for TCP, EPERM for datagrams) with D->why set when the socket
  * carries another dialer's options that the new one's cannot replace. */
 int options_ready(struct dial *d, uint32_t fst, int *maker);
+
+/* After the dial of D (ERR) for the program's FD, which the program connected to
+ * SA (LEN bytes) by RULE: the fdtab bits, the pins, the views, the log line.
+ * HAD_OPTIONS: D's socket carried MAKER's options before; T0: the dial's start. */
+void dial_finish(int fd, uint32_t fst, struct dial *d, const struct sockaddr *sa, socklen_t len,
+                 int rule, int err, bool had_options, int maker, const struct timespec *t0);
+
+/* Start D (FST: its socket's fdtab word) in the background: EINPROGRESS (the
+ * program is told so) or an errno, logged (nothing started). */
+int dial_async(const struct dial *d, uint32_t fst, int rule, int maker, const struct timespec *t0);
+
+/* How long the program waits for a TCP dial of FD that may run in the background
+ * (the slow path only: one fcntl, whose answer *FL keeps for the dial, -1 when
+ * not read; one getsockopt for a blocking socket that may have SO_SNDTIMEO): 0
+ * for a non-blocking socket, a blocking one's SO_SNDTIMEO in ms, -1: the dial
+ * runs inline (a blocking socket without it, a dial nested in a signal handler). */
+long async_wait_ms(int fd, uint32_t fst, int *fl);
 
 /* A TCP send with FLAGS to TO: a MSG_FASTOPEN one on a closed socket is routed
  * like a connect. Returns 0 (send it) or an errno, logged. */
