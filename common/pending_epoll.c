@@ -125,29 +125,11 @@ void pending_epoll_hide(struct rec *r, int fd)
         sys.epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, NULL);
 }
 
-void pending_epoll_show(struct rec *r)
+/* Make FD's recorded registrations again in the kernel (pending_mu held). */
+static void remake(int fd)
 {
-    for (int i = 0; i < r->nfds; i++) {
-        int fd = r->fds[i];
-        struct preg **pp = slot(fd, false), *p;
-        while (pp && (p = *pp)) {
-            struct epoll_event ev = p->ev;
-            if (sys.epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 && errno != EEXIST) {
-                *pp = p->next; /* the set is gone (EBADF): so is the registration */
-                free(p);
-                continue;
-            }
-            pp = &p->next;
-        }
-    }
-}
+    struct preg **pp = slot(fd, false), *p;
 
-void pending_epoll_swapped(int fd)
-{
-    struct preg **pp, *p;
-
-    pthread_mutex_lock(&pending_mu);
-    pp = slot(fd, false);
     while (pp && (p = *pp)) {
         struct epoll_event ev = p->ev;
         if (sys.epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 && errno != EEXIST) {
@@ -157,6 +139,18 @@ void pending_epoll_swapped(int fd)
         }
         pp = &p->next;
     }
+}
+
+void pending_epoll_show(struct rec *r)
+{
+    for (int i = 0; i < r->nfds; i++)
+        remake(r->fds[i]);
+}
+
+void pending_epoll_swapped(int fd)
+{
+    pthread_mutex_lock(&pending_mu);
+    remake(fd);
     pthread_mutex_unlock(&pending_mu);
 }
 
