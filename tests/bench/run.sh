@@ -58,7 +58,7 @@ dialer = marked
 INI
 SHIM="LD_PRELOAD=$PWD/$B/libdialshim.so DIALSHIM_CONFIG=$T/bench.ini"
 N=${BENCH_CONNS:-4000}
-ROUNDS=${BENCH_ROUNDS:-31}
+ROUNDS=${BENCH_ROUNDS:-33}
 
 run() { # variant -> conns/s
     case $1 in

@@ -21,7 +21,7 @@ NS=bs-$$
 DST=203.0.113.7 DPORT=7001
 N=${BENCH_SOCKS_CONNS:-3000}
 DN=${BENCH_DANTE_CONNS:-1000}
-ROUNDS=${BENCH_SOCKS_ROUNDS:-9}
+ROUNDS=${BENCH_SOCKS_ROUNDS:-21}
 for p in microsocks danted proxychains4; do
     command -v $p >/dev/null || { echo "<!-- socks5: $p missing (make deps) -->"; exit 1; }
 done
