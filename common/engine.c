@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/monotime.h"
 #include "common/other.h"
+#include "common/owner.h"
 #include "common/pending.h"
 #include "common/reentry.h"
 #include "common/route.h"
@@ -119,7 +120,7 @@ HOT_PATH int engine_close(int fd)
 {
     uint32_t v = fdtab_get(fd);
 
-    if ((v & (FD_PENDING | FD_DIALED)) && pending_foreign_pid())
+    if ((v & FD_STATE) && owner_foreign())
         return sys.close(fd); /* a vfork child: the table is its parent's */
     if (v & (FD_PENDING | FD_DIALED))
         pending_release(fd, false); /* a dial in flight is abandoned with its last number */

@@ -76,7 +76,8 @@ int engine_dup_reserve(int oldfd, int newfd);
 int engine_dup(int oldfd, int newfd, bool new);
 
 /* FD is no socket of ours any more (ENOTSOCK: its number was reused behind our
- * back): forget it. */
+ * back): forget it. Like close, dup2 onto a number and close_range below, nothing
+ * in a vfork child for a number with state (common/owner.h). */
 void engine_forget(int fd);
 
 /* Descriptors FIRST..LAST are being closed without close(2) (close_range,

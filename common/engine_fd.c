@@ -11,6 +11,7 @@
 #include "common/family.h"
 #include "common/fdtab.h"
 #include "common/log.h"
+#include "common/owner.h"
 #include "common/ownfd.h"
 #include "common/pending.h"
 #include "common/relay.h"
@@ -92,7 +93,7 @@ int engine_disconnect(int fd, const struct sockaddr *sa, socklen_t len)
 
 int engine_dup_reserve(int oldfd, int newfd)
 {
-    return (fdtab_get(oldfd) & FD_ASSOC) ? relay_reserve(newfd) : 0;
+    return (fdtab_get(oldfd) & FD_ASSOC) && !owner_foreign() ? relay_reserve(newfd) : 0;
 }
 
 int engine_dup(int oldfd, int newfd, bool new)
@@ -102,12 +103,17 @@ int engine_dup(int oldfd, int newfd, bool new)
 
     if (newfd == oldfd)
         return newfd;
+    /* A vfork child (python's subprocess dup2s its stdin onto 0): a share of the
+     * parent's association would keep it open for good, a close of the number's
+     * state would take the parent's. */
+    if (((v | fdtab_get(newfd)) & FD_STATE) && owner_foreign())
+        return newfd;
     if (fdtab_get(newfd) & FD_ASSOC)
         relay_close(newfd); /* dup2/dup3 closed it (or a close we never saw did) */
     if (fdtab_get(newfd) & FD_ENGINE)
         fakepin_close(newfd);
     if (fdtab_get(newfd) & (FD_PENDING | FD_DIALED))
-        pending_close(newfd, false); /* the kernel closed what the number held */
+        pending_release(newfd, false); /* the kernel closed what the number held */
     if (fdtab_get(newfd) & FD_EPOLL)
         pending_epoll_closed(newfd); /* and the registrations of that file */
     err = (v & FD_ASSOC) ? relay_dup(oldfd, newfd) : 0;
@@ -138,15 +144,25 @@ int engine_dup(int oldfd, int newfd, bool new)
     return newfd;
 }
 
+/* Whether a number in FIRST..TOP has state elsewhere in the shim's memory. */
+static bool range_has_state(unsigned first, long top)
+{
+    for (long fd = first; fd <= top; fd++)
+        if (fdtab_get((int)fd) & FD_STATE)
+            return true;
+    return false;
+}
+
 void engine_forget_range(unsigned first, unsigned last)
 {
-    int high = fdtab_high();
+    long top = (long)last < fdtab_high() ? (long)last : fdtab_high();
 
     /* A vfork child (Python's subprocess calls close_range there) runs in its
-     * parent's memory: what the shim knows is the parent's, dials included. */
-    if (pending_foreign_pid())
+     * parent's memory: what the shim knows is the parent's, associations, pins
+     * and dials included. One getpid(), only when the range holds some. */
+    if (range_has_state(first, top) && owner_foreign())
         return;
-    for (long fd = first; fd <= (long)last && fd <= high; fd++) {
+    for (long fd = first; fd <= top; fd++) {
         uint32_t v = fdtab_get((int)fd);
         if (!v)
             continue;
@@ -176,7 +192,9 @@ int engine_close_range(unsigned first, unsigned last, int flags)
 
 void engine_forget(int fd)
 {
-    pending_close(fd, false);
+    if ((fdtab_get(fd) & FD_STATE) && owner_foreign())
+        return; /* a vfork child: the parent's */
+    pending_release(fd, false);
     pending_epoll_closed(fd);
     fakepin_close(fd);
     relay_close(fd);

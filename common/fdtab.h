@@ -45,6 +45,10 @@ enum fd_kind { FD_UNKNOWN = 0, FD_TCP = 1, FD_UDP = 2, FD_OTHER = 3 };
 /* Not an AF_INET/AF_INET6 socket (a socketpair, an inherited unix socket): the
  * engine passes its calls untouched. With kind FD_OTHER. */
 #define FD_FOREIGN (1u << 15)
+/* The number has state elsewhere in the shim's memory (an association, a pin, a
+ * record, the IPv4 view, DNS answers): a vfork child's close or dup2 leaves it
+ * alone (common/owner.h), the one getpid() asked only for such numbers. */
+#define FD_STATE (FD_ENGINE | FD_ASSOC | FD_FAMILY | FD_DNS | FD_PENDING | FD_DIALED | FD_EPOLL)
 /* Which dialer's options the socket carries (common/applied.h): its index + 1, 0 = none. */
 #define FD_DIALER_SHIFT 16
 #define FD_DIALER_MASK  (0xfffu << FD_DIALER_SHIFT)

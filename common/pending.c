@@ -5,6 +5,7 @@
 #include "common/fdtab.h"
 #include "common/log.h"
 #include "common/monotime.h"
+#include "common/owner.h"
 #include "common/ownfd.h"
 #include "common/pending_int.h"
 #include "common/state.h"
@@ -25,8 +26,6 @@ pthread_cond_t pending_cv = PTHREAD_COND_INITIALIZER;
 static struct rec **byfd;
 static int cap_fds;
 static int n_pending;
-static int n_recs;
-static pid_t owner;
 
 static bool forked;
 
@@ -38,16 +37,6 @@ bool pending_forked(void)
 int pending_count(void)
 {
     return __atomic_load_n(&n_pending, __ATOMIC_RELAXED);
-}
-
-bool pending_foreign_pid(void)
-{
-    /* A vfork child runs the hooks in the parent's memory: the table is the
-     * parent's, and so are the dials (its close_range must not abandon them). */
-    pid_t o;
-
-    return __atomic_load_n(&n_recs, __ATOMIC_RELAXED) &&
-           (o = __atomic_load_n(&owner, __ATOMIC_RELAXED)) && getpid() != o;
 }
 
 struct rec *rec_of(int fd)
@@ -94,7 +83,6 @@ void rec_unref(struct rec *r)
         sys.close(r->efd);
     free(r->pd);
     free(r);
-    __atomic_fetch_sub(&n_recs, 1, __ATOMIC_RELAXED);
 }
 
 /* FD's number no longer holds its record. Locked. Waits while the engine's
@@ -155,13 +143,6 @@ static struct rec *rec_new(void)
     if (!r)
         return NULL;
     r->dupfd = r->efd = -1;
-    __atomic_fetch_add(&n_recs, 1, __ATOMIC_RELAXED);
-    /* The first record names the owner: getpid() is a system call, made once. */
-    if (!__atomic_load_n(&owner, __ATOMIC_RELAXED)) {
-        pid_t none = 0;
-        __atomic_compare_exchange_n(&owner, &none, getpid(), false, __ATOMIC_RELAXED,
-                                    __ATOMIC_RELAXED);
-    }
     return r;
 }
 
@@ -421,7 +402,7 @@ void pending_record_peer(int fd, const struct sockaddr *sa, socklen_t len)
 
 void pending_close(int fd, bool abandon_now)
 {
-    if (!pending_foreign_pid())
+    if (!owner_foreign()) /* a vfork child's: the dials are its parent's */
         pending_release(fd, abandon_now);
 }
 
@@ -445,8 +426,6 @@ void pending_dup(int oldfd, int newfd)
 {
     struct rec *r, *old;
 
-    if (pending_foreign_pid())
-        return;
     pthread_mutex_lock(&pending_mu);
     if ((old = detach(newfd))) {
         if (old->pending && !old->nfds)
@@ -489,7 +468,6 @@ void pending_atfork_child(void)
     pthread_mutex_init(&pending_mu, NULL);
     pthread_cond_init(&pending_cv, NULL);
     driver_atfork_child();
-    __atomic_store_n(&owner, getpid(), __ATOMIC_RELAXED);
     __atomic_store_n(&forked, true, __ATOMIC_RELAXED);
     for (int fd = 0; fd < cap_fds; fd++) {
         struct rec *r = byfd[fd];

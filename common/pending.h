@@ -65,11 +65,6 @@ struct pend_ops {
  * nothing was started and nothing leaked). */
 int pending_start(int fd, const struct pend_dial *pd, const struct pend_ops *ops);
 
-/* True in a vfork child running on its parent's memory while the parent has
- * records: the close hooks must leave what the shim knows alone (one getpid()
- * only then). */
-bool pending_foreign_pid(void);
-
 /* This process is a fork child (pending_atfork_child ran): a relaxed load. */
 bool pending_forked(void);
 
@@ -101,10 +96,11 @@ int pending_peer(int fd, struct sockaddr *sa, socklen_t *len, int *ret);
 void pending_record_peer(int fd, const struct sockaddr *sa, socklen_t len);
 
 /* FD's number goes (close, close_range, dup2 onto it, shutdown of a pending
- * one: ABANDON even when other numbers hold the socket). */
+ * one: ABANDON even when other numbers hold the socket); nothing in a vfork
+ * child (common/owner.h). */
 void pending_close(int fd, bool abandon);
 /* pending_close for a caller that has made sure this is not a vfork child
- * (pending_foreign_pid): one getpid() per close, not two. */
+ * (owner_foreign): one getpid() per close, not two. */
 void pending_release(int fd, bool abandon);
 
 /* True while some dial holds descriptors of the shim's (its duplicate, its
@@ -115,7 +111,8 @@ bool pending_keeps_fds(void);
  * registered ones (common/ownfd.h). Returns like close_range. */
 int pending_close_range(unsigned first, unsigned last, int flags);
 
-/* NEWFD was made a copy of OLDFD: the same record. */
+/* NEWFD was made a copy of OLDFD: the same record. The caller has made sure
+ * this is not a vfork child (owner_foreign). */
 void pending_dup(int oldfd, int newfd);
 
 /* For a waiter on FD: the record's eventfd (readable once the dial is done)

@@ -10,6 +10,7 @@
  * stretch of the range between them (with the shim's registered ones,
  * common/ownfd.h). A close(2) of one such number by the program is not kept
  * from it (the number was never the program's to close). */
+#include "common/owner.h"
 #include "common/ownfd.h"
 #include "common/pending_int.h"
 #include "common/sys.h"
@@ -46,7 +47,7 @@ bool pending_keeps_fds(void)
 {
     /* a vfork child's table is a copy: closing the parent's numbers there is
      * harmless, and it must not take the parent's locks or allocate */
-    return __atomic_load_n(&n_listed, __ATOMIC_RELAXED) && !pending_foreign_pid();
+    return __atomic_load_n(&n_listed, __ATOMIC_RELAXED) && !owner_foreign();
 }
 
 int pending_close_range(unsigned first, unsigned last, int flags)

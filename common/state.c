@@ -7,6 +7,7 @@
 #include "common/statedir.h"
 #include "common/log.h"
 #include "common/nobss.h"
+#include "common/owner.h"
 #include "common/support.h"
 #include "common/hotpath.h"
 
@@ -134,6 +135,7 @@ void state_load(void)
     const char *lvl = state_cap.log, *logfile = state_cap.log_file, *app = state_cap.app;
     struct conf *c = NULL;
 
+    owner_set();
     log_open(level_from(lvl, LOG_LVL_WARN), logfile);
     if (!state.path[0])
         return;
@@ -197,10 +199,12 @@ void state_atfork_parent(void)
     dns_atfork_parent();
 }
 
-/* The configuration and the descriptor table carry over as they are; the fake-ip
- * table and the DNS cache get usable locks again. */
+/* The configuration and the descriptor table carry over as they are, and the
+ * child owns its copy of them (common/owner.h); the fake-ip table and the DNS
+ * cache get usable locks again. */
 void state_atfork_child(void)
 {
+    owner_set();
     fakeip_atfork_child();
     dns_atfork_child();
 }

@@ -6,8 +6,9 @@
  * clears its environment keeps its policy, and one that never touches the network
  * pays a few system calls. state_load() runs once after it, on the first hook that
  * needs the policy (the shim calls both under pthread_once); it may read
- * /proc/self/exe then (a name pattern is also tried on the executable's basename)
- * and sets or clears DIALSHIM_PARENT_APP for the processes this one starts
+ * /proc/self/exe then (a name pattern is also tried on the executable's basename),
+ * records the process as the owner of the shim's memory (common/owner.h) and sets or clears
+ * DIALSHIM_PARENT_APP for the processes this one starts
  * (`[app] inherit`); after it returns,
  * `state` never changes, so every hook reads it without a lock. Neither exits nor
  * aborts: a bad file leaves state.broken set and the errors logged.
@@ -58,7 +59,7 @@ void state_capture(void);
 void state_load(void);
 
 /* pthread_atfork handlers: modules with locks take them before fork and make
- * them usable again on both sides after it. */
+ * them usable again on both sides after it; the child becomes the owner. */
 void state_atfork_prepare(void);
 void state_atfork_parent(void);
 void state_atfork_child(void);

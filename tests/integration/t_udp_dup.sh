@@ -107,4 +107,35 @@ for how in close_range closefrom syscall; do
 done
 : >"$LOG"
 
+# A vfork child runs the hooks in its parent's memory: python's subprocess (vfork,
+# then close_range above 2 in the child, and dup2 of a stdin onto 0) must leave the
+# program's association alone. Before the fix the child's close_range freed it in
+# the parent (its control connection leaked there, the next datagram opened a second
+# association: dante saw 2, the far server a second source port, 1 descriptor left
+# after the program's close), and with the socket as the child's stdin, the dup2
+# gave the parent's fd 0 a share that kept the first association open for good.
+case_begin "a vfork child (python's subprocess) closes and dup2s the relayed socket: the program's association lives on"
+for how in close_fds stdin; do
+    : >"$DL"
+    : >"$LOG"
+    flag=
+    [ $how = stdin ] && flag=--stdin
+    run_shim "$P" $PY $UDPC spawn $FAR4 5353 $flag
+    assert_eq "$RC" 0 "$how: client exit status"
+    assert_eq "$(kv "$OUT" child)" 0 "$how: the child's exit status"
+    assert_eq "$(kv "$OUT" echo1)/$(kv "$OUT" echo2)" ok/ok "$how: both echoes byte-exact"
+    assert_eq "$(kv "$OUT" from2)" "$FAR4 5353" "$how: the second answer's source"
+    assert_eq "$(kv "$OUT" seen2)" "$FAR4" "$how: the far server saw dante"
+    assert_eq "$(awk '$1 == "PEER" { print $2, $3 }' "$LOG" | sort -u | wc -l)/$(grep -c '^PEER' "$LOG")" \
+        1/2 "$how: the far server got both datagrams from one address and port"
+    assert_eq "$(grep -c 'tcp/accept \[:' "$DL")" 1 "$how: control connections dante accepted"
+    assert_eq "$(grep -c 'udp/udpassociate \[:' "$DL")" 1 "$how: associations dante set up"
+    assert_eq "$(grep -c 'udp association via p created' <<<"$ERR")" 1 "$how: associations the shim made"
+    pids=$(grep 'udp association via p c' <<<"$ERR" | sed 's/.*\[\([0-9]*\)\] udp association.*/\1/' | sort -u | wc -l)
+    assert_eq "$(grep -c 'udp association via p closed' <<<"$ERR")/$pids" 1/1 \
+        "$how: the association ended once, by the program that made it"
+    assert_eq "$(kv "$OUT" fds_after)" "$(kv "$OUT" fds_before)" "$how: no descriptor left in the program"
+done
+: >"$LOG"
+
 finish

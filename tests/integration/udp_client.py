@@ -33,6 +33,13 @@ datagram with `you are <ip>\\n` followed by the datagram itself.
         one echo on the socket, then copies of it by dup (F_DUPFD_CLOEXEC), fcntl
         F_DUPFD, dup2 and dup3, three echoes on each; the original closed, three more
         on two copies; a fresh socket dup2'd over a copy, three echoes on that number
+    udp_client.py spawn HOST PORT [--stdin]
+        one echo, then subprocess.run(["/bin/true"], close_fds=True) (python 3.11
+        starts it by vfork: the child's close_range and, with --stdin (the socket as
+        the child's stdin), its dup2 run the hooks on the program's memory), one
+        more echo, the socket closed: prints fds_before= (the program's descriptors
+        before the socket) and fds_after= (after its close), echo1=/echo2= (ok or
+        bad), from2=, seen2=, child=STATUS
 
 Output key=value lines: sent=, ok=, bad= (corrupted or wrong peer), lost=,
 from=IP PORT (the peer the program was told), seen=IP (what the server saw),
@@ -379,6 +386,32 @@ def do_dup(host, port, flags):
     return 0 if tally["ok"] == 22 and not tally["bad"] else 4
 
 
+def do_spawn(host, port, flags):
+    import subprocess
+
+    def fds():
+        return len(os.listdir("/proc/self/fd")) - 1  # less listdir's own
+
+    print("fds_before=%d" % fds())
+    s = socket.socket(family(host), socket.SOCK_DGRAM)
+    s.settimeout(3)
+    got = echo_once(s, (host, port), False, b"before")
+    print("echo1=%s" % ("ok" if got and got[0] else "bad"))
+    stdin = s.fileno() if "--stdin" in flags else None
+    sys.stderr.write("MARK: spawn\n")
+    sys.stderr.flush()
+    print("child=%d" % subprocess.run(["/bin/true"], close_fds=True, stdin=stdin).returncode)
+    sys.stderr.write("MARK: spawned\n")
+    sys.stderr.flush()
+    got = echo_once(s, (host, port), False, b"after")
+    print("echo2=%s" % ("ok" if got and got[0] else "bad"))
+    print("from2=%s" % ("%s %d" % got[1][:2] if got else ""))
+    print("seen2=%s" % (got[2] if got else ""))
+    s.close()
+    print("fds_after=%d" % fds())
+    return 0
+
+
 def do_probe(host, port, flags):
     s = socket.socket(family(host), socket.SOCK_DGRAM)
     s.connect((host, port))
@@ -442,6 +475,8 @@ def main(argv):
         return do_unspec(host, port, int(args[3]))
     if mode == "dup":
         return do_dup(host, port, flags)
+    if mode == "spawn":
+        return do_spawn(host, port, flags)
     if mode == "probe":
         return do_probe(host, port, flags)
     print("unknown mode %s" % mode, file=sys.stderr)
