@@ -1,6 +1,6 @@
 /* relay: the table of SOCKS5 UDP associations, per descriptor number, and each
- * association's lifetime and connected peer. See relay.h; the datagrams themselves
- * are relayio.c's. */
+ * association's lifetime. See relay.h; the connected peer is relay_peer.c's, the
+ * datagrams themselves are relayio.c's. */
 #include "common/relay.h"
 
 #include "common/addr.h"
@@ -227,9 +227,7 @@ static void adopt_orphans(void)
     }
 }
 
-/* Nested: FD's association is let go of without a lock; the descriptor is a plain
- * UDP socket from now on (a later datagram is routed afresh). */
-static void let_go(int fd)
+void relay_let_go(int fd)
 {
     fdtab_and(fd, ~(FD_ASSOC | FD_APPLIED));
     if (!orphan(fd))
@@ -306,17 +304,12 @@ int relay_attach(int fd, int dialer, int family, const char *name)
     return 0;
 }
 
-static bool is_open(const struct assoc *a)
-{
-    return __atomic_load_n(&a->opened, __ATOMIC_ACQUIRE) != 0;
-}
-
 int relay_state(int fd, bool *opened)
 {
     struct assoc *a = reentry_nested() ? NULL : relay_get(fd);
     int d = a ? a->c.dialer : -1;
 
-    *opened = a && is_open(a);
+    *opened = a && relay_is_open(a);
     if (a)
         relay_put(a);
     return d;
@@ -337,7 +330,7 @@ int relay_waiting(int fd)
 
     if (!a)
         return -1;
-    if (!is_open(a)) { /* once open, the common case, it stays so: no lock */
+    if (!relay_is_open(a)) { /* once open, the common case, it stays so: no lock */
         pthread_mutex_lock(&a->lock);
         if (a->connected)
             d = a->c.dialer;
@@ -357,7 +350,7 @@ int relay_open_begin(int fd, int dialer, struct relay_chain **ch)
         return ENOENT;
     }
     pthread_mutex_lock(&a->open_lock);
-    if (is_open(a)) { /* another thread's first datagram won */
+    if (relay_is_open(a)) { /* another thread's first datagram won */
         pthread_mutex_unlock(&a->open_lock);
         relay_put(a);
         return EEXIST;
@@ -391,104 +384,12 @@ int relay_open_end(int fd, struct relay_chain *ch, int err, const struct sockadd
     return err;
 }
 
-void relay_set_peer(struct peer *p, const struct relay_target *t)
-{
-    memset(p, 0, sizeof(*p));
-    if (t->host)
-        snprintf(p->host, sizeof(p->host), "%s", t->host);
-    else
-        memcpy(&p->ip, t->sa, addr_len(t->sa->sa_family));
-    p->port = t->port;
-    if (t->view) {
-        memcpy(&p->view, t->view, t->view_len < sizeof(p->view) ? t->view_len : sizeof(p->view));
-        p->view_len = t->view_len;
-    } else if (t->sa) {
-        p->view_len = addr_len(t->sa->sa_family);
-        memcpy(&p->view, t->sa, p->view_len);
-    }
-}
-
-int relay_connect(int fd, const struct relay_target *t)
-{
-    struct assoc *a = reentry_nested() ? NULL : relay_get(fd);
-    int err = 0;
-
-    if (!a)
-        return EBADF;
-    /* Connected to the relay, the socket hears the relay alone, as a connected
-     * socket hears its peer alone; the peer is checked on each datagram. An
-     * association not opened yet: its caller held the socket elsewhere, and
-     * relay_open_end connects it to the relay. */
-    pthread_mutex_lock(&a->open_lock);
-    if (is_open(a) && sys.connect(fd, (struct sockaddr *)&a->c.relay, a->c.relay_len) < 0) {
-        err = errno;
-    } else {
-        pthread_mutex_lock(&a->lock);
-        relay_set_peer(&a->peer, t);
-        a->connected = true;
-        pthread_mutex_unlock(&a->lock);
-    }
-    pthread_mutex_unlock(&a->open_lock);
-    relay_put(a);
-    return err;
-}
-
-void relay_set_view(int fd, const struct sockaddr *sa, socklen_t len)
-{
-    struct assoc *a = reentry_nested() ? NULL : relay_get(fd);
-
-    if (!a)
-        return;
-    pthread_mutex_lock(&a->lock);
-    if (a->connected && len <= sizeof(a->peer.view)) {
-        memcpy(&a->peer.view, sa, len);
-        a->peer.view_len = len;
-    }
-    pthread_mutex_unlock(&a->lock);
-    relay_put(a);
-}
-
-bool relay_peer(int fd, struct sockaddr *sa, socklen_t *len)
-{
-    struct assoc *a = reentry_nested() ? NULL : relay_get(fd);
-    bool connected = false;
-
-    if (!a)
-        return false;
-    pthread_mutex_lock(&a->lock);
-    if ((connected = a->connected)) {
-        memcpy(sa, &a->peer.view, a->peer.view_len < *len ? a->peer.view_len : *len);
-        *len = a->peer.view_len;
-    }
-    pthread_mutex_unlock(&a->lock);
-    relay_put(a);
-    return connected;
-}
-
-void relay_forget_peer(int fd)
-{
-    struct assoc *a;
-
-    if (reentry_nested()) {
-        let_go(fd);
-        return;
-    }
-    a = relay_get(fd);
-
-    if (!a)
-        return;
-    pthread_mutex_lock(&a->lock);
-    a->connected = false;
-    pthread_mutex_unlock(&a->lock);
-    relay_put(a);
-}
-
 /* ---------------------------------------------------------------- descriptors */
 
 void relay_close(int fd)
 {
     if (reentry_nested())
-        let_go(fd);
+        relay_let_go(fd);
     else
         forget(fd);
 }
@@ -500,7 +401,7 @@ static void forget(int fd)
 
     if (!a)
         return;
-    if (last && is_open(a))
+    if (last && relay_is_open(a))
         log_info("%s[%d] udp association via %s closed (fd %d): %llu datagrams out, %llu in, "
                  "%llu dropped",
                  state.prog, (int)getpid(), a->c.name, fd,

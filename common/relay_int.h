@@ -1,6 +1,6 @@
-/* relay_int: what the relay's two files share (relay.c: the table, the
- * associations' lifetime and peers; relayio.c: liveness, sending, receiving).
- * Nothing else includes it.
+/* relay_int: what the relay's files share (relay.c: the table, the associations'
+ * lifetime; relay_peer.c: the connected and recent peers; relayio.c: liveness, sending,
+ * receiving). Nothing else includes it.
  *
  * Promise: the same as common/relay.h for each function here.
  */
@@ -48,8 +48,22 @@ struct assoc {
 struct assoc *relay_get(int fd);
 void relay_put(struct assoc *a);
 
+/* Whether A's chain is open (its fields set, then never changed): no lock. */
+static inline bool relay_is_open(const struct assoc *a)
+{
+    return __atomic_load_n(&a->opened, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* Nested: FD's association is let go of without a lock; the descriptor is a plain
+ * UDP socket from now on (a later datagram is routed afresh). */
+void relay_let_go(int fd);
+
 /* P names T's destination (and what the program calls it). */
 void relay_set_peer(struct peer *p, const struct relay_target *t);
+
+/* Remember where the program sends (A's recent peers), to name the source of the
+ * replies. */
+void relay_remember(struct assoc *a, const struct relay_target *t);
 
 /* -1 with ERR and a log line: WHAT was asked inside another call of the thread. */
 int relay_nested_refusal(const char *prog, int fd, const char *what, int err);

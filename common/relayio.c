@@ -78,29 +78,6 @@ static int alive(struct assoc *a, int fd)
 
 /* ---------------------------------------------------------------- sending */
 
-static bool peer_matches(const struct peer *p, const struct relay_target *t)
-{
-    if (p->port != t->port)
-        return false;
-    if (t->host)
-        return p->host[0] && !strcmp(p->host, t->host);
-    return !p->host[0] && p->ip.ss_family && addr_same((struct sockaddr *)&p->ip, t->sa, false);
-}
-
-/* Remember where the program sends, to name the source of the replies. */
-static void remember(struct assoc *a, const struct relay_target *t)
-{
-    int last;
-
-    pthread_mutex_lock(&a->lock);
-    last = (a->next_recent + RELAY_RECENT - 1) % RELAY_RECENT;
-    if (!peer_matches(&a->recent[last], t)) {
-        relay_set_peer(&a->recent[a->next_recent], t);
-        a->next_recent = (a->next_recent + 1) % RELAY_RECENT;
-    }
-    pthread_mutex_unlock(&a->lock);
-}
-
 /* The last header, for T (the relays' prefix goes from the association itself);
  * returns its length or -1. */
 static ssize_t last_header(const struct relay_target *t, uint8_t *buf, size_t cap)
@@ -172,7 +149,7 @@ ssize_t relay_send(int fd, const struct msghdr *msg, int flags, const struct rel
         return relay_nested_refusal(state.prog, fd, "a datagram through the association", EPERM);
     if (!(a = relay_get(fd)))
         return sys.sendmsg(fd, msg, flags);
-    if (!__atomic_load_n(&a->opened, __ATOMIC_ACQUIRE)) {
+    if (!relay_is_open(a)) {
         /* the engine opens it before: a datagram here has no relay to go to */
         relay_put(a);
         errno = ENOTCONN;
@@ -200,7 +177,7 @@ ssize_t relay_send(int fd, const struct msghdr *msg, int flags, const struct rel
                                    .port = peer.port};
         t = &pt;
     } else {
-        remember(a, t);
+        relay_remember(a, t);
     }
     h = last_header(t, hdr, sizeof(hdr));
     if (h < 0) {
@@ -410,7 +387,7 @@ static int rx_one(struct assoc *a, int fd, struct msghdr *msg, int flags, const 
     filled = (size_t)r < hcap + x->cap ? (size_t)r : hcap + x->cap;
     /* an association opened by another thread while this one waited: its relay
      * is read only once it is open */
-    if (m.msg_namelen && __atomic_load_n(&a->opened, __ATOMIC_ACQUIRE) &&
+    if (m.msg_namelen && relay_is_open(a) &&
         addr_same((struct sockaddr *)&from, (struct sockaddr *)&a->c.relay, true)) {
         if ((off = unwrap_view(a, hdr, filled < hcap ? filled : hcap, &view, &vlen)) < 0)
             return 0;
@@ -458,7 +435,7 @@ static int rx_next(struct assoc *a, int fd, struct msghdr *msg, int flags,
 {
     uint8_t hdr[SOCKS5_UDP_HEADER_MAX];
 
-    if (__atomic_load_n(&a->opened, __ATOMIC_ACQUIRE) && a->c.n > 1)
+    if (relay_is_open(a) && a->c.n > 1)
         return rx_chain(a, fd, msg, flags, rx, x, len);
     return rx_one(a, fd, msg, flags, rx, x, len, hdr, sizeof(hdr));
 }
