@@ -1,3 +1,4 @@
+/* Kept whole at about 500 lines: the process's own name-address tables and all under their lock. */
 #include "common/fakeip.h"
 
 #include "common/fakeip_int.h"
