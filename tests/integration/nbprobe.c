@@ -2,11 +2,13 @@
  * nginx (epoll, edge-triggered, registered BEFORE connect), curl (poll) and older loops
  * (select) do. For t_nb_probe.sh.
  *
- *   nbprobe epoll|poll|select HOST PORT N PROXYLOG RELEASE
+ *   nbprobe epoll|epoll-vfork|poll|select HOST PORT N PROXYLOG RELEASE
  *
  * 1. N sockets (SOCK_NONBLOCK); in epoll mode each is registered with
- *    EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET before connect. connect() each:
- *    einprogress=<how many gave -1 EINPROGRESS>.
+ *    EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET before connect (epoll-vfork: then a vfork
+ *    child closes every descriptor above 2 with close_range and exits, as a spawn
+ *    with close_fds does). connect() each: einprogress=<how many gave -1
+ *    EINPROGRESS>.
  * 2. Waits (bounded) until PROXYLOG holds N lines `REQ ...`: the last proxy of the
  *    chain has every request and holds its answer, so every dial is pending while
  *    the kernel socket to the first hop is long writable. reqs=<count>.
@@ -31,6 +33,7 @@
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -234,18 +237,34 @@ static void complete(void)
     printf("reply=%s\n", c[0].line);
 }
 
+/* A vfork child that closes every descriptor above 2 and exits: it runs in this
+ * process's memory meanwhile. */
+static void spawn_closing(void)
+{
+    pid_t p = vfork();
+
+    if (p == 0) {
+        close_range(3, ~0u, 0);
+        _exit(0);
+    }
+    if (p > 0)
+        waitpid(p, NULL, 0);
+    printf("spawned=%s\n", p > 0 ? "yes" : ename(errno));
+}
+
 int main(int argc, char **argv)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET};
     int i, inprog = 0, reqs = 0;
     if (argc != 7 || (n = atoi(argv[4])) < 1 || n > MAXN) {
-        fprintf(stderr, "usage: nbprobe epoll|poll|select HOST PORT N(1-%d) PROXYLOG RELEASE\n",
+        fprintf(stderr,
+                "usage: nbprobe epoll|epoll-vfork|poll|select HOST PORT N(1-%d) PROXYLOG RELEASE\n",
                 MAXN);
         return 2;
     }
-    mode = strcmp(argv[1], "epoll") == 0  ? M_EPOLL
-           : strcmp(argv[1], "poll") == 0 ? M_POLL
-                                          : M_SELECT;
+    mode = strncmp(argv[1], "epoll", 5) == 0 ? M_EPOLL
+           : strcmp(argv[1], "poll") == 0    ? M_POLL
+                                             : M_SELECT;
     inet_pton(AF_INET, argv[2], &sa.sin_addr);
     sa.sin_port = htons((unsigned short)atoi(argv[3]));
     if (mode == M_EPOLL)
@@ -258,6 +277,8 @@ int main(int argc, char **argv)
             epoll_ctl(ep, EPOLL_CTL_ADD, c[i].fd, &ev);
         }
     }
+    if (strcmp(argv[1], "epoll-vfork") == 0)
+        spawn_closing();
     for (i = 0; i < n; i++)
         inprog += connect(c[i].fd, (struct sockaddr *)&sa, sizeof sa) < 0 && errno == EINPROGRESS;
     printf("einprogress=%d\n", inprog);

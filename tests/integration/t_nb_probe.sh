@@ -8,6 +8,11 @@
 #     and recv give EAGAIN, a second connect EALREADY, getpeername ENOTCONN; once
 #     released each becomes writable with SO_ERROR 0, reads the far server's line,
 #     a second connect gives EISCONN and getpeername the destination;
+#   - the same with epoll when a vfork child (a spawn with close_fds) closed every
+#     descriptor between the registrations and the connects: it ran in the probe's
+#     memory, and before the fix (verified) its close_range dropped the probe's
+#     epoll records there (no dial record yet), so the 8 pending sockets were
+#     reported ready at once (early_ready=8);
 #   - a refused destination (dante REP 5; a scripted proxy's REP 5): EINPROGRESS,
 #     then writable with SO_ERROR = ECONNREFUSED;
 #   - getpeername/getsockname on proxied sockets, blocking (socks5, http, 2-hop
@@ -48,13 +53,14 @@ dialer = r
 EOF
 )
 
-for mode in epoll poll select; do
+for mode in epoll poll select epoll-vfork; do
     case_begin "$mode: 8 dials via dante -> held proxy: pending is invisible, then all complete and read"
     rm -f "$T/go"
     : >"$T/rel.log"
     : >"$T/far.log"
     run_shim "$CHAIN" "$NBPROBE" $mode $FAR4 8081 8 "$T/rel.log" "$T/go"
     assert_eq "$RC" 0 "probe exit status"
+    [ $mode = epoll-vfork ] && assert_eq "$(kv "$OUT" spawned)" yes "the vfork child ran"
     assert_eq "$(kv "$OUT" einprogress)" 8 "connects that gave EINPROGRESS"
     assert_eq "$(kv "$OUT" reqs)" 8 "requests the last proxy held"
     assert_eq "$(kv "$OUT" early_ready)" 0 "sockets reported ready while pending"
