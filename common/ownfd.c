@@ -1,7 +1,6 @@
 #include "common/ownfd.h"
 
 #include "common/owner.h"
-
 #include "common/reentry.h"
 #include "common/sys.h"
 #include "common/hotpath.h"
@@ -147,8 +146,8 @@ HOT_PATH void ownfd_evict(int fd)
         return;
     pthread_mutex_lock(&lock);
     /* Silently: the log's own file is one of these descriptors (common/log.c),
-     * so this module stays below the log and writes nothing. */
-    /* not in a vfork child: the table is its parent's, the copy would be its own */
+     * so this module stays below the log and writes nothing. Not in a vfork
+     * child: the registry is its parent's, the copy would be the child's. */
     if ((o = find(fd)) && !owner_foreign() && (moved = ownfd_high_copy(fd)) >= 0)
         __atomic_store_n(o->where, moved, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&lock);

@@ -14,7 +14,8 @@
  * while the program closes, dup2s onto or range-closes its number; ownfd_check()
  * says whether *WHERE still names it (a raw system call the hooks never saw may
  * have closed it), and an owner uses or closes the number only then. Nothing is
- * done, and nothing costs more than one load, while no descriptor is registered.
+ * done, and nothing costs more than one load, while no descriptor is registered;
+ * a vfork child's close of a registered number moves nothing (common/owner.h).
  */
 #ifndef DIALSHIM_OWNFD_H
 #define DIALSHIM_OWNFD_H
