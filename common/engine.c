@@ -88,6 +88,10 @@ static void forget_stale(int fd)
         pending_close(fd, false);
     if (fdtab_get(fd) & FD_EPOLL)
         pending_epoll_closed(fd);
+    if (fdtab_get(fd) & FD_ENGINE)
+        fakepin_close(fd);
+    if (fdtab_get(fd) & FD_DNS)
+        dnswire_forget(fd);
 }
 
 HOT_PATH int engine_socket(int domain, int type, int protocol)
@@ -110,8 +114,13 @@ HOT_PATH int engine_socket(int domain, int type, int protocol)
                               : sys.socket(domain, type, protocol);
     if (fd < 0)
         return -1;
-    if (fdtab_get(fd) & (FD_ASSOC | FD_PENDING | FD_DIALED | FD_EPOLL))
+    if (fdtab_get(fd) & FD_STATE) {
+        /* A vfork child's socket on a number it closed: the word, and what the
+         * shim keeps for it, are its parent's socket's (common/owner.h). */
+        if (owner_foreign())
+            return fd;
         forget_stale(fd);
+    }
     fdtab_set(fd, kind == FD_TCP ? kind | FD_NO_SNDTIMEO : kind);
     return fd;
 }
