@@ -3,9 +3,11 @@
  * and any program may connect or send that way. SYS_socket, SYS_connect,
  * SYS_sendto, SYS_sendmsg, SYS_sendmmsg, SYS_recvfrom, SYS_recvmsg and
  * SYS_recvmmsg take the hooks of the same name, SYS_close and SYS_close_range the
- * close hooks; every other number goes to the real syscall() untouched (one jump
- * table: futex-heavy programs call it often). */
+ * close hooks; SYS_vfork, SYS_clone with CLONE_VM and SYS_clone3 are noted
+ * (common/owner.h) and made; every other number goes to the real syscall()
+ * untouched (one jump table: futex-heavy programs call it often). */
 #include "common/fdtab.h"
+#include "common/owner.h"
 #include "common/ownfd.h"
 #include "common/sys.h"
 #include "shim/init.h"
@@ -13,6 +15,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <stdarg.h>
@@ -74,6 +77,16 @@ HOOK long syscall(long number, ...)
     /* The shim must see its sockets go (shim/socket.c). Only those: allocators
      * (jemalloc) close their own files this way while holding their locks, and
      * the close hook's first call would load the configuration, which allocates. */
+    /* A child that may share the program's memory (common/owner.h). clone3's
+     * flags sit in memory the kernel reads: any clone3 counts. */
+    case SYS_vfork:
+    case SYS_clone3:
+        owner_shared_child();
+        break;
+    case SYS_clone:
+        if (a[0] & CLONE_VM)
+            owner_shared_child();
+        break;
     case SYS_close:
         if (fdtab_get((int)a[0]) || ownfd_count())
             return close((int)a[0]);

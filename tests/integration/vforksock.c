@@ -1,12 +1,15 @@
-/* vforksock HOST PORT: a UDP socket echoes once through whatever the shim routes
- * it by, then a vfork child closes it and makes a socket of its own (the kernel
- * gives the child the same number) before _exit, as a spawn helper may; then the
- * socket echoes again. The child runs the hooks in this process's memory, so what
+/* vforksock HOST PORT [clone]: a UDP socket echoes once through whatever the shim
+ * routes it by, then a vfork child (with "clone": a clone(2) child with CLONE_VM |
+ * CLONE_VFORK on a stack of its own) closes it and makes a socket of its own (the
+ * kernel gives the child the same number) before _exit, as a spawn helper may;
+ * then the socket echoes again. The child runs the hooks in this process's memory, so what
  * the shim keeps for the number (here a SOCKS5 association) must survive it.
  * Prints child=, echo1=, echo2=, fds_before=, fds_after= (ok / bad / lost). */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +50,35 @@ static const char *echo(int s, const struct sockaddr_in *dst, const char *tag)
     return body && strcmp(body + 1, tag) == 0 ? "ok" : "bad";
 }
 
+static int the_socket;
+
+static void child_work(void)
+{
+    close(the_socket);
+    _exit(socket(AF_INET, SOCK_DGRAM, 0) == the_socket ? 0 : 7);
+}
+
+static int clone_child(void *arg)
+{
+    (void)arg;
+    child_work();
+    return 0;
+}
+
+/* The child, by vfork or by clone on STACK; its pid or -1. */
+static pid_t spawn(int by_clone)
+{
+    static char stack[64 * 1024] __attribute__((aligned(16)));
+    pid_t pid;
+
+    if (by_clone)
+        return clone(clone_child, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, NULL);
+    pid = vfork();
+    if (pid == 0)
+        child_work();
+    return pid;
+}
+
 int main(int argc, char **argv)
 {
     struct sockaddr_in dst = {.sin_family = AF_INET};
@@ -54,8 +86,8 @@ int main(int argc, char **argv)
     int s, status = -1;
     pid_t pid;
 
-    if (argc != 3 || inet_pton(AF_INET, argv[1], &dst.sin_addr) != 1) {
-        fprintf(stderr, "usage: vforksock HOST PORT\n");
+    if (argc < 3 || argc > 4 || inet_pton(AF_INET, argv[1], &dst.sin_addr) != 1) {
+        fprintf(stderr, "usage: vforksock HOST PORT [clone]\n");
         return 2;
     }
     dst.sin_port = htons((unsigned short)atoi(argv[2]));
@@ -65,11 +97,8 @@ int main(int argc, char **argv)
         return 3;
     printf("echo1=%s\n", echo(s, &dst, "before"));
     fflush(stdout);
-    pid = vfork();
-    if (pid == 0) {
-        close(s);
-        _exit(socket(AF_INET, SOCK_DGRAM, 0) == s ? 0 : 7);
-    }
+    the_socket = s;
+    pid = spawn(argc == 4 && strcmp(argv[3], "clone") == 0);
     if (pid < 0 || waitpid(pid, &status, 0) != pid)
         return 4;
     printf("child=%d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128);
