@@ -42,7 +42,11 @@ LOG=$T/far.log
 SLOW=$(proxy_conf slow socks5 $B4_SRV:1091 <<<'connect_timeout = 5s')
 REFUSE=$(proxy_conf refuse socks5 $B4_SRV:1092 <<<'connect_timeout = 5s')
 STALL=$(proxy_conf stall socks5 $B4_SRV:1093 <<<'connect_timeout = 5s')
-REL=$(proxy_conf rel socks5 $A4_SRV:1095 <<<'connect_timeout = 8s')
+# rel holds its CONNECT reply until the test releases it, a second or more after the
+# request under SO_SNDTIMEO: lockstep, so that handshake = auto's probe (a pipelined
+# CONNECT unanswered 1 s after the method reply is retried lockstep, on a second
+# connection) never races the release.
+REL=$(proxy_conf rel socks5 $A4_SRV:1095 <<<$'connect_timeout = 8s\nhandshake = lockstep')
 MS=$(proxy_conf ms socks5 $B4_SRV:1080 <<<'handshake = lockstep')
 MS6=$(proxy_conf ms6 socks5 "[$B6_SRV]:1086" <<<'handshake = lockstep')
 HTTP=$(proxy_conf http http $B4_SRV:8888 <<<'')
@@ -155,6 +159,7 @@ assert_eq "$(kv "$OUT" so_error)" 0 "SO_ERROR"
 assert_eq "$(kv "$OUT" peer)" "$FAR4:8081" "getpeername"
 assert_eq "$(kv "$OUT" reply)" "you are $A4_SRV" "reply through the proxy"
 assert_eq "$(plog_count rel GIVEUP)" 0 "requests the proxy gave up on"
+assert_eq "$(plog_count rel REQ)" 1 "requests the proxy got in all (no second attempt)"
 assert_eq "$(peers "$LOG")" "$A4_SRV" "connections the far server saw"
 
 case_begin "a blocking socket with SO_SNDTIMEO = 1 s, the proxy answering at once: connect returns 0"
