@@ -91,9 +91,34 @@ struct conf_server {
 enum isolate { ISOLATE_NONE, ISOLATE_PROCESS, ISOLATE_APP };
 
 struct conf_dialer {
+    /* What a connect through this dialer reads, first and together: the type and
+     * the direct dialer's options (sockopt_apply), a few cache lines. */
+    enum dialer_type type;
+    bool has_inet4_bind;
+    bool has_inet6_bind;
+    bool bind_address_no_port;
+    bool has_mark;
+    bool reuse_addr;
+    bool tcp_fast_open;
+    bool tcp_multi_path;
+    bool disable_tcp_keep_alive;
+    bool ip_transparent;
+    enum tristate udp_fragment; /* FALSE: IP_PMTUDISC_DO; TRUE: IP_PMTUDISC_DONT */
+    uint32_t routing_mark;
+    uint32_t connect_timeout_ms;         /* 0 = not set (see conf_connect_timeout) */
+    uint32_t tcp_keep_alive_ms;          /* 0 = not set: the program's keep-alive untouched */
+    uint32_t tcp_keep_alive_interval_ms; /* 0 = not set */
+    enum network_strategy network_strategy;
+    int n_network_type;
+    int n_fallback_network_type;
+    struct in_addr inet4_bind;
+    struct in6_addr inet6_bind;
+    char bind_interface[IF_NAMESIZE]; /* "" = none */
+    char netns[CONF_NETNS_MAX];       /* "" = none; else a path (a bare name is under /run/netns) */
+    char protect_path[108];           /* sun_path; "" = none */
+
     char name[CONF_NAME_MAX];
     int line; /* the section header's line */
-    enum dialer_type type;
 
     /* proxies */
     struct conf_server server;
@@ -104,28 +129,7 @@ struct conf_dialer {
     enum tristate remote_dns;
     enum handshake handshake;
     enum udp_mode udp;
-
-    /* DefaultDialer options: the socket this dialer opens gets them */
-    char bind_interface[IF_NAMESIZE]; /* "" = none */
-    bool has_inet4_bind;
-    struct in_addr inet4_bind;
-    bool has_inet6_bind;
-    struct in6_addr inet6_bind;
-    bool bind_address_no_port;
-    char protect_path[108]; /* sun_path; "" = none */
-    bool has_mark;
-    uint32_t routing_mark;
-    bool reuse_addr;
-    uint32_t connect_timeout_ms; /* 0 = not set (see conf_connect_timeout) */
-    bool tcp_fast_open;
-    bool tcp_multi_path;
-    enum tristate udp_fragment;          /* FALSE: IP_PMTUDISC_DO; TRUE: IP_PMTUDISC_DONT */
-    uint32_t tcp_keep_alive_ms;          /* 0 = not set: the program's keep-alive untouched */
-    uint32_t tcp_keep_alive_interval_ms; /* 0 = not set */
-    bool disable_tcp_keep_alive;
-    bool ip_transparent;
-    char netns[CONF_NETNS_MAX]; /* "" = none; else a path (a bare name is under /run/netns) */
-    enum isolate isolate;       /* socks5: a username per process or per app */
+    enum isolate isolate; /* socks5: a username per process or per app */
 
     /* names (ResolveDialer) */
     int domain_resolver; /* index into conf.resolvers, -1 = the built-in default */
@@ -139,10 +143,7 @@ struct conf_dialer {
     uint32_t down_for_ms; /* default 30 s */
 
     /* interfaces (ParallelInterfaceDialer) */
-    enum network_strategy network_strategy;
-    int n_network_type;
     char network_type[CONF_LIST_MAX][IF_NAMESIZE];
-    int n_fallback_network_type;
     char fallback_network_type[CONF_LIST_MAX][IF_NAMESIZE];
 };
 
