@@ -175,7 +175,9 @@ bool route_rule_matches(const struct conf_rule *r, const struct dest *d)
 
 int route_app_dialer(const struct conf *c, int app)
 {
-    return app >= 0 ? c->apps[app].dialer : conf_dialer_index(c, "direct");
+    if (app >= 0)
+        return c->apps[app].dialer;
+    return c->direct >= 0 ? c->direct : conf_dialer_index(c, "direct");
 }
 
 HOT_PATH int route_pick(const struct conf *c, int app, const struct dest *d, int *rule)

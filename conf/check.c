@@ -254,7 +254,7 @@ void conf_finish(struct parser *p)
     if (p->oom)
         return;
     resolve_refs(p);
-    direct = conf_dialer_index(c, "direct");
+    direct = c->direct = conf_dialer_index(c, "direct");
     for (int i = 0; i < c->n_apps; i++)
         if (c->apps[i].dialer < 0)
             c->apps[i].dialer = direct;

@@ -92,6 +92,7 @@ static struct conf *conf_new(const char *name)
     c->log_level = LOG_LVL_WARN;
     strcpy(c->log_file, "stderr");
     c->default_app = -1;
+    c->direct = -1;
     c->fake_ip_range.addr.s_addr = htonl(0xc6120000); /* 198.18.0.0/15 */
     c->fake_ip_range.prefix = 15;
     c->fake_ip6_range.addr.s6_addr[0] = 0xfc; /* fc00::/18 */

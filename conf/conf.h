@@ -189,14 +189,15 @@ struct conf_rule {
 };
 
 struct conf_app {
-    char name[CONF_NAME_MAX];
-    int line;
-    int n_match;
-    char match[CONF_MATCH_MAX][CONF_PATH_MAX / 16]; /* basename or path glob; "*" = all */
-    int dialer;                                     /* index into conf.dialers */
-    bool inherit; /* the processes it starts follow it unless they match their own */
+    /* what every connect reads (route_pick), before the 8 KiB of match patterns */
+    int dialer; /* index into conf.dialers */
     int n_rules;
     struct conf_rule *rules;
+    char name[CONF_NAME_MAX];
+    int line;
+    bool inherit; /* the processes it starts follow it unless they match their own */
+    int n_match;
+    char match[CONF_MATCH_MAX][CONF_PATH_MAX / 16]; /* basename or path glob; "*" = all */
 };
 
 struct conf {
@@ -207,6 +208,7 @@ struct conf {
     char log_file[CONF_PATH_MAX]; /* "stderr", "syslog" or a path */
     enum log_format log_format;
     int default_app; /* index into apps, -1 = the built-in `direct` app */
+    int direct;      /* the dialer named direct (the file's or the built-in); -1 until checked */
     struct {
         struct in_addr addr;
         uint8_t prefix;
