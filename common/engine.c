@@ -78,22 +78,6 @@ HOT_PATH uint32_t fd_state(int fd)
     return fdtab_get(fd);
 }
 
-/* The number's last socket was closed behind our back (a raw syscall, a close
- * the shim did not see): what the shim kept for it goes. */
-static void forget_stale(int fd)
-{
-    if (fdtab_get(fd) & FD_ASSOC)
-        relay_close(fd);
-    if (fdtab_get(fd) & (FD_PENDING | FD_DIALED))
-        pending_close(fd, false);
-    if (fdtab_get(fd) & FD_EPOLL)
-        pending_epoll_closed(fd);
-    if (fdtab_get(fd) & FD_ENGINE)
-        fakepin_close(fd);
-    if (fdtab_get(fd) & FD_DNS)
-        dnswire_forget(fd);
-}
-
 HOT_PATH int engine_socket(int domain, int type, int protocol)
 {
     const struct conf_dialer *d = &state.conf->dialers[state.app_dialer];
@@ -119,7 +103,7 @@ HOT_PATH int engine_socket(int domain, int type, int protocol)
          * shim keeps for it, are its parent's socket's (common/owner.h). */
         if (owner_foreign())
             return fd;
-        forget_stale(fd);
+        engine_drop(fd, fdtab_get(fd)); /* its last socket was closed behind our back */
     }
     fdtab_set(fd, kind == FD_TCP ? kind | FD_NO_SNDTIMEO : kind);
     return fd;
@@ -131,17 +115,10 @@ HOT_PATH int engine_close(int fd)
 
     if ((v & FD_STATE) && owner_foreign())
         return sys.close(fd); /* a vfork child: the table is its parent's */
-    if (v & (FD_PENDING | FD_DIALED))
-        pending_release(fd, false); /* a dial in flight is abandoned with its last number */
-    if (v & FD_EPOLL)
-        pending_epoll_closed(fd); /* its registrations went with the file */
-    fdtab_set(fd, FD_UNKNOWN);
-    if (v & FD_ASSOC)
-        relay_close(fd); /* its control connections end with it */
-    if (v & FD_ENGINE)
-        fakepin_close(fd); /* its fake address may stand for another name now */
-    if (v & FD_DNS)
-        dnswire_forget(fd);
+    if (v & FD_STATE)
+        engine_drop(fd, v);
+    else
+        fdtab_set(fd, FD_UNKNOWN);
     return sys.close(fd);
 }
 

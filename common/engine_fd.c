@@ -96,6 +96,23 @@ int engine_dup_reserve(int oldfd, int newfd)
     return (fdtab_get(oldfd) & FD_ASSOC) && !owner_foreign() ? relay_reserve(newfd) : 0;
 }
 
+/* See engine_int.h. The word is reset before the association ends: a datagram
+ * of another thread on this number meanwhile is routed afresh, never relayed. */
+void engine_drop(int fd, uint32_t v)
+{
+    if (v & (FD_PENDING | FD_DIALED))
+        pending_release(fd, false); /* a dial in flight is abandoned with its last number */
+    if (v & FD_EPOLL)
+        pending_epoll_closed(fd); /* its registrations went with the file */
+    fdtab_set(fd, FD_UNKNOWN);
+    if (v & FD_ASSOC)
+        relay_close(fd); /* its control connections end with it */
+    if (v & FD_ENGINE)
+        fakepin_close(fd); /* its fake address may stand for another name now */
+    if (v & FD_DNS)
+        dnswire_forget(fd);
+}
+
 int engine_dup(int oldfd, int newfd, bool new)
 {
     uint32_t v = fdtab_get(oldfd);
@@ -108,14 +125,7 @@ int engine_dup(int oldfd, int newfd, bool new)
      * state would take the parent's. */
     if (((v | fdtab_get(newfd)) & FD_STATE) && owner_foreign())
         return newfd;
-    if (fdtab_get(newfd) & FD_ASSOC)
-        relay_close(newfd); /* dup2/dup3 closed it (or a close we never saw did) */
-    if (fdtab_get(newfd) & FD_ENGINE)
-        fakepin_close(newfd);
-    if (fdtab_get(newfd) & (FD_PENDING | FD_DIALED))
-        pending_release(newfd, false); /* the kernel closed what the number held */
-    if (fdtab_get(newfd) & FD_EPOLL)
-        pending_epoll_closed(newfd); /* and the registrations of that file */
+    engine_drop(newfd, fdtab_get(newfd)); /* dup2/dup3 closed what the number held */
     err = (v & FD_ASSOC) ? relay_dup(oldfd, newfd) : 0;
     if (err && new) {
         fdtab_set(newfd, FD_UNKNOWN);
@@ -159,22 +169,13 @@ void engine_forget_range(unsigned first, unsigned last)
 
     /* A vfork child (Python's subprocess calls close_range there) runs in its
      * parent's memory: what the shim knows is the parent's, associations, pins
-     * and dials included. One getpid(), only when the range holds some. */
-    if (range_has_state(first, top) && owner_foreign())
+     * and dials included (owner_foreign first: a load, until a vfork). */
+    if (owner_foreign() && range_has_state(first, top))
         return;
     for (long fd = first; fd <= top; fd++) {
         uint32_t v = fdtab_get((int)fd);
-        if (!v)
-            continue;
-        if (v & (FD_PENDING | FD_DIALED))
-            pending_release((int)fd, false); /* checked above */
-        if (v & FD_EPOLL)
-            pending_epoll_closed((int)fd);
-        fdtab_set((int)fd, FD_UNKNOWN);
-        if (v & FD_ASSOC)
-            relay_close((int)fd);
-        if (v & FD_ENGINE)
-            fakepin_close((int)fd);
+        if (v)
+            engine_drop((int)fd, v);
     }
 }
 
@@ -192,13 +193,11 @@ int engine_close_range(unsigned first, unsigned last, int flags)
 
 void engine_forget(int fd)
 {
-    if ((fdtab_get(fd) & FD_STATE) && owner_foreign())
+    uint32_t v = fdtab_get(fd);
+
+    if ((v & FD_STATE) && owner_foreign())
         return; /* a vfork child: the parent's */
-    pending_release(fd, false);
-    pending_epoll_closed(fd);
-    fakepin_close(fd);
-    relay_close(fd);
-    fdtab_set(fd, FD_UNKNOWN);
+    engine_drop(fd, v);
 }
 
 int engine_getsockopt(int fd, int level, int name, void *val, socklen_t *len)

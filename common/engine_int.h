@@ -39,6 +39,13 @@ static inline void log_decision(enum log_level l, const struct dial *d, int rule
  * carries another dialer's options that the new one's cannot replace. */
 int options_ready(struct dial *d, uint32_t fst, int *maker);
 
+/* What the shim keeps for number FD, whose fdtab word is V, goes: the dial and
+ * epoll records, the SOCKS5 association, the fake-address pin, the DNS answers;
+ * the word becomes FD_UNKNOWN. The caller has made sure this is not a vfork
+ * child (common/owner.h). close, dup2 onto a number, close_range, a stale word
+ * found by socket(), ENOTSOCK. */
+void engine_drop(int fd, uint32_t v);
+
 /* After the dial of D (ERR) for the program's FD, which the program connected to
  * SA (LEN bytes) by RULE: the fdtab bits, the pins, the views, the log line.
  * HAD_OPTIONS: D's socket carried MAKER's options before; T0: the dial's start. */

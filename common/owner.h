@@ -15,11 +15,12 @@
  * syscall(SYS_vfork/SYS_clone/SYS_clone3)); after the first such child, one
  * getpid() a call (a second, getppid(), only when the pid differs); no lock, no
  * allocation. The hooks ask only for numbers whose fdtab word carries FD_STATE,
- * and a plain socket's close asks nothing. A record
- * made by a vfork child's first hook (its parent had made none) is taken over by
- * the next process that asks and is not that child's vfork child. A fork made by
- * a raw system call (no fork handler ran) is taken for a vfork child: its copy of
- * the state is left as it was.
+ * and a plain socket's close asks nothing. A record made by a vfork child's
+ * first hook (its parent had made none) is taken over by the next process that
+ * asks and is not that child's vfork child. A fork made by a raw system call (no
+ * fork handler ran) owns its copy while its parent had made no such child, and
+ * is taken for a vfork child after one: its copy of the state is then left as
+ * it was.
  */
 #ifndef DIALSHIM_OWNER_H
 #define DIALSHIM_OWNER_H

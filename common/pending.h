@@ -100,7 +100,7 @@ void pending_record_peer(int fd, const struct sockaddr *sa, socklen_t len);
  * child (common/owner.h). */
 void pending_close(int fd, bool abandon);
 /* pending_close for a caller that has made sure this is not a vfork child
- * (owner_foreign): one getpid() per close, not two. */
+ * (owner_foreign): the check made once per close, not twice. */
 void pending_release(int fd, bool abandon);
 
 /* True while some dial holds descriptors of the shim's (its duplicate, its

@@ -74,9 +74,6 @@ HOOK long syscall(long number, ...)
         if (shim_unseen_refused("io_uring_setup", ENOSYS))
             return -1; /* as a kernel without io_uring: programs fall back to plain calls */
         break;
-    /* The shim must see its sockets go (shim/socket.c). Only those: allocators
-     * (jemalloc) close their own files this way while holding their locks, and
-     * the close hook's first call would load the configuration, which allocates. */
     /* A child that may share the program's memory (common/owner.h). clone3's
      * flags sit in memory the kernel reads: any clone3 counts. */
     case SYS_vfork:
@@ -87,6 +84,9 @@ HOOK long syscall(long number, ...)
         if (a[0] & CLONE_VM)
             owner_shared_child();
         break;
+    /* The shim must see its sockets go (shim/socket.c). Only those: allocators
+     * (jemalloc) close their own files this way while holding their locks, and
+     * the close hook's first call would load the configuration, which allocates. */
     case SYS_close:
         if (fdtab_get((int)a[0]) || ownfd_count())
             return close((int)a[0]);

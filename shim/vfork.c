@@ -15,7 +15,6 @@
 
 #include <sched.h>
 #include <stdarg.h>
-#include <stddef.h>
 
 #if OWNER_VFORK_HOOKED
 __asm__(".text\n"
