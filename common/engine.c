@@ -19,6 +19,7 @@
 #include "common/route.h"
 #include "common/state.h"
 #include "common/sys.h"
+#include "common/watchdog.h"
 #include "common/relay.h"
 #include "common/hotpath.h"
 
@@ -105,7 +106,9 @@ HOT_PATH int engine_socket(int domain, int type, int protocol)
             return fd;
         engine_drop(fd, fdtab_get(fd)); /* its last socket was closed behind our back */
     }
-    fdtab_set(fd, kind == FD_TCP ? kind | FD_NO_SNDTIMEO : kind);
+    fdtab_set(fd, kind != FD_TCP           ? kind
+                  : (type & SOCK_NONBLOCK) ? kind | FD_NO_SNDTIMEO
+                                           : kind | FD_NO_SNDTIMEO | FD_BLOCKING);
     return fd;
 }
 
@@ -115,6 +118,8 @@ HOT_PATH int engine_close(int fd)
 
     if ((v & FD_STATE) && owner_foreign())
         return sys.close(fd); /* a vfork child: the table is its parent's */
+    if (v & FD_WATCHED)
+        watch_forget(fd, true); /* a thread's dial still blocks on the socket */
     if (v & FD_STATE)
         engine_drop(fd, v);
     else

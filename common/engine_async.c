@@ -27,7 +27,14 @@ long async_wait_ms(int fd, uint32_t fst, int *fl)
     socklen_t len = sizeof(tv);
 
     *fl = -1;
-    if ((fst & FD_KIND_MASK) != FD_TCP || reentry_nested() || (*fl = sys.fcntl(fd, F_GETFL)) < 0)
+    if ((fst & FD_KIND_MASK) != FD_TCP || reentry_nested())
+        return -1;
+    /* Made blocking by the socket() hook, no flags or send timeout set since: the
+     * dial runs here, and nothing needs its flags unless it changes them (then it
+     * reads them). Taken wrongly, the dial still runs correctly, only inline. */
+    if ((fst & (FD_BLOCKING | FD_NO_SNDTIMEO)) == (FD_BLOCKING | FD_NO_SNDTIMEO))
+        return -1;
+    if ((*fl = sys.fcntl(fd, F_GETFL)) < 0)
         return -1;
     if (*fl & O_NONBLOCK)
         return 0;

@@ -17,6 +17,7 @@
 #include "common/relay.h"
 #include "common/state.h"
 #include "common/sys.h"
+#include "common/watchdog.h"
 
 #include <errno.h>
 #include <net/if.h>
@@ -100,6 +101,8 @@ int engine_dup_reserve(int oldfd, int newfd)
  * of another thread on this number meanwhile is routed afresh, never relayed. */
 void engine_drop(int fd, uint32_t v)
 {
+    if (v & FD_WATCHED)
+        watch_forget(fd, false); /* the number holds another file now: not ours to end */
     if (v & (FD_PENDING | FD_DIALED))
         pending_release(fd, false); /* a dial in flight is abandoned with its last number */
     if (v & FD_EPOLL)
@@ -137,8 +140,10 @@ int engine_dup(int oldfd, int newfd, bool new)
      * datagrams then open their own association, never go direct. */
     v &= ~(uint32_t)FD_EPOLL; /* registrations belong to a number, not its copies */
     /* A send timeout set through either number is the socket's: neither claims none. */
-    v &= ~(uint32_t)FD_NO_SNDTIMEO;
-    fdtab_and(oldfd, ~FD_NO_SNDTIMEO);
+    /* So are its file status flags: a copy's F_SETFL or FIONBIO is not seen on
+     * the other number. */
+    v &= ~(uint32_t)(FD_NO_SNDTIMEO | FD_BLOCKING | FD_WATCHED);
+    fdtab_and(oldfd, ~(FD_NO_SNDTIMEO | FD_BLOCKING));
     if ((v & FD_KIND_MASK) == FD_TCP && !(v & (FD_PENDING | FD_DIALED))) {
         /* no record to share yet: a dial that starts on either finds the other */
         fdtab_or(oldfd, FD_COPIED);

@@ -57,7 +57,8 @@ void dial_finish(int fd, uint32_t fst, struct dial *d, const struct sockaddr *sa
 int dial_async(const struct dial *d, uint32_t fst, int rule, int maker, const struct timespec *t0);
 
 /* How long the program waits for a TCP dial of FD that may run in the background
- * (the slow path only: one fcntl, whose answer *FL keeps for the dial, -1 when
+ * (the slow path only: no system call for a socket known to be blocking, fdtab
+ * FD_BLOCKING; else one fcntl, whose answer *FL keeps for the dial, -1 when
  * not read; one getsockopt for a blocking socket that may have SO_SNDTIMEO): 0
  * for a non-blocking socket, a blocking one's SO_SNDTIMEO in ms, -1: the dial
  * runs inline (a blocking socket without it, a dial nested in a signal handler). */

@@ -42,13 +42,23 @@ enum fd_kind { FD_UNKNOWN = 0, FD_TCP = 1, FD_UDP = 2, FD_OTHER = 3 };
 /* TCP copied (dup, dup2, dup3, F_DUPFD) before the engine kept a record of it:
  * a dial that starts looks for the socket's other numbers (common/pending.c) */
 #define FD_COPIED 4096u
+/* TCP made by the socket() hook without SOCK_NONBLOCK whose file status flags
+ * the program has not set since (fcntl F_SETFL, ioctl FIONBIO, a copy of the
+ * number): a dial takes it for blocking without asking the kernel. Nothing is
+ * restored on its word: taken wrongly, the connect to the first proxy returns
+ * EINPROGRESS and the dial goes on the non-blocking way (common/dialer/detour.c). */
+#define FD_BLOCKING (1u << 13)
+/* A blocking connect on this number is bounded by the watchdog (common/watchdog.h):
+ * when the number goes, the watchdog must not shut down what it holds next. */
+#define FD_WATCHED (1u << 14)
 /* Not an AF_INET/AF_INET6 socket (a socketpair, an inherited unix socket): the
  * engine passes its calls untouched. With kind FD_OTHER. */
 #define FD_FOREIGN (1u << 15)
 /* The number has state elsewhere in the shim's memory (an association, a pin, a
  * record, the IPv4 view, DNS answers): a vfork child's close or dup2 leaves it
  * alone (common/owner.h), the one getpid() asked only for such numbers. */
-#define FD_STATE (FD_ENGINE | FD_ASSOC | FD_FAMILY | FD_DNS | FD_PENDING | FD_DIALED | FD_EPOLL)
+#define FD_STATE                                                                                   \
+    (FD_ENGINE | FD_ASSOC | FD_FAMILY | FD_DNS | FD_PENDING | FD_DIALED | FD_EPOLL | FD_WATCHED)
 /* Which dialer's options the socket carries (common/applied.h): its index + 1, 0 = none. */
 #define FD_DIALER_SHIFT 16
 #define FD_DIALER_MASK  (0xfffu << FD_DIALER_SHIFT)

@@ -67,6 +67,7 @@
     X(getsockopt, getsockopt, 1)                                                                   \
     X(setsockopt, setsockopt, 1)                                                                   \
     X(shutdown, shutdown, 1)                                                                       \
+    X(ioctl, ioctl, 1)                                                                             \
     X(poll, poll, 1)                                                                               \
     X(ppoll, ppoll, 1)                                                                             \
     X(select, select, 1)                                                                           \
@@ -129,6 +130,7 @@ struct sys_table {
     int (*getsockopt)(int fd, int level, int name, void *val, socklen_t *len);
     int (*setsockopt)(int fd, int level, int name, const void *val, socklen_t len);
     int (*shutdown)(int fd, int how);
+    int (*ioctl)(int fd, unsigned long request, ...);
     int (*poll)(struct pollfd *fds, nfds_t n, int timeout);
     int (*ppoll)(struct pollfd *fds, nfds_t n, const struct timespec *t, const sigset_t *mask);
     int (*select)(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *t);

@@ -2,8 +2,9 @@
  * socket the shim knows is the same socket, and carries what the shim knows of it
  * (common/engine.c engine_dup: the fdtab bits, a share of its SOCKS5 association).
  * Descriptors the shim knows nothing about cost one fdtab_get(); dup2/dup3 look at
- * the target too, because the kernel closes it. Every other fcntl command goes to
- * the real fcntl untouched, with its argument as it came.
+ * the target too, because the kernel closes it. F_SETFL also forgets that a
+ * socket is blocking (fdtab FD_BLOCKING; shim/ioctl.c for FIONBIO). Every fcntl
+ * command goes to the real fcntl with its argument as it came.
  */
 #include "common/engine.h"
 #include "common/fdtab.h"
@@ -110,6 +111,8 @@ static int dupfd(int (*f)(int, int, ...), int fd, int cmd, int arg)
     }                                                                                              \
     if ((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && fdtab_get(fd))                               \
         return dupfd(sys.name, fd, cmd, (int)(intptr_t)arg);                                       \
+    if (cmd == F_SETFL && (fdtab_get(fd) & FD_BLOCKING))                                           \
+        fdtab_and(fd, ~FD_BLOCKING);                                                               \
     return sys.name(fd, cmd, arg)
 
 HOOK int fcntl(int fd, int cmd, ...)

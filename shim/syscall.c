@@ -4,7 +4,8 @@
  * SYS_sendto, SYS_sendmsg, SYS_sendmmsg, SYS_recvfrom, SYS_recvmsg and
  * SYS_recvmmsg take the hooks of the same name, SYS_close and SYS_close_range the
  * close hooks; SYS_vfork, SYS_clone with CLONE_VM and SYS_clone3 are noted
- * (common/owner.h) and made; every other number goes to the real syscall()
+ * (common/owner.h) and made; SYS_fcntl's F_SETFL and SYS_ioctl's FIONBIO forget
+ * that a socket is blocking; every other number goes to the real syscall()
  * untouched (one jump table: futex-heavy programs call it often). */
 #include "common/fdtab.h"
 #include "common/owner.h"
@@ -14,10 +15,12 @@
 #include "shim/unseen.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <stdarg.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -70,6 +73,16 @@ HOOK long syscall(long number, ...)
                      (const sigset_t *)a[3]);
     case SYS_epoll_ctl:
         return epoll_ctl((int)a[0], (int)a[1], (int)a[2], (struct epoll_event *)a[3]);
+    /* O_NONBLOCK set or cleared: the socket is no longer known to be blocking
+     * (fdtab FD_BLOCKING; shim/dup.c, shim/ioctl.c) */
+    case SYS_fcntl:
+        if (a[1] == F_SETFL && (fdtab_get((int)a[0]) & FD_BLOCKING))
+            fdtab_and((int)a[0], ~FD_BLOCKING);
+        break;
+    case SYS_ioctl:
+        if ((unsigned long)a[1] == FIONBIO && (fdtab_get((int)a[0]) & FD_BLOCKING))
+            fdtab_and((int)a[0], ~FD_BLOCKING);
+        break;
     case SYS_io_uring_setup:
         if (shim_unseen_refused("io_uring_setup", ENOSYS))
             return -1; /* as a kernel without io_uring: programs fall back to plain calls */

@@ -2,7 +2,8 @@
  * CONNECT proxies, on the program's own descriptor, inside connect.
  *
  * The chain is walked from the hop nearest to us: the first proxy is dialed with
- * the DefaultDialer options of the dialer that makes that hop, each proxy is asked
+ * the DefaultDialer options of the dialer that makes that hop
+ * (common/dialer/firsthop.c), each proxy is asked
  * for the next one's server (common/dialer/hop_*.c, one file a protocol), the last
  * for the destination. One deadline (connect_timeout of the dialer the route
  * chose) bounds everything. Failure is final: there is never a direct connection
@@ -10,15 +11,16 @@
 #include "common/dialer/dialer.h"
 
 #include "common/addr.h"
+#include "common/dialer/firsthop.h"
 #include "common/dialer/group.h"
 #include "common/dialer/hop.h"
 #include "common/dialer/io.h"
 #include "common/dialer/learn.h"
+#include "common/fdtab.h"
 #include "common/log.h"
 #include "common/monotime.h"
-#include "common/sockopt.h"
 #include "common/sys.h"
-#include "common/v4mapped.h"
+#include "common/watchdog.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,143 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The first proxy's address as a sockaddr the program's socket family can use:
- * an IPv4 proxy from an IPv6 socket goes by its IPv4-mapped form. */
-static bool server_addr_for(int family, const struct conf_server *s, struct sockaddr_storage *out,
-                            socklen_t *len)
-{
-    const struct sockaddr *sa = &s->addr.u.sa;
-
-    if (sa->sa_family == family) {
-        memcpy(out, sa, s->addr.len);
-        *len = s->addr.len;
-        return true;
-    }
-    if (family == AF_INET6 && sa->sa_family == AF_INET) {
-        v4mapped_sockaddr((struct sockaddr_in6 *)out, &s->addr.u.in4.sin_addr,
-                          s->addr.u.in4.sin_port);
-        *len = sizeof(struct sockaddr_in6);
-        return true;
-    }
-    return false;
-}
-
-/* A new non-blocking TCP socket of FAMILY, of the program's protocol, takes D's
- * descriptor (a socket of OLD_FAMILY). 0 or errno. */
-static int swap_fresh(struct dial *d, int family, int old_family)
-{
-    int proto = 0, scratch, err;
-    socklen_t pl = sizeof(proto);
-
-    sys.getsockopt(d->fd, SOL_SOCKET, SO_PROTOCOL, &proto, &pl);
-    scratch = sys.socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
-    if (scratch < 0)
-        return errno;
-    if ((err = dial_swap(d->fd, scratch, old_family)))
-        return err;
-    sys.fcntl(d->fd, F_SETFL, sys.fcntl(d->fd, F_GETFL) | O_NONBLOCK);
-    d->fl_known = false; /* another socket now */
-    return 0;
-}
-
-/* The first proxy given by name: its addresses from its own domain_resolver
- * (real ones, never fake; the resolver's TTL cache), raced Happy Eyeballs style
- * with MAKER's options. A name that does not resolve is the proxy's failure. */
-static int connect_by_name(struct dial *d, int maker, int first, long long deadline,
-                           bool *proxy_fault)
-{
-    const struct conf_dialer *p = &d->conf->dialers[first];
-    struct dns_addr *addrs = malloc(CHAIN_MAX * sizeof(*addrs));
-    long long left = deadline - monotime_ms();
-    int n, saved = d->dialer, err;
-    char why[160];
-
-    if (!addrs) {
-        dial_refuse(d, "no memory for the proxy's addresses");
-        return ENOMEM;
-    }
-    *proxy_fault = true;
-    n = resolve_name(d->conf, first, p->server.host, addrs, CHAIN_MAX, true, why, sizeof(why));
-    if (n < 0) {
-        snprintf(d->why, sizeof(d->why), "%s", why);
-        free(addrs);
-        return -n;
-    }
-    d->dialer = maker;
-    err = happy_dial(d, addrs, n, p->server.port, left > 0 ? (uint32_t)left : 1);
-    d->dialer = saved;
-    free(addrs);
-    return err;
-}
-
-/* TCP-connect FD (non-blocking by now) to the first proxy, FIRST, with MAKER's
- * options. An IPv4 socket cannot reach an IPv6 proxy: a scratch socket takes its
- * place. *PROXY_FAULT: the failure is the proxy's (refused, unreachable, no answer). */
-static int connect_first(struct dial *d, int maker, int first_i, long long deadline,
-                         bool *proxy_fault, bool *in_flight)
-{
-    const struct conf *c = d->conf;
-    const struct conf_dialer *first = &c->dialers[first_i];
-    struct sockaddr_storage ss;
-    socklen_t len;
-    int family = d->sa->sa_family, err;
-
-    if (c->dialers[maker].type == DIALER_BLOCK) {
-        dial_refuse(d, "the chain's first hop is a block dialer");
-        return ECONNREFUSED;
-    }
-    if (!first->server.addr.len)
-        return connect_by_name(d, maker, first_i, deadline, proxy_fault);
-    if (!server_addr_for(family, &first->server, &ss, &len)) {
-        if ((err = swap_fresh(d, first->server.addr.u.sa.sa_family, family)))
-            return err;
-        if (first->server.addr.u.sa.sa_family != family)
-            d->swapped_family = first->server.addr.u.sa.sa_family;
-        family = first->server.addr.u.sa.sa_family;
-        server_addr_for(family, &first->server, &ss, &len);
-    }
-    if (!d->applied) {
-        const char *opt = NULL;
-
-        if ((err = sockopt_apply(&c->dialers[maker], d->fd, family, SOCK_STREAM, &opt))) {
-            dial_refuse(d, opt);
-            return err;
-        }
-        d->applied = true;
-    }
-    *proxy_fault = true;
-    if (sys.connect(d->fd, (struct sockaddr *)&ss, len) == 0)
-        return 0; /* loopback, or TCP Fast Open deferring the SYN to our first write */
-    if (errno != EINPROGRESS)
-        return errno;
-    /* The first hop's first message waits for the connection (its send gets
-     * EAGAIN until then, or the connect's error): a poll saved on a proxy on
-     * loopback, whose connection is made before connect returns. */
-    *in_flight = true;
-    return 0;
-}
-
-/* A fresh socket like the program's, swapped in, for a lockstep retry. */
-static int renew_socket(struct dial *d)
-{
-    struct sockaddr unspec = {.sa_family = AF_UNSPEC};
-    int family = AF_INET, err;
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof(ss);
-
-    /* Disconnecting keeps the program's socket: its bound address and port, its
-     * options and its epoll registration. Only if the kernel refuses does a
-     * fresh socket take its place. */
-    if (sys.connect(d->fd, &unspec, sizeof(unspec)) == 0)
-        return 0;
-    if (sys.getsockname(d->fd, (struct sockaddr *)&ss, &len) == 0)
-        family = ss.ss_family;
-    if ((err = swap_fresh(d, family, family)))
-        return err;
-    d->applied = false;
-    return 0;
-}
 
 /* What the last hop is asked for when it is not a CONNECT to D's destination. */
 struct chain_end {
@@ -183,34 +48,23 @@ static int fault_of(const struct hop_ctx *h, int i, int n, int err)
     return i + 1 < n ? i + 1 : -1;
 }
 
-/* The connection to the chain's first proxy (dialer FIRST) failed with ERR: D's
- * reason says so. Returns ERR. */
-static int connect_failed(struct dial *d, int first, int err)
-{
-    const struct conf_dialer *p = &d->conf->dialers[first];
-    char was[200];
-
-    snprintf(was, sizeof(was), "%.190s", d->why[0] ? d->why : strerror(err));
-    snprintf(d->why, sizeof(d->why), "connecting to %s (%s:%u): %s", p->name, p->server.host,
-             p->server.port, was);
-    return err;
-}
-
-/* CH's proxies one after the other. *FAULT: the hop whose proxy failed, or -1. */
-static int run_chain(struct dial *d, const struct chain *ch, long long deadline, bool *retry,
-                     const struct chain_end *end, int *fault)
+/* CH's proxies one after the other. *FAULT: the hop whose proxy failed, or -1.
+ * *SLOT: the watchdog's, when it bounds the blocking calls (run_chain disarms
+ * it); *AT: the hop under way (-1: the connection to the first). */
+static int run_hops(struct dial *d, const struct chain *ch, long long deadline, bool *retry,
+                    const struct chain_end *end, int *fault, int *slot, int *at)
 {
     const struct conf *c = d->conf;
     const int *hops = ch->hops, n = ch->n, maker = ch->maker;
     struct hop_ctx h = {.fd = d->fd, .deadline = deadline};
     bool tried_pipelined, proxy_fault = false, in_flight = false;
-    int err = connect_first(d, maker, hops[0], deadline, &proxy_fault, &in_flight);
+    int err = firsthop_connect(d, maker, hops[0], deadline, &proxy_fault, &in_flight, slot);
 
     *retry = false;
     *fault = err && proxy_fault && !dial_abandoned(d) ? 0 : -1;
     learn_load(c);
     if (err)
-        return connect_failed(d, hops[0], err);
+        return firsthop_failed(d, hops[0], err);
     for (int i = 0; i < n; i++) {
         const struct conf_dialer *next = i + 1 < n ? &c->dialers[hops[i + 1]] : NULL;
         struct target t;
@@ -236,6 +90,8 @@ static int run_chain(struct dial *d, const struct chain *ch, long long deadline,
         h.proven = learn_proven(hops[i]);
         h.dest_failed = false;
         h.wrote = false;
+        h.watched = *slot >= 0 && !in_flight;
+        *at = i;
         memset(&h.perr, 0, sizeof(h.perr));
         tried_pipelined = h.pipelined && h.p->type == DIALER_SOCKS5;
         err = hop_handshake(&h, &t);
@@ -246,7 +102,7 @@ static int run_chain(struct dial *d, const struct chain *ch, long long deadline,
         if (err && i == 0 && in_flight && !h.wrote) {
             /* The connection to the first proxy was never made. */
             *fault = dial_abandoned(d) ? -1 : 0;
-            return connect_failed(d, hops[0], err);
+            return firsthop_failed(d, hops[0], err);
         }
         if (err) {
             /* Another thread may have learned it meanwhile: this connect still
@@ -266,6 +122,36 @@ static int run_chain(struct dial *d, const struct chain *ch, long long deadline,
         }
     }
     return 0;
+}
+
+/* run_hops, and the end of the watchdog's watch: a dial it shut down at the
+ * deadline timed out, whatever the call it ended said; the program's socket
+ * starts afresh (as after any failed connect). */
+static int run_chain(struct dial *d, const struct chain *ch, long long deadline, bool *retry,
+                     const struct chain_end *end, int *fault)
+{
+    struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+    int slot = -1, at = -1, err = run_hops(d, ch, deadline, retry, end, fault, &slot, &at);
+    const struct conf_dialer *p;
+    bool ours;
+
+    if (slot < 0)
+        return err;
+    /* Still set: the program did not close or replace the number meanwhile. */
+    ours = fdtab_and(d->fd, ~FD_WATCHED) & FD_WATCHED;
+    if (!watch_disarm(slot))
+        return err;
+    if (ours)
+        sys.connect(d->fd, &unspec, sizeof(unspec));
+    *retry = false;
+    *fault = at < 0 ? 0 : at;
+    d->why[0] = '\0';
+    if (at < 0)
+        return firsthop_failed(d, ch->hops[0], ETIMEDOUT);
+    p = &d->conf->dialers[ch->hops[at]];
+    snprintf(d->why, sizeof(d->why), "%s (%s %s:%u): the proxy did not answer in time", p->name,
+             conf_dialer_type_name(p->type), p->server.host, p->server.port);
+    return ETIMEDOUT;
 }
 
 /* The shortest connect_timeout set along CH (what explain shows), or DFLT. */
@@ -304,7 +190,7 @@ static int try_chain(struct dial *d, const struct chain *ch, long long deadline,
         log_info("%s: pipelined handshake failed (%s); lockstep from now on", d->why,
                  strerror(err));
         d->why[0] = '\0';
-        if ((err = renew_socket(d)))
+        if ((err = firsthop_renew(d)))
             break;
         err = run_chain(d, ch, until, &retry, NULL, fault);
     }
@@ -331,14 +217,14 @@ static int dial_maker(struct dial *d, int maker, uint32_t timeout_ms)
  * socket when the next member's first connection takes other options. */
 static int next_member(struct dial *d, int old_maker, const struct chain *ch)
 {
-    int err = renew_socket(d);
+    int err = firsthop_renew(d);
 
     if (!err && d->applied && ch->maker != old_maker) {
         struct sockaddr_storage ss;
         socklen_t len = sizeof(ss);
         int family =
             sys.getsockname(d->fd, (struct sockaddr *)&ss, &len) == 0 ? ss.ss_family : AF_INET;
-        if (!(err = swap_fresh(d, family, family)))
+        if (!(err = firsthop_swap(d, family, family)))
             d->applied = false;
     }
     d->why[0] = '\0';
@@ -351,7 +237,7 @@ int detour_dial(struct dial *d, uint32_t timeout_ms)
     long long deadline = monotime_ms() + timeout_ms;
     struct tried tried = {0};
     struct chain ch;
-    int flags, err = ECONNREFUSED, fault, n, maker = -1;
+    int err = ECONNREFUSED, fault, n, maker = -1;
 
     n = chain_resolve(d->conf, d->dialer, &ch, &tried);
     if (n == 0)
@@ -362,11 +248,9 @@ int detour_dial(struct dial *d, uint32_t timeout_ms)
     }
     if (!d->conf->dialers[d->dialer].connect_timeout_ms && !ch.n_picks)
         deadline = monotime_ms() + chain_timeout(d->conf, &ch, timeout_ms);
-    flags = dial_flags(d);
-    if (flags < 0)
-        return errno;
-    if (!(flags & O_NONBLOCK) && sys.fcntl(d->fd, F_SETFL, flags | O_NONBLOCK) < 0)
-        return errno;
+    /* The socket is made non-blocking only where the dial needs it to be (a
+     * connect without the watchdog, a race, a new socket): the handshakes' reads
+     * and writes never wait in the kernel (common/dialer/io.h). */
     for (int attempt = 0; attempt < CHAIN_MAX && n > 0; attempt++) {
         if (attempt && (err = next_member(d, maker, &ch)))
             break;
@@ -377,7 +261,8 @@ int detour_dial(struct dial *d, uint32_t timeout_ms)
         log_info("%s; trying the next member", dial_why(d));
         n = chain_resolve(d->conf, d->dialer, &ch, &tried);
     }
-    sys.fcntl(d->fd, F_SETFL, flags);
+    if (d->fl_changed && sys.fcntl(d->fd, F_SETFL, d->fl) == 0)
+        d->fl_changed = false;
     if (err && d->why[0])
         d->warn = true; /* the chain explained its failure: a proxy's error, worth a warning */
     return err;
@@ -421,7 +306,9 @@ int detour_associate(const struct conf *c, int dialer, const struct sockaddr *cl
                          .dialer = dialer,
                          .type = SOCK_STREAM,
                          .sa = s->addr.len ? &s->addr.u.sa : (const struct sockaddr *)&by_name,
-                         .len = s->addr.len ? s->addr.len : sizeof(by_name)};
+                         .len = s->addr.len ? s->addr.len : sizeof(by_name),
+                         .fl_known = true,
+                         .fl = O_RDWR | O_NONBLOCK};
         bool retry = false;
 
         d.fd = sys.socket(d.sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

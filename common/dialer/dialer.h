@@ -16,6 +16,7 @@
 #include "common/sys.h"
 #include "conf/conf.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <time.h>
@@ -30,6 +31,7 @@ struct dial {
     const char *host; /* the destination's name, for a proxy to resolve, or NULL */
     bool applied;     /* options were set by an earlier call on this socket */
     bool fl_known;    /* fl holds the socket's F_GETFL: the caller read it already */
+    bool fl_changed;  /* the dial made the socket non-blocking: fl is to be put back */
     int fl;
     /* A background dial's "the program gave up on it" (closed or shut down its
      * socket; common/pending.h), read with relaxed loads; NULL for a dial run inline */
@@ -64,6 +66,24 @@ static inline int dial_flags(struct dial *d)
         d->fl_known = d->fl >= 0;
     }
     return d->fl;
+}
+
+/* Make D's socket non-blocking for the rest of the dial (once; the dialer that
+ * owns the dial puts D->fl back when D->fl_changed). 0 or an errno. */
+static inline int dial_nonblocking(struct dial *d)
+{
+    int fl;
+
+    if (d->fl_changed)
+        return 0;
+    if ((fl = dial_flags(d)) < 0)
+        return errno;
+    if (fl & O_NONBLOCK)
+        return 0;
+    if (sys.fcntl(d->fd, F_SETFL, fl | O_NONBLOCK) < 0)
+        return errno;
+    d->fl_changed = true;
+    return 0;
 }
 
 /* The program gave up on D: its failures from now on say nothing about the

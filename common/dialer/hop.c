@@ -72,7 +72,7 @@ int hop_exchange(struct hop_ctx *h, uint8_t *buf, size_t cap, struct hop_reply *
             snprintf(h->perr.why, sizeof(h->perr.why), "reply longer than %zu bytes", cap);
             return ECONNREFUSED;
         }
-        int err = io_read_to(h->fd, buf, &have, need, h->deadline);
+        int err = io_read_to(h->fd, buf, &have, need, h->deadline, h->watched);
         if (err == ECONNRESET && have == 0)
             snprintf(h->perr.why, sizeof(h->perr.why), "the proxy closed the connection");
         else if (err == ECONNRESET)

@@ -33,6 +33,9 @@ struct hop_ctx {
     uint8_t cmd;              /* SOCKS5 command for this hop; 0 is CONNECT */
     struct proto_addr *bound; /* SOCKS5: where the reply's BND.ADDR goes, or NULL */
     bool wrote;               /* out: a message of this hop went out (hop_write) */
+    /* The socket is blocking and the watchdog ends its calls at the deadline
+     * (common/watchdog.h): replies are read with blocking reads, no poll first. */
+    bool watched;
 };
 
 /* The reply a hop waits for, and what its parser makes of it. */

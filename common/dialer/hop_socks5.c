@@ -93,8 +93,9 @@ static int pipelined(struct hop_ctx *h, const struct target *t)
         }
         if (probing && !until && rep.stage >= SOCKS5_STAGE_AUTH)
             until = probe_deadline(h, sent);
+        /* the probe's shorter wait is a poll's: the watchdog knows only the deadline */
         err = io_read_to(h->fd, buf, &have, rep.need > have ? rep.need : have + 1,
-                         until ? until : h->deadline);
+                         until ? until : h->deadline, !until && h->watched);
         if (err == ETIMEDOUT && until && until < h->deadline) {
             snprintf(h->perr.why, sizeof(h->perr.why),
                      "no reply to a pipelined CONNECT after the method reply");

@@ -53,7 +53,7 @@ int io_wait_connected(int fd, long long deadline)
 int io_write_all(int fd, const uint8_t *buf, size_t n, long long deadline)
 {
     while (n > 0) {
-        ssize_t w = sys.sendto(fd, buf, n, MSG_NOSIGNAL, NULL, 0);
+        ssize_t w = sys.sendto(fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT, NULL, 0);
         if (w > 0) {
             buf += w;
             n -= w;
@@ -68,19 +68,30 @@ int io_write_all(int fd, const uint8_t *buf, size_t n, long long deadline)
     return 0;
 }
 
-int io_read_to(int fd, uint8_t *buf, size_t *have, size_t want, long long deadline)
+int io_read_to(int fd, uint8_t *buf, size_t *have, size_t want, long long deadline, bool watched)
 {
+    while (watched && *have < want) {
+        ssize_t r = sys.recv(fd, buf + *have, want - *have, 0);
+        if (r > 0)
+            *have += r;
+        else if (r == 0)
+            return ECONNRESET;
+        else if (errno == EAGAIN)
+            watched = false; /* the rest the poll's way */
+        else if (errno != EINTR)
+            return errno;
+    }
     /* A reply's first bytes are seldom there when we ask: the proxy has to be
      * scheduled (and, for a CONNECT, to connect) first. Waiting before the first
      * read saves a read that would only say EAGAIN; its later bytes came with
      * the first ones, and are read at once. */
-    if (*have == 0 && want > 0) {
-        int err = io_wait(fd, POLLIN, deadline);
-        if (err)
-            return err;
-    }
+    short revents = 0;
+    int err;
+
+    if (*have == 0 && want > 0 && (err = io_poll(fd, POLLIN, deadline, &revents)))
+        return err;
     while (*have < want) {
-        ssize_t r = sys.recv(fd, buf + *have, want - *have, 0);
+        ssize_t r = sys.recv(fd, buf + *have, want - *have, MSG_DONTWAIT);
         if (r > 0) {
             *have += r;
             continue;
@@ -89,8 +100,12 @@ int io_read_to(int fd, uint8_t *buf, size_t *have, size_t want, long long deadli
             return ECONNRESET;
         if (errno != EAGAIN && errno != EINTR)
             return errno;
-        int err = io_wait(fd, POLLIN, deadline);
-        if (err)
+        /* Hung up with nothing to read: nothing will come. A datagram socket
+         * says EAGAIN, not EOF, to a read that does not wait, even shut down
+         * (common/pending.c puts one under an abandoned dial's number). */
+        if (errno == EAGAIN && (revents & (POLLHUP | POLLERR)))
+            return ECONNRESET;
+        if ((err = io_poll(fd, POLLIN, deadline, &revents)))
             return err;
     }
     return 0;

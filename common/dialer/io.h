@@ -1,5 +1,7 @@
-/* io: a dial's reads, writes and waits on a non-blocking socket, each bounded by
- * the dial's one deadline (CLOCK_MONOTONIC milliseconds, monotime_ms()).
+/* io: a dial's reads, writes and waits on a socket, each bounded by the dial's
+ * one deadline (CLOCK_MONOTONIC milliseconds, monotime_ms()). Reads and writes
+ * are MSG_DONTWAIT and waits are polls, so a blocking socket needs no fcntl to
+ * be read and written here.
  *
  * Promise: no allocation, no lock; only the sys table's calls and poll(2);
  * EINTR is retried, never returned; a read never takes more than it was asked
@@ -8,6 +10,7 @@
 #ifndef DIALSHIM_DIALER_IO_H
 #define DIALSHIM_DIALER_IO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,8 +25,12 @@ int io_wait_connected(int fd, long long deadline);
 int io_write_all(int fd, const uint8_t *buf, size_t n, long long deadline);
 
 /* Read until BUF holds WANT bytes (*HAVE already there), never more; with
- * nothing there yet it waits for input before the first read. Returns 0,
- * ETIMEDOUT, an errno, or ECONNRESET on EOF. */
-int io_read_to(int fd, uint8_t *buf, size_t *have, size_t want, long long deadline);
+ * nothing there yet it waits for input before the first read. WATCHED: FD is
+ * blocking and the watchdog ends its calls at DEADLINE (common/watchdog.h), so
+ * the reads themselves wait (a poll saved per reply), until the socket says
+ * EAGAIN (a receive timeout, or it was not blocking after all). Returns 0,
+ * ETIMEDOUT, an errno, or ECONNRESET on EOF (also what a watchdog's shutdown
+ * looks like here: its disarm tells). */
+int io_read_to(int fd, uint8_t *buf, size_t *have, size_t want, long long deadline, bool watched);
 
 #endif

@@ -5,8 +5,9 @@
  *
  * The main thread connects (blocking) to MAIN, which the test routes to a proxy
  * that accepts and never answers: the thread stays inside the shim's connect,
- * waiting in poll. A helper thread sees it there (/proc/self/task/TID/syscall
- * names poll or ppoll) and sends SIGUSR1 to it; the main connect ends with the
+ * waiting for the proxy's reply (in poll, or in a blocking read that the
+ * shim's watchdog ends). A helper thread sees it there (/proc/self/task/TID/syscall
+ * names poll, ppoll or recvfrom) and sends SIGUSR1 to it; the main connect ends with the
  * dialer's connect_timeout. The handler makes a
  * TCP connect (or sends one UDP datagram) to TARGET and records the outcome.
  * Prints:
@@ -87,8 +88,9 @@ static void on_signal(int sig)
     errno = saved;
 }
 
-/* True while TID waits in poll/ppoll (the shim's proxy handshake). */
-static int waiting_in_poll(pid_t tid)
+/* True while TID waits in poll/ppoll or recvfrom (the shim's proxy handshake:
+ * the program itself calls neither while in_connect is set). */
+static int waiting_in_shim(pid_t tid)
 {
     char path[64], buf[64] = "";
     FILE *f;
@@ -100,7 +102,7 @@ static int waiting_in_poll(pid_t tid)
     if (fgets(buf, sizeof(buf), f))
         nr = strtol(buf, NULL, 10);
     fclose(f);
-    return nr == SYS_poll || nr == SYS_ppoll;
+    return nr == SYS_poll || nr == SYS_ppoll || nr == SYS_recvfrom;
 }
 
 static void *helper(void *arg)
@@ -108,7 +110,7 @@ static void *helper(void *arg)
     pthread_t main_thread = *(pthread_t *)arg;
     int i;
 
-    for (i = 0; i < 5000 && !(in_connect && waiting_in_poll(main_tid)); i++)
+    for (i = 0; i < 5000 && !(in_connect && waiting_in_shim(main_tid)); i++)
         usleep(1000);
     if (i == 5000)
         return NULL;
