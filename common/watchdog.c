@@ -2,6 +2,7 @@
 
 #include "common/monotime.h"
 #include "common/ownfd.h"
+#include "common/reentry.h"
 #include "common/sigmask.h"
 #include "common/sys.h"
 
@@ -185,7 +186,8 @@ int watch_arm(int fd, long long deadline)
 {
     int r = __atomic_load_n(&running, __ATOMIC_ACQUIRE);
 
-    if (r != 2 && (r != 0 || !start()))
+    /* Not made in a signal handler's call (it allocates and makes a thread). */
+    if (r != 2 && (r != 0 || reentry_nested() || !start()))
         return -1;
     for (int i = 0; i < WATCH_SLOTS; i++) {
         struct slot *s = &slots[i];
