@@ -21,7 +21,7 @@ set -u
 DELAY=${BENCH_DELAY_MS:-25}
 RUNS=${BENCH_GROUP_RUNS:-5} # rounds of the fail-over row; 3 connections a round each
 N=${BENCH_GROUP_CONNS:-3000}
-ROUNDS=${BENCH_GROUP_ROUNDS:-7}
+ROUNDS=${BENCH_GROUP_ROUNDS:-21}
 for p in danted microsocks; do
     command -v $p >/dev/null || { echo "<!-- group: $p missing (make deps) -->"; exit 1; }
 done
