@@ -84,6 +84,7 @@ HOT_PATH int engine_socket(int domain, int type, int protocol)
     const struct conf_dialer *d = &state.conf->dialers[state.app_dialer];
     uint32_t kind = kind_of(type, protocol);
     int fd = -1;
+    bool mptcp = protocol == IPPROTO_MPTCP;
 
     /* MPTCP is chosen when the socket is made, before the destination is known:
      * the app's default dialer decides. Kernels without it get plain TCP. */
@@ -93,6 +94,7 @@ HOT_PATH int engine_socket(int domain, int type, int protocol)
             return -1;
         if (fd < 0)
             log_debug("%s: MPTCP unavailable (%s), plain TCP", state.prog, strerror(errno));
+        mptcp = fd >= 0;
     }
     if (fd < 0)
         fd = kind == FD_OTHER ? other_socket(domain, type, protocol, &kind)
@@ -106,9 +108,10 @@ HOT_PATH int engine_socket(int domain, int type, int protocol)
             return fd;
         engine_drop(fd, fdtab_get(fd)); /* its last socket was closed behind our back */
     }
-    fdtab_set(fd, kind != FD_TCP           ? kind
-                  : (type & SOCK_NONBLOCK) ? kind | FD_NO_SNDTIMEO
-                                           : kind | FD_NO_SNDTIMEO | FD_BLOCKING);
+    /* MPTCP is not taken for blocking: the watchdog's shutdown is proven on TCP. */
+    fdtab_set(fd, kind != FD_TCP                    ? kind
+                  : (type & SOCK_NONBLOCK) || mptcp ? kind | FD_NO_SNDTIMEO
+                                                    : kind | FD_NO_SNDTIMEO | FD_BLOCKING);
     return fd;
 }
 

@@ -42,11 +42,12 @@ enum fd_kind { FD_UNKNOWN = 0, FD_TCP = 1, FD_UDP = 2, FD_OTHER = 3 };
 /* TCP copied (dup, dup2, dup3, F_DUPFD) before the engine kept a record of it:
  * a dial that starts looks for the socket's other numbers (common/pending.c) */
 #define FD_COPIED 4096u
-/* TCP made by the socket() hook without SOCK_NONBLOCK whose file status flags
- * the program has not set since (fcntl F_SETFL, ioctl FIONBIO, a copy of the
- * number): a dial takes it for blocking without asking the kernel. Nothing is
- * restored on its word: taken wrongly, the connect to the first proxy returns
- * EINPROGRESS and the dial goes on the non-blocking way (common/dialer/detour.c). */
+/* TCP (not MPTCP) made by the socket() hook without SOCK_NONBLOCK whose file
+ * status flags the program has not set since (fcntl F_SETFL, ioctl FIONBIO, a
+ * copy of the number): a dial takes it for blocking without asking the kernel,
+ * and connects it as it is, the watchdog bounding the call (common/watchdog.h).
+ * No flag is put back on its word: taken wrongly, the connect returns
+ * EINPROGRESS as the kernel's would (common/dialer/firsthop.c, default.c). */
 #define FD_BLOCKING (1u << 13)
 /* A blocking connect on this number is bounded by the watchdog (common/watchdog.h):
  * when the number goes, the watchdog must not shut down what it holds next. */

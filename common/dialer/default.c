@@ -2,6 +2,7 @@
 #include "common/dialer/dialer.h"
 
 #include "common/dialer/io.h"
+#include "common/fdtab.h"
 #include "common/monotime.h"
 #include "common/sockopt.h"
 #include "common/sys.h"
@@ -10,8 +11,25 @@
 #include <errno.h>
 #include <fcntl.h>
 
-/* A blocking socket with a deadline: connect non-blocking, poll, restore the
- * program's flags exactly as they were. */
+/* A blocking socket with a deadline, known to be blocking (fdtab FD_BLOCKING):
+ * the connect the program asked for, ended at the deadline by the watchdog
+ * (common/watchdog.h); its flags are never touched. Taken wrongly for blocking,
+ * the socket gets the kernel's EINPROGRESS, as the program expects of it.
+ * -1: no watchdog here. */
+static int connect_watched(struct dial *d, uint32_t timeout_ms)
+{
+    int slot, err;
+
+    if (d->abandoned || !(fdtab_get(d->fd) & FD_BLOCKING) ||
+        (d->fl_known && (d->fl & O_NONBLOCK)) ||
+        (slot = io_watch(d->fd, monotime_ms() + timeout_ms)) < 0)
+        return -1;
+    err = sys.connect(d->fd, d->sa, d->len) < 0 ? errno : 0;
+    return io_unwatch(d->fd, slot) ? ETIMEDOUT : err;
+}
+
+/* A blocking socket with a deadline, the other way: connect non-blocking, poll,
+ * restore the program's flags exactly as they were. */
 static int connect_bounded(int fd, const struct sockaddr *sa, socklen_t len, uint32_t timeout_ms,
                            int flags)
 {
@@ -55,6 +73,8 @@ HOT_PATH int default_dial(struct dial *d, uint32_t timeout_ms)
     if (err)
         return err;
     if (timeout_ms && d->type == SOCK_STREAM) {
+        if ((err = connect_watched(d, timeout_ms)) >= 0)
+            return err;
         int flags = dial_flags(d);
         if (flags >= 0 && !(flags & O_NONBLOCK))
             return connect_bounded(d->fd, d->sa, d->len, timeout_ms, flags);

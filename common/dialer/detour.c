@@ -16,11 +16,9 @@
 #include "common/dialer/hop.h"
 #include "common/dialer/io.h"
 #include "common/dialer/learn.h"
-#include "common/fdtab.h"
 #include "common/log.h"
 #include "common/monotime.h"
 #include "common/sys.h"
-#include "common/watchdog.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -130,19 +128,11 @@ static int run_hops(struct dial *d, const struct chain *ch, long long deadline, 
 static int run_chain(struct dial *d, const struct chain *ch, long long deadline, bool *retry,
                      const struct chain_end *end, int *fault)
 {
-    struct sockaddr unspec = {.sa_family = AF_UNSPEC};
     int slot = -1, at = -1, err = run_hops(d, ch, deadline, retry, end, fault, &slot, &at);
     const struct conf_dialer *p;
-    bool ours;
 
-    if (slot < 0)
+    if (slot < 0 || !io_unwatch(d->fd, slot))
         return err;
-    /* Still set: the program did not close or replace the number meanwhile. */
-    ours = fdtab_and(d->fd, ~FD_WATCHED) & FD_WATCHED;
-    if (!watch_disarm(slot))
-        return err;
-    if (ours)
-        sys.connect(d->fd, &unspec, sizeof(unspec));
     *retry = false;
     *fault = at < 0 ? 0 : at;
     d->why[0] = '\0';

@@ -5,12 +5,12 @@
 #include "common/addr.h"
 #include "common/dialer/dialer.h"
 #include "common/dialer/group.h"
+#include "common/dialer/io.h"
 #include "common/fdtab.h"
 #include "common/monotime.h"
 #include "common/sockopt.h"
 #include "common/sys.h"
 #include "common/v4mapped.h"
-#include "common/watchdog.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -103,10 +103,9 @@ static int connect_watched(struct dial *d, int maker, const struct sockaddr *sa,
     int err;
 
     if (d->abandoned || d->fl_changed || d->conf->dialers[maker].tcp_fast_open ||
-        !(d->fl_known ? !(d->fl & O_NONBLOCK) : (fdtab_get(d->fd) & FD_BLOCKING)) ||
-        (*slot = watch_arm(d->fd, deadline)) < 0)
+        !(fdtab_get(d->fd) & FD_BLOCKING) || (d->fl_known && (d->fl & O_NONBLOCK)) ||
+        (*slot = io_watch(d->fd, deadline)) < 0)
         return -1;
-    fdtab_or(d->fd, FD_WATCHED);
     if (sys.connect(d->fd, sa, len) == 0)
         return 0;
     err = errno;

@@ -2,6 +2,8 @@
 
 #include "common/monotime.h"
 #include "common/sys.h"
+#include "common/fdtab.h"
+#include "common/watchdog.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -109,4 +111,27 @@ int io_read_to(int fd, uint8_t *buf, size_t *have, size_t want, long long deadli
             return err;
     }
     return 0;
+}
+
+int io_watch(int fd, long long deadline)
+{
+    int slot = watch_arm(fd, deadline);
+
+    if (slot >= 0)
+        fdtab_or(fd, FD_WATCHED);
+    return slot;
+}
+
+bool io_unwatch(int fd, int slot)
+{
+    struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+    /* Still set: the number was not closed or replaced meanwhile (close and dup2
+     * reset its word; the watch went to a copy, common/watchdog.h). */
+    bool ours = fdtab_and(fd, ~FD_WATCHED) & FD_WATCHED;
+
+    if (!watch_disarm(slot))
+        return false;
+    if (ours)
+        sys.connect(fd, &unspec, sizeof(unspec));
+    return true;
 }

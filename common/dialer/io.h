@@ -33,4 +33,15 @@ int io_write_all(int fd, const uint8_t *buf, size_t n, long long deadline);
  * looks like here: its disarm tells). */
 int io_read_to(int fd, uint8_t *buf, size_t *have, size_t want, long long deadline, bool watched);
 
+/* Arm the watchdog on FD until DEADLINE (common/watchdog.h) and mark the number
+ * (fdtab FD_WATCHED) for a blocking call: its slot, or -1 (no watchdog here: the
+ * caller bounds the call another way). */
+int io_watch(int fd, long long deadline);
+
+/* End io_watch's SLOT on FD: true if the deadline passed first and the socket was
+ * shut down (the call's outcome is a timeout, whatever it said); the socket is
+ * then disconnected (AF_UNSPEC) for a fresh start, unless the program closed or
+ * replaced the number meanwhile. */
+bool io_unwatch(int fd, int slot);
+
 #endif

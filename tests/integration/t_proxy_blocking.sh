@@ -9,6 +9,7 @@
 # calls, F_SETFL through a copy) noticed, so that its connect gives EINPROGRESS
 # at once; a socket the program closes in mid-dial from another thread, whose
 # number comes back for a direct connection, left alone when the deadline passes.
+# The same for a direct dialer's connect_timeout.
 # Verified to fail without the shim (SHIM=/nonexistent): the connects go direct to
 # the far server, which answers, or to nothing and take the kernel's own time.
 . "$(dirname "$0")/lib.sh"
@@ -52,6 +53,21 @@ for what in "silent:$SILENT4:1080:its SYNs vanish" "stall:$B4_SRV:1091:it accept
     assert_saw_nothing "$LOG" "far server"
 done
 assert_match "$(cat "$T/stall.log")" "^PEER $B4_CLI " "the stalled proxy was reached"
+
+case_begin "blocking socket, direct dialer with connect_timeout = 1s to an address whose SYNs vanish: ETIMEDOUT at the deadline, the socket never non-blocking"
+run_shim "$(write_conf direct-silent <<<"[dialer d]
+type = direct
+connect_timeout = 1s
+
+[app all]
+match = *
+dialer = d")" $PROBE watch $SILENT4 8082
+assert_eq "$(kv "$OUT" connect)" ETIMEDOUT "connect"
+assert_ge "$(kv "$OUT" ms)" 900 "ms in connect"
+assert_le "$(kv "$OUT" ms)" 2500 "ms in connect"
+assert_ge "$(kv "$OUT" samples)" 100 "flag samples taken during the connect"
+assert_eq "$(kv "$OUT" saw_nonblock)" 0 "samples that saw O_NONBLOCK"
+assert_eq "$(kv "$OUT" flags_after)" blocking "flags after the connect"
 
 for mode in fcntl ioctl sysfcntl sysioctl dupfcntl socknb; do
     case_begin "made non-blocking by $mode, proxy silent: connect gives EINPROGRESS at once"
