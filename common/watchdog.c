@@ -1,6 +1,7 @@
 #include "common/watchdog.h"
 
 #include "common/monotime.h"
+#include "common/owner.h"
 #include "common/ownfd.h"
 #include "common/reentry.h"
 #include "common/sigmask.h"
@@ -188,6 +189,10 @@ int watch_arm(int fd, long long deadline)
 
     /* Not made in a signal handler's call (it allocates and makes a thread). */
     if (r != 2 && (r != 0 || reentry_nested() || !start()))
+        return -1;
+    /* A vfork child has its own descriptor table: the thread would shut down
+     * whatever the parent holds under the number. */
+    if (owner_foreign())
         return -1;
     for (int i = 0; i < WATCH_SLOTS; i++) {
         struct slot *s = &slots[i];

@@ -15,7 +15,10 @@
  * replaces the number) waits for a shutdown under way, and moves the watch to a
  * copy of the socket or ends it. One thread, made on the first arm with every signal
  * blocked; none in a forked child (a thread started after a fork of a threaded
- * program is outside what POSIX allows), where watch_arm answers -1.
+ * program is outside what POSIX allows) nor for a vfork child (its descriptor
+ * table is not the thread's), where watch_arm answers -1. A child forked by a raw
+ * system call (no fork handler ran) is not told apart: its blocking calls then
+ * end by the kernel's own timeouts.
  */
 #ifndef DIALSHIM_WATCHDOG_H
 #define DIALSHIM_WATCHDOG_H
