@@ -66,7 +66,8 @@ int engine_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
 int engine_disconnect(int fd, const struct sockaddr *sa, socklen_t len);
 
 /* dup2/dup3 are about to make NEWFD a copy of OLDFD: take what sharing needs now,
- * so nothing can fail once the kernel has closed NEWFD. Returns 0 or an errno. */
+ * so nothing can fail once the kernel has closed NEWFD, and move a watch on NEWFD
+ * to a copy (common/watchdog.h). Returns 0 or an errno. */
 int engine_dup_reserve(int oldfd, int newfd);
 
 /* NEWFD was just made a copy of OLDFD (dup, dup2, dup3, F_DUPFD): it carries OLDFD's

@@ -94,6 +94,10 @@ int engine_disconnect(int fd, const struct sockaddr *sa, socklen_t len)
 
 int engine_dup_reserve(int oldfd, int newfd)
 {
+    /* Another thread's dial blocks on the socket NEWFD names until now: its
+     * watch moves to a copy before the number goes, as at a close. */
+    if ((fdtab_get(newfd) & FD_WATCHED) && oldfd != newfd && !owner_foreign())
+        watch_forget(newfd, true);
     return (fdtab_get(oldfd) & FD_ASSOC) && !owner_foreign() ? relay_reserve(newfd) : 0;
 }
 

@@ -18,6 +18,7 @@
  *             2 s (past the dial's deadline), then sends "hello\n" and reads one
  *             line: after=ok|ERRNO reply=LINE; thread_errno=, thread_ms= (the
  *             thread's connect, joined at most 6 s after it started: joined=1|0)
+ *   reusedup  the same, the new socket connected first and dup2'd onto the number
  * Then, except for reuse: connect=ok|ERRNO ms=N (the connect's duration)
  * flags_after=blocking|nonblocking.
  * Exit status 0; every wait is bounded; the checks are the caller's. */
@@ -26,6 +27,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,7 +86,33 @@ static void *dialer(void *arg)
     return NULL;
 }
 
-static int reuse(void)
+/* The number of the dialing thread's socket, taken over by a new socket connected
+ * to DIRECT: closed and made again (the lowest free number comes back), or the
+ * new socket dup2'd onto it. The new socket's number, or -1 (printed: after=). */
+static int take_number(int fd, bool by_dup2)
+{
+    int s, err;
+
+    if (!by_dup2) {
+        close(fd);
+        s = socket(AF_INET, SOCK_STREAM, 0);
+        printf("reused=%d\n", s == fd);
+        err = connect(s, (struct sockaddr *)&direct, sizeof(direct)) ? errno : 0;
+    } else {
+        s = socket(AF_INET, SOCK_STREAM, 0);
+        err = connect(s, (struct sockaddr *)&direct, sizeof(direct)) ? errno : 0;
+        printf("reused=%d\n", dup2(s, fd) == fd);
+        close(s);
+        s = fd;
+    }
+    if (err) {
+        printf("after=%s\n", ename(err));
+        return -1;
+    }
+    return s;
+}
+
+static int reuse(bool by_dup2)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0), fd2, joined;
     char line[128] = "";
@@ -94,12 +122,7 @@ static int reuse(void)
 
     pthread_create(&t, NULL, dialer, &fd);
     usleep(200000);
-    close(fd);
-    fd2 = socket(AF_INET, SOCK_STREAM, 0);
-    printf("reused=%d\n", fd2 == fd);
-    if (connect(fd2, (struct sockaddr *)&direct, sizeof(direct)) < 0) {
-        printf("after=%s\n", ename(errno));
-    } else {
+    if ((fd2 = take_number(fd, by_dup2)) >= 0) {
         sleep(2);
         if (send(fd2, "hello\n", 6, MSG_NOSIGNAL) != 6 ||
             (n = recv(fd2, line, sizeof(line) - 1, 0)) <= 0) {
@@ -126,12 +149,12 @@ int main(int argc, char **argv)
     long t0;
 
     if (argc < 4 || addr(argv[2], argv[3], &dest) ||
-        (!strcmp(mode, "reuse") && (argc < 6 || addr(argv[4], argv[5], &direct)))) {
+        (!strncmp(mode, "reuse", 5) && (argc < 6 || addr(argv[4], argv[5], &direct)))) {
         fprintf(stderr, "usage: blockflags MODE HOST PORT [DIRECTHOST DIRECTPORT]\n");
         return 1;
     }
-    if (!strcmp(mode, "reuse"))
-        return reuse();
+    if (!strcmp(mode, "reuse") || !strcmp(mode, "reusedup"))
+        return reuse(!strcmp(mode, "reusedup"));
     fd = socket(AF_INET, SOCK_STREAM | (!strcmp(mode, "socknb") ? SOCK_NONBLOCK : 0), 0);
     if (!strcmp(mode, "fcntl"))
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);

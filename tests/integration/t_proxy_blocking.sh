@@ -77,14 +77,18 @@ for mode in fcntl ioctl sysfcntl sysioctl dupfcntl socknb; do
     assert_saw_nothing "$LOG" "far server"
 done
 
-case_begin "closed by another thread in mid-dial: the dial still ends by its deadline, the number's next socket is left alone"
-run_shim "$(conf reuse $SILENT4:1080 1s)" $PROBE reuse $FAR4 8082 $FAR4 8081
-assert_eq "$(kv "$OUT" reused)" 1 "the number came back"
-assert_eq "$(kv "$OUT" after)" ok "the new socket's exchange after the deadline"
-assert_match "$(kv "$OUT" reply)" "$A4_CLI|$B4_CLI" "the far server's reply"
-assert_eq "$(kv "$OUT" joined)" 1 "the dialing thread returned"
-assert_le "$(kv "$OUT" thread_ms)" 2500 "ms in the dialing thread's connect"
-assert_match "$(kv "$OUT" thread_errno)" "ETIMEDOUT|ECONNRESET|EBADF" "the dialing thread's connect"
-assert_eq "$(peers "$LOG" | sort -u | wc -l)" 1 "far server's peers (the direct connection only)"
+for how in close dup2; do
+    mode=reuse
+    [ $how = dup2 ] && mode=reusedup
+    case_begin "the number replaced by another thread in mid-dial ($how): the dial still ends by its deadline, the number's next socket is left alone"
+    run_shim "$(conf reuse-$how $SILENT4:1080 1s)" $PROBE $mode $FAR4 8082 $FAR4 8081
+    assert_eq "$(kv "$OUT" reused)" 1 "the number came back"
+    assert_eq "$(kv "$OUT" after)" ok "the new socket's exchange after the deadline"
+    assert_match "$(kv "$OUT" reply)" "$A4_CLI|$B4_CLI" "the far server's reply"
+    assert_eq "$(kv "$OUT" joined)" 1 "the dialing thread returned"
+    assert_le "$(kv "$OUT" thread_ms)" 2500 "ms in the dialing thread's connect"
+    assert_match "$(kv "$OUT" thread_errno)" "ETIMEDOUT|ECONNRESET|EBADF" "the dialing thread's connect"
+    assert_eq "$(peers "$LOG" | sort -u | wc -l)" 1 "far server's peers (the direct connection only)"
+done
 
 finish
