@@ -19,6 +19,7 @@
  *             line: after=ok|ERRNO reply=LINE; thread_errno=, thread_ms= (the
  *             thread's connect, joined at most 6 s after it started: joined=1|0)
  *   reusedup  the same, the new socket connected first and dup2'd onto the number
+ *   reuserange  the same, closed by close_range(fd, fd) (the raw system call)
  * Then, except for reuse: connect=ok|ERRNO ms=N (the connect's duration)
  * flags_after=blocking|nonblocking.
  * Exit status 0; every wait is bounded; the checks are the caller's. */
@@ -89,12 +90,15 @@ static void *dialer(void *arg)
 /* The number of the dialing thread's socket, taken over by a new socket connected
  * to DIRECT: closed and made again (the lowest free number comes back), or the
  * new socket dup2'd onto it. The new socket's number, or -1 (printed: after=). */
-static int take_number(int fd, bool by_dup2)
+static int take_number(int fd, bool by_dup2, bool by_range)
 {
     int s, err;
 
     if (!by_dup2) {
-        close(fd);
+        if (by_range)
+            syscall(SYS_close_range, fd, fd, 0);
+        else
+            close(fd);
         s = socket(AF_INET, SOCK_STREAM, 0);
         printf("reused=%d\n", s == fd);
         err = connect(s, (struct sockaddr *)&direct, sizeof(direct)) ? errno : 0;
@@ -112,7 +116,7 @@ static int take_number(int fd, bool by_dup2)
     return s;
 }
 
-static int reuse(bool by_dup2)
+static int reuse(bool by_dup2, bool by_range)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0), fd2, joined;
     char line[128] = "";
@@ -122,7 +126,7 @@ static int reuse(bool by_dup2)
 
     pthread_create(&t, NULL, dialer, &fd);
     usleep(200000);
-    if ((fd2 = take_number(fd, by_dup2)) >= 0) {
+    if ((fd2 = take_number(fd, by_dup2, by_range)) >= 0) {
         sleep(2);
         if (send(fd2, "hello\n", 6, MSG_NOSIGNAL) != 6 ||
             (n = recv(fd2, line, sizeof(line) - 1, 0)) <= 0) {
@@ -153,8 +157,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: blockflags MODE HOST PORT [DIRECTHOST DIRECTPORT]\n");
         return 1;
     }
-    if (!strcmp(mode, "reuse") || !strcmp(mode, "reusedup"))
-        return reuse(!strcmp(mode, "reusedup"));
+    if (!strncmp(mode, "reuse", 5))
+        return reuse(!strcmp(mode, "reusedup"), !strcmp(mode, "reuserange"));
     fd = socket(AF_INET, SOCK_STREAM | (!strcmp(mode, "socknb") ? SOCK_NONBLOCK : 0), 0);
     if (!strcmp(mode, "fcntl"))
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);

@@ -77,9 +77,10 @@ for mode in fcntl ioctl sysfcntl sysioctl dupfcntl socknb; do
     assert_saw_nothing "$LOG" "far server"
 done
 
-for how in close dup2; do
+for how in close dup2 close_range; do
     mode=reuse
     [ $how = dup2 ] && mode=reusedup
+    [ $how = close_range ] && mode=reuserange
     case_begin "the number replaced by another thread in mid-dial ($how): the dial still ends by its deadline, the number's next socket is left alone"
     run_shim "$(conf reuse-$how $SILENT4:1080 1s)" $PROBE $mode $FAR4 8082 $FAR4 8081
     assert_eq "$(kv "$OUT" reused)" 1 "the number came back"
