@@ -1,5 +1,5 @@
 #include "common/driver.h"
-#include "common/sigmask.h"
+#include "common/ownthread.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -125,24 +125,12 @@ static void *worker(void *unused)
     return NULL;
 }
 
-/* A new thread, with the program's signals blocked (it inherits the mask it is made
- * under): the program's handlers must never run on it. Called locked. */
+/* A new worker (common/ownthread.h: the program's handlers never run on it).
+ * Called locked. */
 static int spawn(void)
 {
-    pthread_attr_t a;
-    pthread_t t;
-    sigset_t all, old;
-    int err;
+    int err = own_thread(worker, NULL, DRIVER_STACK, NULL);
 
-    if (pthread_attr_init(&a))
-        return ENOMEM;
-    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&a, DRIVER_STACK);
-    sigmask_for_own_thread(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    err = pthread_create(&t, &a, worker, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    pthread_attr_destroy(&a);
     if (!err)
         threads++;
     return err;

@@ -121,8 +121,10 @@ HOT_PATH int engine_close(int fd)
 
     if ((v & FD_STATE) && owner_foreign())
         return sys.close(fd); /* a vfork child: the table is its parent's */
-    if (v & FD_WATCHED)
+    if (v & FD_WATCHED) {
         watch_forget(fd, true); /* a thread's dial still blocks on the socket */
+        v &= ~(uint32_t)FD_WATCHED;
+    }
     if (v & FD_STATE)
         engine_drop(fd, v);
     else

@@ -185,8 +185,10 @@ void engine_forget_range(unsigned first, unsigned last)
         uint32_t v = fdtab_get((int)fd);
         /* before the close: another thread's dial blocked on it keeps its deadline
          * on a copy of the shim's (which the close_range then leaves open) */
-        if (v & FD_WATCHED)
+        if (v & FD_WATCHED) {
             watch_forget((int)fd, true);
+            v &= ~(uint32_t)FD_WATCHED;
+        }
         if (v)
             engine_drop((int)fd, v);
     }

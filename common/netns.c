@@ -1,6 +1,6 @@
 #include "common/netns.h"
 
-#include "common/sigmask.h"
+#include "common/ownthread.h"
 #include "common/sys.h"
 
 #include <errno.h>
@@ -42,21 +42,13 @@ static void *ns_thread(void *arg)
 int netns_socket(const char *path, int domain, int type, int protocol, int *fd)
 {
     struct ns_job j = {path, domain, type, protocol, -1, 0};
-    sigset_t all, old;
-    pthread_attr_t at;
     pthread_t t;
     int rc, cancel_state;
 
     /* No signal of the program's may run on our thread (in the other namespace),
      * and a cancellation inside pthread_join would leak the socket. */
     pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
-    sigmask_for_own_thread(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_attr_init(&at);
-    pthread_attr_setstacksize(&at, 64 * 1024);
-    rc = pthread_create(&t, &at, ns_thread, &j);
-    pthread_attr_destroy(&at);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    rc = own_thread(ns_thread, &j, 64 * 1024, &t);
     if (rc == 0)
         pthread_join(t, NULL);
     pthread_setcancelstate(cancel_state, NULL);

@@ -3,8 +3,8 @@
 #include "common/monotime.h"
 #include "common/owner.h"
 #include "common/ownfd.h"
+#include "common/ownthread.h"
 #include "common/reentry.h"
-#include "common/sigmask.h"
 #include "common/sys.h"
 
 #include <errno.h>
@@ -12,7 +12,6 @@
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -155,9 +154,6 @@ static void atfork_child(void)
 
 static bool start(void)
 {
-    pthread_attr_t a;
-    pthread_t t;
-    sigset_t all, old;
     int expect = 0, err;
 
     /* One starter; anyone else meanwhile (another thread, a signal handler's
@@ -166,17 +162,7 @@ static bool start(void)
                                      __ATOMIC_ACQUIRE))
         return expect == 2;
     slots = calloc(WATCH_SLOTS, sizeof(*slots));
-    if (!slots || pthread_attr_init(&a)) {
-        __atomic_store_n(&running, 3, __ATOMIC_RELEASE);
-        return false;
-    }
-    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&a, WATCH_STACK);
-    sigmask_for_own_thread(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    err = pthread_create(&t, &a, watch_main, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    pthread_attr_destroy(&a);
+    err = slots ? own_thread(watch_main, NULL, WATCH_STACK, NULL) : ENOMEM;
     if (!err)
         pthread_atfork(NULL, NULL, atfork_child);
     __atomic_store_n(&running, err ? 3 : 2, __ATOMIC_RELEASE);
@@ -258,9 +244,4 @@ void watch_forget(int fd, bool still_open)
         s->copy = true;
         __atomic_store_n(&s->state, ARMED, __ATOMIC_SEQ_CST);
     }
-}
-
-int watch_armed(void)
-{
-    return __atomic_load_n(&n_armed, __ATOMIC_RELAXED);
 }

@@ -41,7 +41,4 @@ bool watch_disarm(int slot);
  * on it still ends by its deadline; else the watch just ends. */
 void watch_forget(int fd, bool still_open);
 
-/* How many sockets are watched now (tests, log lines). */
-int watch_armed(void);
-
 #endif

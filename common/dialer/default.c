@@ -2,7 +2,6 @@
 #include "common/dialer/dialer.h"
 
 #include "common/dialer/io.h"
-#include "common/fdtab.h"
 #include "common/monotime.h"
 #include "common/sockopt.h"
 #include "common/sys.h"
@@ -20,9 +19,7 @@ static int connect_watched(struct dial *d, uint32_t timeout_ms)
 {
     int slot, err;
 
-    if (d->abandoned || !(fdtab_get(d->fd) & FD_BLOCKING) ||
-        (d->fl_known && (d->fl & O_NONBLOCK)) ||
-        (slot = io_watch(d->fd, monotime_ms() + timeout_ms)) < 0)
+    if (!dial_known_blocking(d) || (slot = io_watch(d->fd, monotime_ms() + timeout_ms)) < 0)
         return -1;
     err = sys.connect(d->fd, d->sa, d->len) < 0 ? errno : 0;
     return io_unwatch(d->fd, slot) ? ETIMEDOUT : err;

@@ -10,6 +10,7 @@
 #ifndef DIALSHIM_DIALER_H
 #define DIALSHIM_DIALER_H
 
+#include "common/fdtab.h"
 #include "common/monotime.h"
 #include "common/proto/proto.h"
 #include "common/strategy.h"
@@ -84,6 +85,15 @@ static inline int dial_nonblocking(struct dial *d)
         return errno;
     d->fl_changed = true;
     return 0;
+}
+
+/* D's socket may be connected as it is, blocking, the watchdog bounding the call
+ * (common/watchdog.h): an inline dial on a socket the socket() hook made blocking
+ * and nobody has made non-blocking since (fdtab FD_BLOCKING), nor this dial. */
+static inline bool dial_known_blocking(const struct dial *d)
+{
+    return !d->abandoned && !d->fl_changed && (fdtab_get(d->fd) & FD_BLOCKING) &&
+           !(d->fl_known && (d->fl & O_NONBLOCK));
 }
 
 /* The program gave up on D: its failures from now on say nothing about the

@@ -6,7 +6,6 @@
 #include "common/dialer/dialer.h"
 #include "common/dialer/group.h"
 #include "common/dialer/io.h"
-#include "common/fdtab.h"
 #include "common/monotime.h"
 #include "common/sockopt.h"
 #include "common/sys.h"
@@ -102,8 +101,7 @@ static int connect_watched(struct dial *d, int maker, const struct sockaddr *sa,
 {
     int err;
 
-    if (d->abandoned || d->fl_changed || d->conf->dialers[maker].tcp_fast_open ||
-        !(fdtab_get(d->fd) & FD_BLOCKING) || (d->fl_known && (d->fl & O_NONBLOCK)) ||
+    if (!dial_known_blocking(d) || d->conf->dialers[maker].tcp_fast_open ||
         (*slot = io_watch(d->fd, deadline)) < 0)
         return -1;
     if (sys.connect(d->fd, sa, len) == 0)

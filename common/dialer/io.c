@@ -1,8 +1,8 @@
 #include "common/dialer/io.h"
 
+#include "common/fdtab.h"
 #include "common/monotime.h"
 #include "common/sys.h"
-#include "common/fdtab.h"
 #include "common/watchdog.h"
 
 #include <errno.h>
